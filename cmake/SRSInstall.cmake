@@ -1,0 +1,36 @@
+# Installs headers, libraries, daemons, the srs tool, the Fortran module, a CMake package
+# (find_package(SRS) -> SRS::srs, SRS::srs_fortran) and srs.pc.
+include(CMakePackageConfigHelpers)
+set(SRS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/SRS")
+
+set(srs_export_targets "")
+foreach(t srs srs_fortran)
+  if(TARGET ${t})
+    list(APPEND srs_export_targets ${t})
+  endif()
+endforeach()
+
+if(srs_export_targets)
+  install(TARGETS ${srs_export_targets} EXPORT SRSTargets
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT SRSTargets NAMESPACE SRS:: DESTINATION ${SRS_INSTALL_CMAKEDIR})
+endif()
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/libsrs/include/srs" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+foreach(t srs-rss srs-depot srs-tool)
+  if(TARGET ${t})
+    install(TARGETS ${t} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+endforeach()
+
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/SRSConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/SRSConfig.cmake" INSTALL_DESTINATION ${SRS_INSTALL_CMAKEDIR})
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/SRSConfigVersion.cmake"
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/SRSConfig.cmake" "${PROJECT_BINARY_DIR}/SRSConfigVersion.cmake"
+  DESTINATION ${SRS_INSTALL_CMAKEDIR})
+
+configure_file("${PROJECT_SOURCE_DIR}/cmake/srs.pc.in" "${PROJECT_BINARY_DIR}/srs.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/srs.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

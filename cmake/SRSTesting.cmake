@@ -1,0 +1,91 @@
+# Test helpers: a unit test is one line, an MPI test is one line with its process counts.
+#
+#   srs_add_unit_test(config_test SOURCES config_test.cc LIBS srs_common)
+#   srs_add_mpi_test(redistribute_test SOURCES redistribute_test.cc LIBS srs NP 1 2 3 4 7 DAEMONS)
+#   srs_add_e2e_test(cli_stop_resume COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stop_resume.sh LABELS e2e)
+#
+# DAEMONS runs the test inside tests/support/with-daemons.sh: a private srs-rss and srs-depot on
+# free loopback ports, started before and always stopped after (the script traps EXIT), with
+# SRS_RSS, SRS_DEPOT, SRS_APP and SRS_TOKEN_FILE exported to the test.
+
+set(SRS_TEST_SUPPORT_DIR "${PROJECT_SOURCE_DIR}/tests/support")
+set(SRS_WITH_DAEMONS "${SRS_TEST_SUPPORT_DIR}/with-daemons.sh")
+# Oversubscription is normal here (4 ranks on 2 cores); MPICH's hydra handles it.
+set(SRS_MPIEXEC "${MPIEXEC_EXECUTABLE}")
+
+function(_srs_daemon_prefix out)
+  set(${out} "${SRS_WITH_DAEMONS}" --rss "$<TARGET_FILE:srs-rss>"
+             --depot "$<TARGET_FILE:srs-depot>" PARENT_SCOPE)
+endfunction()
+
+function(srs_add_unit_test name)
+  cmake_parse_arguments(T "DAEMONS" "TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  srs_enable_warnings(${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set(cmd $<TARGET_FILE:${name}> ${T_ARGS})
+  if(T_DAEMONS)
+    _srs_daemon_prefix(prefix)
+    set(cmd ${prefix} -- ${cmd})
+  endif()
+  add_test(NAME ${name} COMMAND ${cmd})
+  set_tests_properties(${name} PROPERTIES LABELS "unit;${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+endfunction()
+
+# An MPI test: built from SOURCES (or an existing TARGET), run once per count in NP under
+# mpiexec -n, as tests named NAME.npN with PROCESSORS = N.
+function(srs_add_mpi_test name)
+  cmake_parse_arguments(T "DAEMONS" "TIMEOUT;TARGET" "SOURCES;LIBS;NP;LABELS;ARGS;ENV" ${ARGN})
+  if(T_TARGET)
+    set(exe ${T_TARGET})
+  else()
+    set(exe ${name})
+    add_executable(${exe} ${T_SOURCES})
+    target_link_libraries(${exe} PRIVATE ${T_LIBS} srs_mpi_gtest_main)
+    srs_enable_warnings(${exe})
+  endif()
+  if(NOT T_NP)
+    set(T_NP 1 2 3 4)
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  foreach(np ${T_NP})
+    set(cmd ${SRS_MPIEXEC} ${MPIEXEC_NUMPROC_FLAG} ${np} ${MPIEXEC_PREFLAGS}
+            $<TARGET_FILE:${exe}> ${MPIEXEC_POSTFLAGS} ${T_ARGS})
+    if(T_DAEMONS)
+      _srs_daemon_prefix(prefix)
+      set(cmd ${prefix} -- ${cmd})
+    endif()
+    add_test(NAME ${name}.np${np} COMMAND ${cmd})
+    set_tests_properties(${name}.np${np} PROPERTIES
+      PROCESSORS ${np} LABELS "mpi;${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+      ENVIRONMENT "SRS_TEST_NP=${np};${T_ENV}")
+  endforeach()
+endfunction()
+
+# An end-to-end test: any command (usually a script), run with the real daemons unless NODAEMONS.
+function(srs_add_e2e_test name)
+  cmake_parse_arguments(T "NODAEMONS" "TIMEOUT;PROCESSORS" "COMMAND;LABELS;ENV" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  if(NOT T_PROCESSORS)
+    set(T_PROCESSORS 2)
+  endif()
+  set(cmd ${T_COMMAND})
+  if(NOT T_NODAEMONS)
+    _srs_daemon_prefix(prefix)
+    set(cmd ${prefix} -- ${cmd})
+  endif()
+  add_test(NAME ${name} COMMAND ${cmd})
+  if(NOT T_LABELS)
+    set(T_LABELS e2e)
+  endif()
+  set_tests_properties(${name} PROPERTIES
+    LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} PROCESSORS ${T_PROCESSORS}
+    ENVIRONMENT "SRS_MPIEXEC=${SRS_MPIEXEC};SRS_BUILD_DIR=${PROJECT_BINARY_DIR};${T_ENV}")
+endfunction()
