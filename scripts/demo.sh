@@ -6,8 +6,8 @@ build=${SRS_BUILD_DIR:-$root/build}
 bash "$root/scripts/setup-deps.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$(nproc)"
-if [ -x "$root/examples/heat2d/demo.sh" ]; then
-  exec "$root/examples/heat2d/demo.sh" "$build"
+if [ -x "$root/tools/demo.sh" ]; then
+  exec "$root/tools/demo.sh" "$build"
 fi
 # Until the heat2d demo exists, the demo is the smoke subset of the tests.
 cd "$build"
