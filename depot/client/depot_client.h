@@ -1,0 +1,99 @@
+// The client of one srs-depot (srs.depot.v1). Used by the library (checkpoint writer, restart
+// reader), the RSS (pin, delete, list) and the tools.
+//
+//   SRS_ASSIGN_OR_RETURN(std::unique_ptr<DepotClient> depot,
+//                        DepotClient::Connect("127.0.0.1:7000", absl::Seconds(30)));
+//   srs::depot::v1::PieceKey key;  key.set_job("heat"); key.set_epoch(3); key.set_rank(0);
+//   // Same host as the depot: write the HDF5 piece straight into its spool directory.
+//   SRS_ASSIGN_OR_RETURN(auto put, depot->PutLocal(key, bytes_estimate, 0,
+//       [&](const std::string& spool_path) { return piece::WritePieceFile(spool_path, h, ds); }));
+//   // Elsewhere: stream the bytes (e.g. from piece::WritePieceImage).
+//   SRS_ASSIGN_OR_RETURN(auto put2, depot->PutBytes(key, image, 0));
+//   // Ranged read of dataset "u": every other element of the first 100, as doubles.
+//   SRS_RETURN_IF_ERROR(depot->ReadRange(put.caps().read(), "u", ElementType::kDouble,
+//                                        {{0, 2, 50, 1}}, out, 50 * sizeof(double)));
+//
+// Every call is one RPC (or stream) with the rpc_timeout given to Connect as its deadline
+// (streams: the deadline scales with the bytes, at least 1 s per 64 MiB on top of it). Errors
+// keep the depot's status code and their message names the depot address. Thread-safe: one
+// client may be shared by threads (gRPC channels are).
+#ifndef SRS_DEPOT_CLIENT_DEPOT_CLIENT_H_
+#define SRS_DEPOT_CLIENT_DEPOT_CLIENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/datatype.h"
+#include "common/piece_format.h"
+#include "srs/depot/v1/depot.grpc.pb.h"
+
+namespace srs {
+
+class DepotClient {
+ public:
+  // Bytes per streamed chunk (the proto's "~1 MiB").
+  static constexpr size_t kChunkBytes = 1 << 20;
+
+  // Creates the channel; does not contact the depot (the first RPC does).
+  static absl::StatusOr<std::unique_ptr<DepotClient>> Connect(const std::string& address,
+                                                              absl::Duration rpc_timeout);
+  // Wraps an existing channel (tests, or sharing one channel between clients).
+  DepotClient(std::shared_ptr<grpc::Channel> channel, std::string address,
+              absl::Duration rpc_timeout);
+
+  const std::string& address() const { return address_; }
+
+  absl::StatusOr<depot::v1::DepotInfo> Info();
+
+  // Streams `bytes` (a complete HDF5 piece file) in kChunkBytes chunks, then a trailer with its
+  // XXH3-64. lease_seconds 0 = the depot's default lease.
+  absl::StatusOr<depot::v1::PutResponse> PutBytes(const depot::v1::PieceKey& key,
+                                                  absl::string_view bytes, int64_t lease_seconds);
+
+  // Same-host fast path: BeginLocalPut, `write_file(spool_path)` creates the piece there,
+  // CommitLocalPut makes the depot verify and adopt it. On any failure (callback or commit) the
+  // put is aborted (AbortLocalPut) so nothing is left behind.
+  absl::StatusOr<depot::v1::PutResponse> PutLocal(
+      const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+      const std::function<absl::Status(const std::string& spool_path)>& write_file);
+
+  // Ranged read: the selected elements of `dataset`, concatenated in request order, converted
+  // to `wire_type` (little-endian), into `out`. INVALID_ARGUMENT (before any RPC) when out_bytes
+  // is smaller than the selected elements need; DATA_LOSS if the depot sends a different amount.
+  absl::Status ReadRange(const std::string& read_cap, const std::string& dataset,
+                         ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
+                         void* out, size_t out_bytes);
+
+  // Same-host fast path for reads: the verified piece's path, to open read-only.
+  absl::StatusOr<std::string> OpenLocal(const std::string& read_cap);
+
+  // The whole piece file.
+  absl::StatusOr<std::string> GetAll(const std::string& read_cap);
+
+  absl::StatusOr<depot::v1::PieceInfo> Stat(const std::string& cap);
+  absl::Status Delete(const std::string& manage_cap);
+  // lease_seconds > 0 extends, 0 pins. All or nothing.
+  absl::Status Renew(const std::vector<std::string>& manage_caps, int64_t lease_seconds);
+  absl::StatusOr<std::vector<depot::v1::PieceInfo>> ListJob(const std::string& job);
+
+ private:
+  std::unique_ptr<grpc::ClientContext> NewContext(size_t stream_bytes = 0) const;
+  absl::Status Error(const grpc::Status& status, absl::string_view what) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<depot::v1::Depot::Stub> stub_;
+  std::string address_;
+  absl::Duration rpc_timeout_;
+};
+
+}  // namespace srs
+
+#endif  // SRS_DEPOT_CLIENT_DEPOT_CLIENT_H_
