@@ -1,0 +1,252 @@
+#include "depot/client/depot_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/checksum.h"
+#include "common/error_codes.h"
+#include "common/status_macros.h"
+
+namespace srs {
+
+using depot::v1::PieceInfo;
+using depot::v1::PieceKey;
+using depot::v1::PutResponse;
+
+namespace {
+
+std::string KeyText(const PieceKey& key) {
+  return absl::StrCat("job=", key.job(), " epoch=", key.epoch(), " rank=", key.rank());
+}
+
+// Bulk transfers get more time than small RPCs: at least 1 s per 64 MiB, so a slow disk or a
+// long network does not turn a healthy 10 GiB put into DEADLINE_EXCEEDED.
+absl::Duration StreamAllowance(size_t bytes) {
+  return absl::Seconds(static_cast<double>(bytes) / (64 << 20));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::string& address,
+                                                                  absl::Duration rpc_timeout) {
+  if (address.empty()) return absl::InvalidArgumentError("depot address is empty");
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(8 << 20);
+  args.SetMaxSendMessageSize(8 << 20);
+  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (channel == nullptr) {
+    return absl::UnavailableError(absl::StrCat("depot ", address, ": cannot create channel"));
+  }
+  return std::make_unique<DepotClient>(std::move(channel), address, rpc_timeout);
+}
+
+DepotClient::DepotClient(std::shared_ptr<grpc::Channel> channel, std::string address,
+                         absl::Duration rpc_timeout)
+    : channel_(std::move(channel)),
+      stub_(depot::v1::Depot::NewStub(channel_)),
+      address_(std::move(address)),
+      rpc_timeout_(rpc_timeout) {}
+
+std::unique_ptr<grpc::ClientContext> DepotClient::NewContext(size_t stream_bytes) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(
+      absl::ToChronoTime(absl::Now() + rpc_timeout_ + StreamAllowance(stream_bytes)));
+  return context;
+}
+
+absl::Status DepotClient::Error(const grpc::Status& status, absl::string_view what) const {
+  return FromGrpcStatus(status, absl::StrCat("depot ", address_, ": ", what));
+}
+
+absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
+  auto context = NewContext();
+  depot::v1::DepotInfo info;
+  grpc::Status status = stub_->Info(context.get(), depot::v1::InfoRequest(), &info);
+  if (!status.ok()) return Error(status, "Info");
+  return info;
+}
+
+absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::string_view bytes,
+                                                  int64_t lease_seconds) {
+  auto context = NewContext(bytes.size());
+  PutResponse response;
+  auto writer = stub_->Put(context.get(), &response);
+  depot::v1::PutRequest request;
+  auto* header = request.mutable_header();
+  *header->mutable_key() = key;
+  header->set_size_hint(static_cast<int64_t>(bytes.size()));
+  header->set_lease_seconds(lease_seconds);
+  // A failed Write means the depot ended the stream (e.g. refused the header): Finish says why.
+  bool open = writer->Write(request);
+  Xxh3Hasher hasher;
+  for (size_t at = 0; open && at < bytes.size(); at += kChunkBytes) {
+    absl::string_view chunk = bytes.substr(at, kChunkBytes);
+    hasher.Update(chunk.data(), chunk.size());
+    request.Clear();
+    request.set_chunk(chunk.data(), chunk.size());
+    open = writer->Write(request);
+  }
+  if (open) {
+    request.Clear();
+    request.mutable_trailer()->set_xxh3_64(hasher.Digest());
+    request.mutable_trailer()->set_total_bytes(static_cast<int64_t>(bytes.size()));
+    writer->Write(request);
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return Error(status, absl::StrCat("Put ", KeyText(key)));
+  return response;
+}
+
+absl::StatusOr<PutResponse> DepotClient::PutLocal(
+    const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+    const std::function<absl::Status(const std::string& spool_path)>& write_file) {
+  depot::v1::BeginLocalPutRequest begin;
+  *begin.mutable_header()->mutable_key() = key;
+  begin.mutable_header()->set_size_hint(size_hint);
+  begin.mutable_header()->set_lease_seconds(lease_seconds);
+  depot::v1::BeginLocalPutResponse spool;
+  grpc::Status status = stub_->BeginLocalPut(NewContext().get(), begin, &spool);
+  if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", KeyText(key)));
+
+  absl::Status written = write_file(spool.spool_path());
+  PutResponse response;
+  if (written.ok()) {
+    depot::v1::CommitLocalPutRequest commit;
+    commit.set_put_id(spool.put_id());
+    // Commit verifies every dataset checksum of the file: give it the time a stream would get.
+    status =
+        stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
+    if (status.ok()) return response;
+    written = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
+  } else {
+    written = Annotate(written, absl::StrCat("depot ", address_, ": local put ", KeyText(key),
+                                             " to ", spool.spool_path()));
+  }
+  // Best effort: the depot also reclaims abandoned spool files at restart.
+  depot::v1::AbortLocalPutRequest abort;
+  abort.set_put_id(spool.put_id());
+  depot::v1::AbortLocalPutResponse aborted;
+  stub_->AbortLocalPut(NewContext().get(), abort, &aborted);
+  return written;
+}
+
+absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::string& dataset,
+                                    ElementType wire_type,
+                                    const std::vector<piece::Hyperslab>& selections, void* out,
+                                    size_t out_bytes) {
+  SRS_ASSIGN_OR_RETURN(int64_t elements, piece::SelectionElements(selections));
+  const size_t expected = static_cast<size_t>(elements) * ElementSize(wire_type);
+  if (expected > out_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("depot ", address_, ": ReadRange of '", dataset,
+                                                   "' needs ", expected, " bytes, buffer has ",
+                                                   out_bytes));
+  }
+  depot::v1::ReadRangeRequest request;
+  request.set_read_cap(read_cap);
+  request.set_dataset(dataset);
+  request.set_wire_type(ElementTypeName(wire_type));
+  for (const piece::Hyperslab& s : selections) {
+    auto* slab = request.add_selections();
+    slab->set_start(s.start);
+    slab->set_stride(s.stride);
+    slab->set_count(s.count);
+    slab->set_block(s.block);
+  }
+  auto context = NewContext(expected);
+  auto reader = stub_->ReadRange(context.get(), request);
+  depot::v1::DataChunk chunk;
+  size_t received = 0;
+  bool overflow = false;
+  while (reader->Read(&chunk)) {
+    const std::string& data = chunk.data();
+    if (received + data.size() > expected) {
+      overflow = true;  // keep draining so Finish reports the depot's status
+      continue;
+    }
+    std::memcpy(static_cast<char*>(out) + received, data.data(), data.size());
+    received += data.size();
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return Error(status, absl::StrCat("ReadRange '", dataset, "'"));
+  if (overflow || received != expected) {
+    return absl::DataLossError(absl::StrCat("depot ", address_, ": ReadRange '", dataset,
+                                            "' returned ", overflow ? "more" : "fewer",
+                                            " bytes than the ", expected, " selected"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> DepotClient::OpenLocal(const std::string& read_cap) {
+  depot::v1::OpenLocalRequest request;
+  request.set_read_cap(read_cap);
+  depot::v1::OpenLocalResponse response;
+  grpc::Status status = stub_->OpenLocal(NewContext().get(), request, &response);
+  if (!status.ok()) return Error(status, "OpenLocal");
+  return response.path();
+}
+
+absl::StatusOr<std::string> DepotClient::GetAll(const std::string& read_cap) {
+  SRS_ASSIGN_OR_RETURN(PieceInfo info, Stat(read_cap));
+  depot::v1::GetRequest request;
+  request.set_read_cap(read_cap);
+  auto context = NewContext(info.size_bytes());
+  auto reader = stub_->Get(context.get(), request);
+  std::string bytes;
+  bytes.reserve(info.size_bytes());
+  depot::v1::DataChunk chunk;
+  while (reader->Read(&chunk)) bytes += chunk.data();
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return Error(status, absl::StrCat("Get ", info.piece_id()));
+  // The depot verified the file before sending; this catches corruption on the way.
+  if (Xxh3(bytes.data(), bytes.size()) != info.xxh3_64()) {
+    return absl::DataLossError(absl::StrCat("depot ", address_, ": Get ", info.piece_id(),
+                                            ": received bytes do not match the piece checksum"));
+  }
+  return bytes;
+}
+
+absl::StatusOr<PieceInfo> DepotClient::Stat(const std::string& cap) {
+  depot::v1::StatRequest request;
+  request.set_cap(cap);
+  PieceInfo info;
+  grpc::Status status = stub_->Stat(NewContext().get(), request, &info);
+  if (!status.ok()) return Error(status, "Stat");
+  return info;
+}
+
+absl::Status DepotClient::Delete(const std::string& manage_cap) {
+  depot::v1::DeleteRequest request;
+  request.set_manage_cap(manage_cap);
+  depot::v1::DeleteResponse response;
+  grpc::Status status = stub_->Delete(NewContext().get(), request, &response);
+  if (!status.ok()) return Error(status, "Delete");
+  return absl::OkStatus();
+}
+
+absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
+                                int64_t lease_seconds) {
+  depot::v1::RenewRequest request;
+  for (const std::string& cap : manage_caps) request.add_manage_caps(cap);
+  request.set_lease_seconds(lease_seconds);
+  depot::v1::RenewResponse response;
+  grpc::Status status = stub_->Renew(NewContext().get(), request, &response);
+  if (!status.ok()) return Error(status, "Renew");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
+  depot::v1::ListJobRequest request;
+  request.set_job(job);
+  depot::v1::ListJobResponse response;
+  grpc::Status status = stub_->ListJob(NewContext().get(), request, &response);
+  if (!status.ok()) return Error(status, absl::StrCat("ListJob ", job));
+  return std::vector<PieceInfo>(response.pieces().begin(), response.pieces().end());
+}
+
+}  // namespace srs
