@@ -1,0 +1,83 @@
+/* wait_new_file: blocks until a file that was not there at start appears anywhere under DIR
+ * (recursively), prints its path and exits 0; exits 1 after TIMEOUT_MS. The fault driver uses it
+ * to kill a job right after a checkpoint write began: a rank's piece (or the depot's temporary
+ * file) shows up in the depot's directory before the checkpoint can be committed.
+ *
+ *   wait_new_file DIR TIMEOUT_MS
+ *
+ * It polls every millisecond (a few entries per scan), which is fast next to a checkpoint write
+ * that fsyncs. A file that appears and disappears between two scans is missed; the driver does
+ * not count on a hit, it asks the RSS afterwards whether the killed run left a checkpoint
+ * unfinished. */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_NAMES 4096
+#define MAX_PATH 1024
+
+static char known[MAX_NAMES][MAX_PATH];
+static int n_known;
+
+static int is_known(const char* path) {
+  for (int i = 0; i < n_known; ++i)
+    if (strcmp(known[i], path) == 0) return 1;
+  return 0;
+}
+
+/* Scans dir; in `record` mode remembers every path, else returns 1 (with `found` set) at the
+ * first path not remembered. */
+static int scan(const char* dir, int record, char* found) {
+  DIR* d = opendir(dir);
+  if (!d) return 0;
+  struct dirent* e;
+  int hit = 0;
+  while (!hit && (e = readdir(d)) != NULL) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    char path[MAX_PATH];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (lstat(path, &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      hit = scan(path, record, found);
+      continue;
+    }
+    if (record) {
+      if (n_known < MAX_NAMES) snprintf(known[n_known++], MAX_PATH, "%s", path);
+    } else if (!is_known(path)) {
+      snprintf(found, MAX_PATH, "%s", path);
+      hit = 1;
+    }
+  }
+  closedir(d);
+  return hit;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: wait_new_file DIR TIMEOUT_MS\n");
+    return 2;
+  }
+  char found[MAX_PATH];
+  scan(argv[1], 1, found);
+  double deadline = now_ms() + atof(argv[2]);
+  struct timespec tick = {0, 1000000L};
+  while (now_ms() < deadline) {
+    if (scan(argv[1], 0, found)) {
+      printf("%s\n", found);
+      return 0;
+    }
+    nanosleep(&tick, NULL);
+  }
+  return 1;
+}
