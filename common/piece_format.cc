@@ -215,6 +215,12 @@ absl::StatusOr<uint64_t> WriteElements(hid_t dset, const DatasetWrite& ds, hid_t
     }
     return Xxh3(ds.data, ds.count * elem);
   }
+  const bool complex = IsComplex(ds.type);
+  const size_t parts = complex ? 2 : 1;
+  ElementType scalar = ds.type == ElementType::kFloatComplex    ? ElementType::kFloat
+                       : ds.type == ElementType::kDoubleComplex ? ElementType::kDouble
+                                                                : ds.type;
+  Hid scalar_native = TypeOf(scalar, Order::kNative), scalar_be = TypeOf(scalar, Order::kBig);
   Xxh3Hasher hasher;
   const int64_t step = std::max<int64_t>(1, kStreamBytes / elem);
   std::vector<char> buffer(std::min(ds.count, step) * elem);
@@ -222,7 +228,10 @@ absl::StatusOr<uint64_t> WriteElements(hid_t dset, const DatasetWrite& ds, hid_t
   for (int64_t at = 0; at < ds.count; at += step) {
     hsize_t start = at, n = std::min(step, ds.count - at);
     std::memcpy(buffer.data(), static_cast<const char*>(ds.data) + at * elem, n * elem);
-    if (H5Tconvert(native.get(), file_type, n, buffer.data(), nullptr, H5P_DEFAULT) < 0) {
+    // Complex values convert as 2n scalars: H5Tconvert of compounds would need a background
+    // buffer, and {re, im} of one scalar type is exactly a pair of scalars.
+    if (H5Tconvert(scalar_native.get(), scalar_be.get(), n * parts, buffer.data(), nullptr,
+                   H5P_DEFAULT) < 0) {
       return absl::InternalError(Hdf5ErrorText());
     }
     hasher.Update(buffer.data(), n * elem);
@@ -302,12 +311,24 @@ absl::Status FsyncPath(const std::string& path) {
 
 // ---- reading ----------------------------------------------------------------------------
 
-absl::StatusOr<Hid> OpenFile(const std::string& path) {
-  if (access(path.c_str(), F_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat(path, ": no such piece file"));
+// Opens a piece read-only: the file at `path`, or, when `image` is given, that in-memory file
+// image (the core driver; `path` then only names it in errors).
+absl::StatusOr<Hid> OpenFile(const std::string& path, const std::string* image = nullptr) {
+  if (image == nullptr) {
+    if (access(path.c_str(), F_OK) != 0) {
+      return absl::NotFoundError(absl::StrCat(path, ": no such piece file"));
+    }
+    Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!file.ok()) return H5Error(absl::StatusCode::kDataLoss, path, "not a readable HDF5 file");
+    return file;
   }
-  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) return H5Error(absl::StatusCode::kDataLoss, path, "not a readable HDF5 file");
+  static std::atomic<uint64_t> counter{0};
+  std::string name = absl::StrCat("srs-piece-read-", getpid(), "-", counter++, ".h5");
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fapl_core(fapl.get(), 1 << 20, /*backing_store=*/0);
+  H5Pset_file_image(fapl.get(), const_cast<char*>(image->data()), image->size());
+  Hid file(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.ok()) return H5Error(absl::StatusCode::kDataLoss, path, "not a readable HDF5 image");
   return file;
 }
 
@@ -472,6 +493,59 @@ absl::Status ValidateSlab(const Hyperslab& s, int64_t length, const std::string&
   return absl::OkStatus();
 }
 
+absl::StatusOr<PieceSummary> VerifyPieceImpl(const std::string& path, const std::string* image) {
+  Hdf5Lock lock;
+  QuietHdf5();
+  SRS_ASSIGN_OR_RETURN(Hid file, OpenFile(path, image));
+  SRS_ASSIGN_OR_RETURN(PieceSummary summary, SummaryLocked(file.get(), path));
+  for (const DatasetSummary& ds : summary.datasets) {
+    SRS_RETURN_IF_ERROR(VerifyDataset(file.get(), path, ds));
+  }
+  return summary;
+}
+
+absl::Status ReadSelectionImpl(const std::string& path, const std::string* image,
+                               const std::string& dataset, ElementType wire_type,
+                               const std::vector<Hyperslab>& selections, void* out,
+                               size_t out_bytes) {
+  SRS_ASSIGN_OR_RETURN(int64_t total, SelectionElements(selections));
+  const size_t elem = ElementSize(wire_type);
+  if (static_cast<unsigned __int128>(total) * elem > out_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": dataset '", dataset, "': ", total,
+                                                   " elements do not fit in ", out_bytes,
+                                                   " bytes"));
+  }
+  Hdf5Lock lock;
+  QuietHdf5();
+  SRS_ASSIGN_OR_RETURN(Hid file, OpenFile(path, image));
+  SRS_ASSIGN_OR_RETURN(Hid dset, OpenDataset(file.get(), path, dataset));
+  const std::string context = absl::StrCat(path, ": dataset '", dataset, "'");
+  SRS_ASSIGN_OR_RETURN(DatasetSummary summary, ReadDatasetSummary(file.get(), dset.get(), dataset));
+  if (IsComplex(summary.type) != IsComplex(wire_type)) {
+    return absl::InvalidArgumentError(absl::StrCat(context, ": cannot convert stored ",
+                                                   ElementTypeName(summary.type), " to ",
+                                                   ElementTypeName(wire_type)));
+  }
+  Hid mem_type = TypeOf(wire_type, Order::kLittle);
+  Hid file_space(H5Dget_space(dset.get()), H5Sclose);
+  char* at = static_cast<char*>(out);
+  for (const Hyperslab& s : selections) {
+    SRS_RETURN_IF_ERROR(ValidateSlab(s, summary.count, context));
+    if (s.count == 0) continue;
+    hsize_t start = s.start, stride = s.stride, count = s.count, block = s.block;
+    hsize_t n = count * block;
+    Hid mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, &stride, &count, &block) <
+            0 ||
+        H5Dread(dset.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, at) <
+            0) {
+      return H5Error(absl::StatusCode::kDataLoss, context, "read");
+    }
+    at += n * elem;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
@@ -522,14 +596,24 @@ absl::StatusOr<PieceSummary> ReadPieceSummary(const std::string& path) {
 }
 
 absl::StatusOr<PieceSummary> VerifyPiece(const std::string& path) {
-  Hdf5Lock lock;
-  QuietHdf5();
-  SRS_ASSIGN_OR_RETURN(Hid file, OpenFile(path));
-  SRS_ASSIGN_OR_RETURN(PieceSummary summary, SummaryLocked(file.get(), path));
-  for (const DatasetSummary& ds : summary.datasets) {
-    SRS_RETURN_IF_ERROR(VerifyDataset(file.get(), path, ds));
-  }
-  return summary;
+  return VerifyPieceImpl(path, nullptr);
+}
+
+absl::StatusOr<PieceSummary> VerifyPieceImage(const std::string& image, const std::string& name) {
+  return VerifyPieceImpl(name, &image);
+}
+
+absl::Status ReadSelection(const std::string& path, const std::string& dataset,
+                           ElementType wire_type, const std::vector<Hyperslab>& selections,
+                           void* out, size_t out_bytes) {
+  return ReadSelectionImpl(path, nullptr, dataset, wire_type, selections, out, out_bytes);
+}
+
+absl::Status ReadSelectionImage(const std::string& image, const std::string& name,
+                                const std::string& dataset, ElementType wire_type,
+                                const std::vector<Hyperslab>& selections, void* out,
+                                size_t out_bytes) {
+  return ReadSelectionImpl(name, &image, dataset, wire_type, selections, out, out_bytes);
 }
 
 absl::StatusOr<int64_t> SelectionElements(const std::vector<Hyperslab>& selections) {
@@ -543,47 +627,6 @@ absl::StatusOr<int64_t> SelectionElements(const std::vector<Hyperslab>& selectio
     total = static_cast<int64_t>(n);
   }
   return total;
-}
-
-absl::Status ReadSelection(const std::string& path, const std::string& dataset,
-                           ElementType wire_type, const std::vector<Hyperslab>& selections,
-                           void* out, size_t out_bytes) {
-  SRS_ASSIGN_OR_RETURN(int64_t total, SelectionElements(selections));
-  const size_t elem = ElementSize(wire_type);
-  if (static_cast<unsigned __int128>(total) * elem > out_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": dataset '", dataset, "': ", total,
-                                                   " elements do not fit in ", out_bytes,
-                                                   " bytes"));
-  }
-  Hdf5Lock lock;
-  QuietHdf5();
-  SRS_ASSIGN_OR_RETURN(Hid file, OpenFile(path));
-  SRS_ASSIGN_OR_RETURN(Hid dset, OpenDataset(file.get(), path, dataset));
-  const std::string context = absl::StrCat(path, ": dataset '", dataset, "'");
-  SRS_ASSIGN_OR_RETURN(DatasetSummary summary, ReadDatasetSummary(file.get(), dset.get(), dataset));
-  if (IsComplex(summary.type) != IsComplex(wire_type)) {
-    return absl::InvalidArgumentError(absl::StrCat(context, ": cannot convert stored ",
-                                                   ElementTypeName(summary.type), " to ",
-                                                   ElementTypeName(wire_type)));
-  }
-  Hid mem_type = TypeOf(wire_type, Order::kLittle);
-  Hid file_space(H5Dget_space(dset.get()), H5Sclose);
-  char* at = static_cast<char*>(out);
-  for (const Hyperslab& s : selections) {
-    SRS_RETURN_IF_ERROR(ValidateSlab(s, summary.count, context));
-    if (s.count == 0) continue;
-    hsize_t start = s.start, stride = s.stride, count = s.count, block = s.block;
-    hsize_t n = count * block;
-    Hid mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, &stride, &count, &block) <
-            0 ||
-        H5Dread(dset.get(), mem_type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, at) <
-            0) {
-      return H5Error(absl::StatusCode::kDataLoss, context, "read");
-    }
-    at += n * elem;
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ReadIndex(const std::string& path, const std::string& dataset,

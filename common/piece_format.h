@@ -123,6 +123,14 @@ absl::Status ReadSelection(const std::string& path, const std::string& dataset,
                            ElementType wire_type, const std::vector<Hyperslab>& selections,
                            void* out, size_t out_bytes);
 
+// VerifyPiece and ReadSelection on a piece held in memory (a file image, e.g. from
+// WritePieceImage; the depot's memory backend). `name` labels the piece in errors.
+absl::StatusOr<PieceSummary> VerifyPieceImage(const std::string& image, const std::string& name);
+absl::Status ReadSelectionImage(const std::string& image, const std::string& name,
+                                const std::string& dataset, ElementType wire_type,
+                                const std::vector<Hyperslab>& selections, void* out,
+                                size_t out_bytes);
+
 // The /srs_index/<dataset> global indices. NOT_FOUND if the dataset has none.
 absl::Status ReadIndex(const std::string& path, const std::string& dataset,
                        std::vector<int64_t>* global_index);
