@@ -162,12 +162,14 @@ void IntersectSegments(const Segment& src_seg, const Segment& dst_seg, std::vect
   Pattern src = Pattern::Of(src_seg), dst = Pattern::Of(dst_seg);
   int64_t lo = std::max(src.lo, dst.lo), hi = std::min(src.hi, dst.hi);
   if (lo >= hi) return;
-  int64_t nested_cost = 3 * std::min(src.BlocksIn(lo, hi), dst.BlocksIn(lo, hi));
+  // Estimated pairs: nested gives up to 3 per coarse block; periodic gives one family per run
+  // of a period (at most L/st_src + L/st_dst) plus as many single runs in the last partial
+  // period. The scans cost about as much as the output, so the smaller estimate wins both ways.
+  int64_t nested_pairs = 3 * std::min(src.BlocksIn(lo, hi), dst.BlocksIn(lo, hi));
   if (!src.contiguous || !dst.contiguous) {
     int64_t period = LcmUpTo(src.st, dst.st, hi - lo);
-    // Blocks visited by the three period-sized scans (anchor, one period, the tail).
-    int64_t periodic_cost = period > 0 ? 3 * (period / src.st + period / dst.st + 2) : 0;
-    if (period > 0 && periodic_cost < nested_cost &&
+    int64_t periodic_pairs = period > 0 ? 2 * (period / src.st + period / dst.st) + 4 : 0;
+    if (period > 0 && periodic_pairs <= nested_pairs &&
         IntersectPeriodic(src, dst, lo, hi, period, out)) {
       return;
     }
