@@ -1,0 +1,96 @@
+// srs-rss: the Runtime Support Service daemon. Flags, signals, and the RssServer; nothing else.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "common/log.h"
+#include "rss/rss_server.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: srs-rss --listen HOST:PORT --state DIR [--lease SECONDS]\n"
+    "\n"
+    "The SRS Runtime Support Service: remembers every run of every job, the stop flag and the\n"
+    "committed checkpoints, durably (SQLite in DIR/rss.db; kill -9 loses nothing committed).\n"
+    "\n"
+    "  --listen HOST:PORT  address to serve srs.rss.v1 on; port 0 picks a free port\n"
+    "                      (default 127.0.0.1:0); prints 'srs-rss listening on HOST:PORT'\n"
+    "  --state DIR         state directory (created; holds rss.db and admin.token, mode 0600)\n"
+    "  --lease SECONDS     a running job whose watch stream is gone this long is marked lost\n"
+    "                      (default 10)\n"
+    "  --help              this text\n"
+    "\n"
+    "Logs go to stderr (SRS_LOG=debug|info|warning|error, default info). SIGTERM/SIGINT shut\n"
+    "down gracefully and exit 0.\n";
+
+int Usage(const std::string& error) {
+  std::cerr << "srs-rss: " << error << "\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  srs::RssServerOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (i + 1 >= argc) return Usage("missing value for " + arg);
+    std::string value = argv[++i];
+    if (arg == "--listen") {
+      options.listen = value;
+    } else if (arg == "--state") {
+      options.state_dir = value;
+    } else if (arg == "--lease") {
+      double seconds = 0;
+      if (!absl::SimpleAtod(value, &seconds) || seconds <= 0) {
+        return Usage("--lease needs a positive number of seconds, got '" + value + "'");
+      }
+      options.lease = absl::Seconds(seconds);
+    } else {
+      return Usage("unknown option " + arg);
+    }
+  }
+  if (options.state_dir.empty()) return Usage("--state DIR is required");
+
+  srs::SetLogComponent("rss");
+  const char* level = std::getenv("SRS_LOG");
+  srs::SetLogLevel(srs::ParseLogLevel(level ? level : "", srs::LogLevel::kInfo));
+
+  // Block the signals before any thread exists, so only the sigwait thread receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<srs::RssServer>> server = srs::RssServer::Start(options);
+  if (!server.ok()) {
+    std::cerr << "srs-rss: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::printf("srs-rss listening on %s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    SRS_LOG(INFO) << "signal " << strsignal(sig) << ": draining";
+    (*server)->Shutdown(absl::Now() + absl::Seconds(5));
+  });
+  (*server)->Wait();
+  signal_thread.join();
+  server->reset();  // closes the database
+  return 0;
+}

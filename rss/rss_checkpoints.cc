@@ -1,0 +1,372 @@
+// RssState: the two-phase checkpoint commit, retention, the end of a run, and the durable queue
+// of piece deletions.
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "rss/rss_state.h"
+
+namespace srs {
+
+namespace v1 = rss::v1;
+
+namespace {
+
+const std::set<std::string>& KnownKinds() {
+  static const std::set<std::string> kinds = {
+      "", "none", "block", "cyclic", "block_cyclic", "block_cyclic_2d", "map", "func"};
+  return kinds;
+}
+
+absl::Status ValidateArrays(const v1::BeginCheckpointRequest& req, int32_t nprocs) {
+  std::set<std::string> names;
+  for (const v1::ArraySpec& array : req.arrays()) {
+    if (array.name().empty() || !names.insert(array.name()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("BeginCheckpoint: array name '", array.name(), "' is empty or given twice"));
+    }
+    if (array.srs_type().empty() || array.global_count() < 0 ||
+        KnownKinds().count(array.distribution().kind()) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "BeginCheckpoint: array ", array.name(), ": needs a type, a global_count >= 0 and a ",
+          "known distribution kind (got '", array.distribution().kind(), "')"));
+    }
+    if (array.local_counts_size() != 0 && array.local_counts_size() != nprocs) {
+      return absl::InvalidArgumentError(absl::StrCat("BeginCheckpoint: array ", array.name(), ": ",
+                                                     array.local_counts_size(),
+                                                     " local counts for ", nprocs, " ranks"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePiece(const v1::PieceRecord& piece, int32_t nprocs, const std::string& run) {
+  if (piece.rank() < 0 || piece.rank() >= nprocs) {
+    return absl::InvalidArgumentError(absl::StrCat("ReportPieces: rank ", piece.rank(),
+                                                   " does not exist in run ", run, " (ranks 0..",
+                                                   nprocs - 1, ")"));
+  }
+  if (piece.depot_address().empty() || piece.read_cap().empty() || piece.manage_cap().empty() ||
+      piece.size_bytes() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ReportPieces: rank ", piece.rank(),
+                     ": a piece needs a depot address, read and manage capabilities and a size"));
+  }
+  return absl::OkStatus();
+}
+
+bool SamePiece(const v1::PieceRecord& a, const v1::PieceRecord& b) {
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+absl::Duration Backoff(int attempts) {
+  return std::min(absl::Seconds(60), absl::Milliseconds(500) * (1 << std::min(attempts, 7)));
+}
+
+}  // namespace
+
+absl::Status RssState::PutCheckpoint(const Job& job, const Checkpoint& ckpt) {
+  return store_->PutCheckpoint({job.row.name, ckpt.request_id, ckpt.summary});
+}
+
+absl::StatusOr<RssState::Checkpoint*> RssState::FindPending(const Run& run, int64_t epoch) {
+  Job& job = jobs_.at(run.row.job);
+  auto it = job.checkpoints.find(epoch);
+  if (it == job.checkpoints.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("job ", run.row.job, " has no checkpoint with epoch ", epoch));
+  }
+  const v1::CheckpointSummary& summary = it->second.summary;
+  if (summary.run_id() != run.row.run_id) {
+    return absl::FailedPreconditionError(absl::StrCat("checkpoint epoch ", epoch,
+                                                      " belongs to run ", summary.run_id(),
+                                                      ", not to run ", run.row.run_id));
+  }
+  if (summary.state() != "pending") {
+    return absl::FailedPreconditionError(absl::StrCat("checkpoint epoch ", epoch, " of job ",
+                                                      run.row.job, " is ", summary.state(),
+                                                      ", not pending"));
+  }
+  return &it->second;
+}
+
+absl::StatusOr<int64_t> RssState::BeginCheckpoint(const std::string& run_id,
+                                                  const v1::BeginCheckpointRequest& req) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  if (run->row.config.state() != "running") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("BeginCheckpoint: run ", run_id, " is ", run->row.config.state()));
+  }
+  SRS_RETURN_IF_ERROR(ValidateArrays(req, run->row.config.nprocs()));
+  int64_t epoch = 0;
+  SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    Job& job = jobs_.at(run->row.job);
+    epoch = job.row.next_epoch++;
+    SRS_RETURN_IF_ERROR(store_->PutJob(job.row));
+    Checkpoint& ckpt = job.checkpoints[epoch];
+    ckpt.request_id = req.request_id();
+    v1::CheckpointSummary& summary = ckpt.summary;
+    summary.set_epoch(epoch);
+    summary.set_run_id(run_id);
+    summary.set_state("pending");
+    summary.set_reason(req.reason());
+    summary.set_created_unix_ms(NowMs());
+    *summary.mutable_arrays() = req.arrays();
+    summary.set_nprocs(run->row.config.nprocs());
+    return PutCheckpoint(job, ckpt);
+  }));
+  SRS_LOG(INFO).Field("run", run_id).Field("epoch", epoch) << "checkpoint begun";
+  return epoch;
+}
+
+absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportPiecesRequest& req) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
+  std::set<int32_t> in_request;
+  std::vector<const v1::PieceRecord*> fresh;
+  for (const v1::PieceRecord& piece : req.pieces()) {
+    SRS_RETURN_IF_ERROR(ValidatePiece(piece, ckpt->summary.nprocs(), run_id));
+    if (!in_request.insert(piece.rank()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ReportPieces: rank ", piece.rank(), " appears twice in one request"));
+    }
+    auto old = ckpt->pieces.find(piece.rank());
+    if (old == ckpt->pieces.end()) {
+      fresh.push_back(&piece);
+    } else if (!SamePiece(old->second, piece)) {
+      return absl::AlreadyExistsError(absl::StrCat("ReportPieces: rank ", piece.rank(),
+                                                   " already reported a different piece for "
+                                                   "epoch ",
+                                                   req.epoch()));
+    }  // the same record again is a retry after a lost answer: accepted
+  }
+  if (fresh.empty()) return absl::OkStatus();
+  const std::string job = run->row.job;
+  return Transact([&]() -> absl::Status {
+    for (const v1::PieceRecord* piece : fresh) {
+      SRS_RETURN_IF_ERROR(store_->PutPiece({job, req.epoch(), *piece}));
+      ckpt->pieces[piece->rank()] = *piece;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RssState::CommitCheckpoint(const std::string& run_id,
+                                        const v1::CommitCheckpointRequest& req) {
+  std::map<std::string, std::vector<std::string>> caps_by_depot;
+  {
+    absl::MutexLock lock(&mu_);
+    SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+    Job& job = jobs_.at(run->row.job);
+    auto it = job.checkpoints.find(req.epoch());
+    if (it != job.checkpoints.end() && it->second.summary.run_id() == run_id &&
+        it->second.summary.state() == "committed") {
+      return absl::OkStatus();  // a retry after a lost answer
+    }
+    SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
+    std::vector<int32_t> missing;
+    for (int32_t rank = 0; rank < ckpt->summary.nprocs(); ++rank) {
+      if (ckpt->pieces.count(rank) == 0) missing.push_back(rank);
+    }
+    if (!missing.empty()) {
+      if (missing.size() > 20) missing.resize(20);
+      return absl::FailedPreconditionError(
+          absl::StrCat("CommitCheckpoint: job ", job.row.name, " epoch ", req.epoch(), ": ",
+                       ckpt->summary.nprocs() - static_cast<int32_t>(ckpt->pieces.size()), " of ",
+                       ckpt->summary.nprocs(), " ranks have not reported pieces (ranks ",
+                       absl::StrJoin(missing, ", "), missing.size() == 20 ? ", ...)" : ")"));
+    }
+    for (const auto& [rank, piece] : ckpt->pieces) {
+      caps_by_depot[piece.depot_address()].push_back(piece.manage_cap());
+    }
+  }
+  // Pinning talks to depots: done without the lock. Until it succeeds the checkpoint stays
+  // pending and the previous committed one stays the restart point.
+  absl::Time pin_start = absl::Now();
+  for (const auto& [depot, caps] : caps_by_depot) {
+    absl::Status pinned = janitor_->Pin(depot, caps);
+    if (!pinned.ok()) {
+      SRS_LOG(WARNING).Field("run", run_id).Field("epoch", req.epoch()).Field("depot", depot)
+          << "commit failed, pieces not pinned: " << pinned;
+      return Annotate(pinned, absl::StrCat("CommitCheckpoint epoch ", req.epoch(),
+                                           ": pinning pieces on depot ", depot));
+    }
+  }
+  absl::Duration pin_time = absl::Now() - pin_start;
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
+  Job& job = jobs_.at(run->row.job);
+  SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    v1::CheckpointSummary& summary = ckpt->summary;
+    summary.set_state("committed");
+    summary.set_committed_unix_ms(NowMs());
+    *summary.mutable_timings() = req.timings();
+    if (summary.timings().bytes() == 0) {
+      int64_t bytes = 0;
+      for (const auto& [rank, piece] : ckpt->pieces) bytes += piece.size_bytes();
+      summary.mutable_timings()->set_bytes(bytes);
+    }
+    if (summary.timings().commit_seconds() == 0) {
+      summary.mutable_timings()->set_commit_seconds(absl::ToDoubleSeconds(pin_time));
+    }
+    SRS_RETURN_IF_ERROR(PutCheckpoint(job, *ckpt));
+    if (summary.reason() == v1::REASON_STOP) {
+      SRS_RETURN_IF_ERROR(EndRun(&job, run, "stopped"));
+    } else if (ckpt->request_id != 0 && ckpt->request_id == run->row.checkpoint_request) {
+      run->row.checkpoint_request = 0;
+      SRS_RETURN_IF_ERROR(PutRun(*run));
+    }
+    return ApplyRetention(&job);
+  }));
+  SRS_LOG(INFO)
+          .Field("job", job.row.name)
+          .Field("epoch", req.epoch())
+          .Field("pieces", static_cast<long long>(ckpt->pieces.size()))
+      << "checkpoint committed";
+  return absl::OkStatus();
+}
+
+absl::Status RssState::ApplyRetention(Job* job) {
+  std::vector<int64_t> committed;
+  for (const auto& [epoch, ckpt] : job->checkpoints) {
+    if (ckpt.summary.state() == "committed") committed.push_back(epoch);
+  }
+  int64_t excess = static_cast<int64_t>(committed.size()) - job->row.keep;
+  for (int64_t i = 0; i < excess; ++i) {
+    SRS_RETURN_IF_ERROR(DropCheckpoint(job, committed[i], "deleted"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RssState::DropCheckpoint(Job* job, int64_t epoch, const std::string& state) {
+  Checkpoint& ckpt = job->checkpoints.at(epoch);
+  ckpt.summary.set_state(state);
+  int64_t now = NowMs();
+  for (const auto& [rank, piece] : ckpt.pieces) {
+    DeleteTask task{0,
+                    piece.depot_address(),
+                    piece.manage_cap(),
+                    absl::StrCat("job ", job->row.name, " epoch ", epoch, " rank ", rank),
+                    0,
+                    now};
+    SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
+    deletes_[task.id] = std::move(task);
+  }
+  SRS_RETURN_IF_ERROR(store_->DeletePieces(job->row.name, epoch));
+  ckpt.pieces.clear();
+  SRS_LOG(INFO).Field("job", job->row.name).Field("epoch", epoch).Field("state", state)
+      << "checkpoint dropped, pieces queued for deletion";
+  return PutCheckpoint(*job, ckpt);
+}
+
+absl::Status RssState::AbortCheckpoint(const std::string& run_id,
+                                       const v1::AbortCheckpointRequest& req) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  Job& job = jobs_.at(run->row.job);
+  auto it = job.checkpoints.find(req.epoch());
+  if (it != job.checkpoints.end() && it->second.summary.run_id() == run_id &&
+      it->second.summary.state() == "discarded") {
+    return absl::OkStatus();  // already gone: aborting twice is harmless
+  }
+  SRS_RETURN_IF_ERROR(FindPending(*run, req.epoch()).status());
+  SRS_LOG(WARNING).Field("run", run_id).Field("epoch", req.epoch())
+      << "checkpoint aborted: " << req.reason();
+  return Transact([&] { return DropCheckpoint(&job, req.epoch(), "discarded"); });
+}
+
+absl::Status RssState::ReportRestart(const std::string& run_id,
+                                     const v1::ReportRestartRequest& req) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  return Transact([&] {
+    run->row.config.set_restart_read_seconds(req.read_seconds());
+    run->row.config.set_restart_bytes(req.bytes());
+    return PutRun(*run);
+  });
+}
+
+absl::Status RssState::FinishRun(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  const std::string& state = run->row.config.state();
+  if (state == "finished") return absl::OkStatus();
+  if (state != "running") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("FinishRun: run ", run_id, " is ", state, ", not running"));
+  }
+  Job& job = jobs_.at(run->row.job);
+  SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    SRS_RETURN_IF_ERROR(EndRun(&job, run, "finished"));
+    for (auto& [epoch, ckpt] : job.checkpoints) {
+      if (ckpt.summary.state() == "committed") {
+        SRS_RETURN_IF_ERROR(DropCheckpoint(&job, epoch, "deleted"));
+      }
+    }
+    return absl::OkStatus();
+  }));
+  SRS_LOG(INFO).Field("job", job.row.name).Field("run", run_id) << "job finished";
+  return absl::OkStatus();
+}
+
+int RssState::ProcessDeleteQueue() {
+  absl::MutexLock one_at_a_time(&delete_mu_);
+  std::vector<DeleteTask> due;
+  {
+    absl::MutexLock lock(&mu_);
+    int64_t now = NowMs();
+    for (const auto& [id, task] : deletes_) {
+      if (task.next_try_unix_ms <= now) due.push_back(task);
+    }
+    if (due.empty()) return static_cast<int>(deletes_.size());
+  }
+  std::vector<std::pair<DeleteTask, absl::Status>> results;
+  std::set<std::string> unreachable;  // skip the rest of a depot that is down this round
+  for (DeleteTask& task : due) {
+    absl::Status status = absl::UnavailableError("depot unreachable this round");
+    if (unreachable.count(task.depot) == 0) {
+      status = janitor_->Delete(task.depot, task.manage_cap);
+      if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+        unreachable.insert(task.depot);
+      }
+    }
+    results.emplace_back(std::move(task), std::move(status));
+  }
+  absl::MutexLock lock(&mu_);
+  // One transaction for the whole round: a big finish deletes thousands of pieces.
+  absl::Status write = Transact([&]() -> absl::Status {
+    for (auto& [task, status] : results) {
+      if (deletes_.count(task.id) == 0) continue;
+      // Done when deleted or already gone; dropped when the depot refuses the capability for good.
+      bool done = status.ok() || absl::IsNotFound(status);
+      bool refused = absl::IsPermissionDenied(status) || absl::IsInvalidArgument(status);
+      if (refused) {
+        SRS_LOG(ERROR).Field("depot", task.depot)
+            << "depot refuses to delete " << task.what << ": " << status;
+      }
+      if (done || refused) {
+        deletes_.erase(task.id);
+        SRS_RETURN_IF_ERROR(store_->RemoveDelete(task.id));
+        continue;
+      }
+      DeleteTask& queued = deletes_.at(task.id);
+      ++queued.attempts;
+      queued.next_try_unix_ms = NowMs() + absl::ToInt64Milliseconds(Backoff(queued.attempts));
+      SRS_RETURN_IF_ERROR(store_->UpdateDelete(queued));
+    }
+    return absl::OkStatus();
+  });
+  if (!write.ok()) {
+    SRS_LOG(ERROR) << "updating the delete queue: " << write;
+  }
+  return static_cast<int>(deletes_.size());
+}
+
+}  // namespace srs

@@ -1,0 +1,133 @@
+// RssState: the depot registry, stop/checkpoint requests and the tools' queries.
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "rss/rss_state.h"
+
+namespace srs {
+
+namespace v1 = rss::v1;
+
+absl::Status RssState::RegisterDepot(const v1::RegisterDepotRequest& req) {
+  if (req.address().empty() || req.host().empty()) {
+    return absl::InvalidArgumentError("RegisterDepot: a depot needs a host and an address");
+  }
+  if (req.capacity_bytes() < 0 || req.free_bytes() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterDepot: depot ", req.address(), ": negative capacity or free space"));
+  }
+  v1::DepotRecord depot;
+  // A depot without an id is known by its address.
+  depot.set_depot_id(req.depot_id().empty() ? req.address() : req.depot_id());
+  depot.set_host(req.host());
+  depot.set_address(req.address());
+  depot.set_capacity_bytes(req.capacity_bytes());
+  depot.set_free_bytes(req.free_bytes());
+  depot.set_last_seen_unix_ms(NowMs());
+  absl::MutexLock lock(&mu_);
+  bool is_new = depots_.count(depot.depot_id()) == 0;
+  SRS_RETURN_IF_ERROR(Transact([&] {
+    depots_[depot.depot_id()] = depot;
+    return store_->PutDepot(depot);
+  }));
+  if (is_new) {
+    SRS_LOG(INFO)
+            .Field("depot", depot.depot_id())
+            .Field("host", depot.host())
+            .Field("address", depot.address())
+        << "depot registered";
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> RssState::SetRequest(const std::string& job_name, int64_t RunRow::*field,
+                                             const char* what) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_name);
+  Run* run = it == jobs_.end() ? nullptr : CurrentRun(it->second);
+  if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job named ", job_name));
+  if (run->row.config.state() != "running") {
+    return absl::FailedPreconditionError(absl::StrCat("job ", job_name, " is not running (run ",
+                                                      run->row.run_id, " is ",
+                                                      run->row.config.state(), ")"));
+  }
+  if (run->row.*field != 0) return run->row.*field;  // already pending: same request
+  int64_t id = 0;
+  SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    SRS_ASSIGN_OR_RETURN(id, NextRequestId());
+    run->row.*field = id;
+    return PutRun(*run);
+  }));
+  SRS_LOG(INFO).Field("job", job_name).Field("request", id) << what << " requested";
+  return id;
+}
+
+absl::StatusOr<int64_t> RssState::RequestStop(const std::string& job) {
+  return SetRequest(job, &RunRow::stop_request, "stop");
+}
+
+absl::StatusOr<int64_t> RssState::RequestCheckpoint(const std::string& job) {
+  return SetRequest(job, &RunRow::checkpoint_request, "checkpoint");
+}
+
+v1::JobSummary RssState::Summarize(const Job& job) const {
+  v1::JobSummary out;
+  out.set_job(job.row.name);
+  if (!job.run_ids.empty()) {
+    const Run& run = runs_.at(job.run_ids.back());
+    out.set_state(run.row.config.state());
+    out.set_nprocs(run.row.config.nprocs());
+    std::set<std::string> hosts;
+    for (const v1::RankPlacement& rank : run.row.config.ranks()) {
+      if (hosts.insert(rank.host()).second) out.add_hosts(rank.host());
+    }
+    out.set_stop_pending(run.row.stop_request != 0);
+  }
+  for (auto it = job.checkpoints.rbegin(); it != job.checkpoints.rend(); ++it) {
+    const v1::CheckpointSummary& summary = it->second.summary;
+    if (summary.state() != "committed") continue;
+    out.set_last_epoch(summary.epoch());
+    out.set_last_checkpoint_bytes(summary.timings().bytes());
+    out.set_last_checkpoint_unix_ms(summary.committed_unix_ms());
+    break;
+  }
+  return out;
+}
+
+std::vector<v1::JobSummary> RssState::ListJobs() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::JobSummary> out;
+  for (const auto& [name, job] : jobs_) out.push_back(Summarize(job));
+  return out;
+}
+
+absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_name);
+  if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job named ", job_name));
+  const Job& job = it->second;
+  v1::GetJobResponse out;
+  *out.mutable_summary() = Summarize(job);
+  for (const std::string& run_id : job.run_ids) *out.add_runs() = runs_.at(run_id).row.config;
+  for (const auto& [epoch, ckpt] : job.checkpoints) {
+    v1::CheckpointSummary* summary = out.add_checkpoints();
+    *summary = ckpt.summary;
+    for (const auto& [rank, piece] : ckpt.pieces) {
+      v1::PieceRecord* record = summary->add_pieces();
+      *record = piece;
+      record->clear_manage_cap();
+    }
+  }
+  return out;
+}
+
+std::vector<v1::DepotRecord> RssState::ListDepots() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::DepotRecord> out;
+  for (const auto& [id, depot] : depots_) out.push_back(depot);
+  return out;
+}
+
+}  // namespace srs

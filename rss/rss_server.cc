@@ -1,0 +1,132 @@
+#include "rss/rss_server.h"
+
+#include <fcntl.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "rss/client/rss_client.h"
+
+namespace srs {
+
+namespace {
+
+absl::Status MakeDir(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("--state DIR is required");
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create state dir ", dir, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::string HexToken() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) out += {kHex[b >> 4], kHex[b & 15]};
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EnsureAdminToken(const std::string& state_dir) {
+  std::string path = state_dir + "/admin.token";
+  absl::StatusOr<std::string> existing = ReadAdminToken(path);
+  if (existing.ok()) {
+    chmod(path.c_str(), 0600);  // whoever loosened it: the token is a password
+    return existing;
+  }
+  std::string token = HexToken();
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  }
+  std::string line = token + "\n";
+  bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            fchmod(fd, 0600) == 0 && fsync(fd) == 0;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  return token;
+}
+
+absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptions& options) {
+  std::unique_ptr<RssServer> server(new RssServer(options));
+  SRS_RETURN_IF_ERROR(MakeDir(options.state_dir));
+  SRS_ASSIGN_OR_RETURN(server->admin_token_, EnsureAdminToken(options.state_dir));
+  DepotJanitor* janitor = options.janitor;
+  if (janitor == nullptr) {
+    server->own_janitor_ = std::make_unique<GrpcDepotJanitor>(options.depot_timeout);
+    janitor = server->own_janitor_.get();
+  }
+  RssStateOptions state_options;
+  state_options.lease = options.lease;
+  SRS_ASSIGN_OR_RETURN(server->state_,
+                       RssState::Open(options.state_dir + "/rss.db", janitor, state_options));
+  server->service_ =
+      std::make_unique<RssService>(server->state_.get(), server->admin_token_, options.keepalive);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(-1);  // manifests of thousands of ranks
+  builder.SetMaxSendMessageSize(-1);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen, " (address in use or not local?)"));
+  }
+  std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  server->address_ = absl::StrCat(host, ":", server->port_);
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->background_ = std::thread([s = server.get()] { s->Background(); });
+  SRS_LOG(INFO).Field("address", server->address_).Field("state", options.state_dir) << "serving";
+  return server;
+}
+
+void RssServer::Background() {
+  // Check leases a few times per lease period; deletions twice a second (they back off per task).
+  absl::Duration tick = std::min(absl::Milliseconds(500), options_.lease / 4);
+  while (!stopping_.WaitForNotificationWithTimeout(tick)) {
+    state_->SweepLostRuns();
+    state_->ProcessDeleteQueue();
+  }
+}
+
+void RssServer::Shutdown(absl::Time deadline) {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  SRS_LOG(INFO) << "shutting down";
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  state_->ShutdownWatches();
+  server_->Shutdown(absl::ToChronoTime(deadline));
+  stopping_.Notify();
+  if (background_.joinable()) background_.join();
+}
+
+void RssServer::Wait() { server_->Wait(); }
+
+RssServer::~RssServer() {
+  Shutdown(absl::Now() + absl::Seconds(1));
+  server_->Wait();
+}
+
+}  // namespace srs

@@ -1,0 +1,221 @@
+#include "rss/rss_service.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/error_codes.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace srs {
+
+namespace v1 = rss::v1;
+
+namespace {
+
+// Prefixes the call name so a client's error says which RPC failed.
+grpc::Status Reply(const absl::Status& status, const char* call) {
+  if (status.ok()) return grpc::Status::OK;
+  absl::string_view message = status.message();
+  if (absl::StartsWith(message, call)) return ToGrpcStatus(status);
+  return ToGrpcStatus(Annotate(status, call));
+}
+
+}  // namespace
+
+bool TokensEqual(const std::string& a, const std::string& b) {
+  // The length is not secret (tokens are 32 hex characters); the content is.
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+RssService::RssService(RssState* state, std::string admin_token, absl::Duration keepalive)
+    : state_(state), admin_token_(std::move(admin_token)), keepalive_(keepalive) {}
+
+absl::Status RssService::CheckAdmin(const std::string& token, const char* call) const {
+  if (token.empty()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(call, ": admin token missing (it is in the rss state dir, file admin.token)"));
+  }
+  if (!TokensEqual(token, admin_token_)) {
+    return absl::PermissionDeniedError(absl::StrCat(call, ": wrong admin token"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RssService::RunOf(const std::string& token, const char* call) const {
+  if (token.empty()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(call, ": run token missing (RegisterRun hands one out)"));
+  }
+  return state_->RunForToken(token);
+}
+
+grpc::Status RssService::RegisterRun(grpc::ServerContext*, const v1::RegisterRunRequest* req,
+                                     v1::RegisterRunResponse* resp) {
+  if (req->force()) {
+    absl::Status admin = CheckAdmin(req->admin_token(), "RegisterRun (force)");
+    if (!admin.ok()) return ToGrpcStatus(admin);
+  }
+  absl::StatusOr<v1::RegisterRunResponse> out = state_->RegisterRun(*req, req->force());
+  if (!out.ok()) return Reply(out.status(), "RegisterRun");
+  *resp = std::move(*out);
+  return grpc::Status::OK;
+}
+
+grpc::Status RssService::WatchRun(grpc::ServerContext* ctx, const v1::WatchRunRequest* req,
+                                  grpc::ServerWriter<v1::RunEvent>* writer) {
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "WatchRun");
+  if (!run_id.ok()) return Reply(run_id.status(), "WatchRun");
+  absl::Status attached = state_->AttachWatch(*run_id);
+  if (!attached.ok()) return Reply(attached, "WatchRun");
+  SRS_LOG(DEBUG).Field("run", *run_id) << "watch stream opened";
+  int64_t generation = -1;  // differs from any real generation: the first wait returns at once
+  int64_t sent_stop = 0, sent_checkpoint = 0;
+  absl::Time next_keepalive = absl::InfinitePast();
+  grpc::Status result = grpc::Status::OK;
+  while (true) {
+    WatchStatus status = state_->WaitWatch(
+        *run_id, generation, std::max(absl::ZeroDuration(), next_keepalive - absl::Now()));
+    generation = status.generation;
+    if (ctx->IsCancelled()) {
+      result = grpc::Status(grpc::StatusCode::CANCELLED, "WatchRun: cancelled by the client");
+      break;
+    }
+    if (status.shutting_down) {
+      result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "WatchRun: rss is shutting down");
+      break;
+    }
+    if (!status.run_active) break;  // stopped, finished or lost: nothing more to say
+    v1::RunEvent event;
+    bool ok = true;
+    if (status.stop_request != 0 && status.stop_request != sent_stop) {
+      event.set_kind(v1::RunEvent::STOP);
+      event.set_request_id(sent_stop = status.stop_request);
+      ok = writer->Write(event);
+    }
+    if (ok && status.checkpoint_request != 0 && status.checkpoint_request != sent_checkpoint) {
+      event.set_kind(v1::RunEvent::CHECKPOINT);
+      event.set_request_id(sent_checkpoint = status.checkpoint_request);
+      ok = writer->Write(event);
+    }
+    if (ok && absl::Now() >= next_keepalive) {
+      event.Clear();
+      event.set_kind(v1::RunEvent::KEEPALIVE);
+      ok = writer->Write(event);
+      next_keepalive = absl::Now() + keepalive_;
+    }
+    if (!ok) {
+      result = grpc::Status(grpc::StatusCode::CANCELLED, "WatchRun: client went away");
+      break;
+    }
+  }
+  state_->DetachWatch(*run_id);
+  SRS_LOG(DEBUG).Field("run", *run_id) << "watch stream closed";
+  return result;
+}
+
+grpc::Status RssService::BeginCheckpoint(grpc::ServerContext*,
+                                         const v1::BeginCheckpointRequest* req,
+                                         v1::BeginCheckpointResponse* resp) {
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "BeginCheckpoint");
+  if (!run_id.ok()) return Reply(run_id.status(), "BeginCheckpoint");
+  absl::StatusOr<int64_t> epoch = state_->BeginCheckpoint(*run_id, *req);
+  if (!epoch.ok()) return Reply(epoch.status(), "BeginCheckpoint");
+  resp->set_epoch(*epoch);
+  return grpc::Status::OK;
+}
+
+grpc::Status RssService::ReportPieces(grpc::ServerContext*, const v1::ReportPiecesRequest* req,
+                                      v1::ReportPiecesResponse*) {
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "ReportPieces");
+  if (!run_id.ok()) return Reply(run_id.status(), "ReportPieces");
+  return Reply(state_->ReportPieces(*run_id, *req), "ReportPieces");
+}
+
+grpc::Status RssService::CommitCheckpoint(grpc::ServerContext*,
+                                          const v1::CommitCheckpointRequest* req,
+                                          v1::CommitCheckpointResponse*) {
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "CommitCheckpoint");
+  if (!run_id.ok()) return Reply(run_id.status(), "CommitCheckpoint");
+  return Reply(state_->CommitCheckpoint(*run_id, *req), "CommitCheckpoint");
+}
+
+grpc::Status RssService::AbortCheckpoint(grpc::ServerContext*,
+                                         const v1::AbortCheckpointRequest* req,
+                                         v1::AbortCheckpointResponse*) {
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "AbortCheckpoint");
+  if (!run_id.ok()) return Reply(run_id.status(), "AbortCheckpoint");
+  return Reply(state_->AbortCheckpoint(*run_id, *req), "AbortCheckpoint");
+}
+
+grpc::Status RssService::ReportRestart(grpc::ServerContext*, const v1::ReportRestartRequest* req,
+                                       v1::ReportRestartResponse*) {
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "ReportRestart");
+  if (!run_id.ok()) return Reply(run_id.status(), "ReportRestart");
+  return Reply(state_->ReportRestart(*run_id, *req), "ReportRestart");
+}
+
+grpc::Status RssService::FinishRun(grpc::ServerContext*, const v1::FinishRunRequest* req,
+                                   v1::FinishRunResponse*) {
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "FinishRun");
+  if (!run_id.ok()) return Reply(run_id.status(), "FinishRun");
+  return Reply(state_->FinishRun(*run_id), "FinishRun");
+}
+
+grpc::Status RssService::RegisterDepot(grpc::ServerContext*, const v1::RegisterDepotRequest* req,
+                                       v1::RegisterDepotResponse*) {
+  return Reply(state_->RegisterDepot(*req), "RegisterDepot");
+}
+
+grpc::Status RssService::RequestStop(grpc::ServerContext*, const v1::RequestStopRequest* req,
+                                     v1::RequestStopResponse* resp) {
+  absl::Status admin = CheckAdmin(req->admin_token(), "RequestStop");
+  if (!admin.ok()) return ToGrpcStatus(admin);
+  absl::StatusOr<int64_t> id = state_->RequestStop(req->job());
+  if (!id.ok()) return Reply(id.status(), "RequestStop");
+  resp->set_request_id(*id);
+  return grpc::Status::OK;
+}
+
+grpc::Status RssService::RequestCheckpoint(grpc::ServerContext*,
+                                           const v1::RequestCheckpointRequest* req,
+                                           v1::RequestCheckpointResponse* resp) {
+  absl::Status admin = CheckAdmin(req->admin_token(), "RequestCheckpoint");
+  if (!admin.ok()) return ToGrpcStatus(admin);
+  absl::StatusOr<int64_t> id = state_->RequestCheckpoint(req->job());
+  if (!id.ok()) return Reply(id.status(), "RequestCheckpoint");
+  resp->set_request_id(*id);
+  return grpc::Status::OK;
+}
+
+grpc::Status RssService::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* req,
+                                  v1::ListJobsResponse* resp) {
+  absl::Status admin = CheckAdmin(req->admin_token(), "ListJobs");
+  if (!admin.ok()) return ToGrpcStatus(admin);
+  for (v1::JobSummary& job : state_->ListJobs()) *resp->add_jobs() = std::move(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status RssService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* req,
+                                v1::GetJobResponse* resp) {
+  absl::Status admin = CheckAdmin(req->admin_token(), "GetJob");
+  if (!admin.ok()) return ToGrpcStatus(admin);
+  absl::StatusOr<v1::GetJobResponse> job = state_->GetJob(req->job());
+  if (!job.ok()) return Reply(job.status(), "GetJob");
+  *resp = std::move(*job);
+  return grpc::Status::OK;
+}
+
+grpc::Status RssService::ListDepots(grpc::ServerContext*, const v1::ListDepotsRequest* req,
+                                    v1::ListDepotsResponse* resp) {
+  absl::Status admin = CheckAdmin(req->admin_token(), "ListDepots");
+  if (!admin.ok()) return ToGrpcStatus(admin);
+  for (v1::DepotRecord& depot : state_->ListDepots()) *resp->add_depots() = std::move(depot);
+  return grpc::Status::OK;
+}
+
+}  // namespace srs

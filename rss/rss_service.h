@@ -1,0 +1,71 @@
+// RssService: the srs.rss.v1 gRPC service. Thin on purpose: check the token, validate what the
+// state layer cannot (missing fields), delegate to RssState, convert the Status.
+//
+// Tokens: admin calls need the admin token (UNAUTHENTICATED when missing, PERMISSION_DENIED when
+// wrong); run calls need the run token RegisterRun handed out. RegisterRun itself and
+// RegisterDepot carry no token (ranks and depots have none); RegisterRun with force needs the
+// admin token.
+//
+// WatchRun: sends KEEPALIVE about once a second, STOP / CHECKPOINT as soon as they are requested
+// (and again on every new stream while pending), ends with OK when the run stops or finishes and
+// with UNAVAILABLE when the RSS shuts down. The open stream holds the run's lease.
+#ifndef SRS_RSS_RSS_SERVICE_H_
+#define SRS_RSS_RSS_SERVICE_H_
+
+#include <string>
+
+#include "rss/rss_state.h"
+#include "srs/rss/v1/rss.grpc.pb.h"
+
+namespace srs {
+
+class RssService final : public rss::v1::Rss::Service {
+ public:
+  RssService(RssState* state, std::string admin_token, absl::Duration keepalive);
+
+  grpc::Status RegisterRun(grpc::ServerContext* ctx, const rss::v1::RegisterRunRequest* req,
+                           rss::v1::RegisterRunResponse* resp) override;
+  grpc::Status WatchRun(grpc::ServerContext* ctx, const rss::v1::WatchRunRequest* req,
+                        grpc::ServerWriter<rss::v1::RunEvent>* writer) override;
+  grpc::Status BeginCheckpoint(grpc::ServerContext* ctx, const rss::v1::BeginCheckpointRequest* req,
+                               rss::v1::BeginCheckpointResponse* resp) override;
+  grpc::Status ReportPieces(grpc::ServerContext* ctx, const rss::v1::ReportPiecesRequest* req,
+                            rss::v1::ReportPiecesResponse* resp) override;
+  grpc::Status CommitCheckpoint(grpc::ServerContext* ctx,
+                                const rss::v1::CommitCheckpointRequest* req,
+                                rss::v1::CommitCheckpointResponse* resp) override;
+  grpc::Status AbortCheckpoint(grpc::ServerContext* ctx, const rss::v1::AbortCheckpointRequest* req,
+                               rss::v1::AbortCheckpointResponse* resp) override;
+  grpc::Status ReportRestart(grpc::ServerContext* ctx, const rss::v1::ReportRestartRequest* req,
+                             rss::v1::ReportRestartResponse* resp) override;
+  grpc::Status FinishRun(grpc::ServerContext* ctx, const rss::v1::FinishRunRequest* req,
+                         rss::v1::FinishRunResponse* resp) override;
+  grpc::Status RegisterDepot(grpc::ServerContext* ctx, const rss::v1::RegisterDepotRequest* req,
+                             rss::v1::RegisterDepotResponse* resp) override;
+  grpc::Status RequestStop(grpc::ServerContext* ctx, const rss::v1::RequestStopRequest* req,
+                           rss::v1::RequestStopResponse* resp) override;
+  grpc::Status RequestCheckpoint(grpc::ServerContext* ctx,
+                                 const rss::v1::RequestCheckpointRequest* req,
+                                 rss::v1::RequestCheckpointResponse* resp) override;
+  grpc::Status ListJobs(grpc::ServerContext* ctx, const rss::v1::ListJobsRequest* req,
+                        rss::v1::ListJobsResponse* resp) override;
+  grpc::Status GetJob(grpc::ServerContext* ctx, const rss::v1::GetJobRequest* req,
+                      rss::v1::GetJobResponse* resp) override;
+  grpc::Status ListDepots(grpc::ServerContext* ctx, const rss::v1::ListDepotsRequest* req,
+                          rss::v1::ListDepotsResponse* resp) override;
+
+ private:
+  absl::Status CheckAdmin(const std::string& token, const char* call) const;
+  absl::StatusOr<std::string> RunOf(const std::string& token, const char* call) const;
+
+  RssState* state_;
+  std::string admin_token_;
+  absl::Duration keepalive_;
+};
+
+// Constant-time comparison, so a token cannot be guessed byte by byte from response times.
+bool TokensEqual(const std::string& a, const std::string& b);
+
+}  // namespace srs
+
+#endif  // SRS_RSS_RSS_SERVICE_H_

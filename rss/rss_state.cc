@@ -1,0 +1,414 @@
+// RssState: opening, loading, transactions, run registration, leases and watches.
+// Checkpoints live in rss_checkpoints.cc, tool queries in rss_queries.cc.
+#include "rss/rss_state.h"
+
+#include <sys/random.h>
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace srs {
+
+namespace v1 = rss::v1;
+
+namespace {
+
+std::string RandomToken() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+absl::Status ValidateRegister(const v1::RegisterRunRequest& req) {
+  if (req.job().empty()) return absl::InvalidArgumentError("RegisterRun: job name is empty");
+  if (req.nprocs() < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterRun: job ", req.job(), ": nprocs must be >= 1, got ", req.nprocs()));
+  }
+  if (req.ranks_size() != req.nprocs()) {
+    return absl::InvalidArgumentError(absl::StrCat("RegisterRun: job ", req.job(), ": ",
+                                                   req.ranks_size(), " rank placements for ",
+                                                   req.nprocs(), " processes"));
+  }
+  std::set<int32_t> seen;
+  for (const v1::RankPlacement& rank : req.ranks()) {
+    if (rank.rank() < 0 || rank.rank() >= req.nprocs() || !seen.insert(rank.rank()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("RegisterRun: job ", req.job(), ": rank ",
+                                                     rank.rank(), " is out of range or repeated"));
+    }
+  }
+  if (req.keep() < 0 || req.epoch() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterRun: job ", req.job(), ": keep and epoch must not be negative"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+RssState::RssState(std::unique_ptr<SqliteStore> store, DepotJanitor* janitor,
+                   RssStateOptions options)
+    : store_(std::move(store)), janitor_(janitor), options_(std::move(options)) {}
+
+RssState::~RssState() = default;
+
+absl::StatusOr<std::unique_ptr<RssState>> RssState::Open(const std::string& db_path,
+                                                         DepotJanitor* janitor,
+                                                         RssStateOptions options) {
+  SRS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(db_path));
+  std::unique_ptr<RssState> state(new RssState(std::move(store), janitor, std::move(options)));
+  absl::MutexLock lock(&state->mu_);
+  SRS_RETURN_IF_ERROR(state->Load());
+  return state;
+}
+
+absl::Status RssState::Load() {
+  SRS_ASSIGN_OR_RETURN(StoreSnapshot snap, store_->LoadAll());
+  // Leases are not durable: keep what we know of live streams, give everyone else a fresh lease.
+  std::map<std::string, Run> old_runs = std::move(runs_);
+  jobs_.clear();
+  runs_.clear();
+  run_by_token_.clear();
+  depots_.clear();
+  deletes_.clear();
+  auto it = snap.meta.find("next_request_id");
+  next_request_id_ = it == snap.meta.end() ? 1 : it->second;
+  for (JobRow& row : snap.jobs) jobs_[row.name].row = std::move(row);
+  for (RunRow& row : snap.runs) {
+    Run& run = runs_[row.run_id];
+    auto old = old_runs.find(row.run_id);
+    run.watchers = old == old_runs.end() ? 0 : old->second.watchers;
+    run.last_alive = old == old_runs.end() ? options_.clock() : old->second.last_alive;
+    jobs_[row.job].run_ids.push_back(row.run_id);
+    run_by_token_[row.token] = row.run_id;
+    run.row = std::move(row);
+  }
+  for (CheckpointRow& row : snap.checkpoints) {
+    Checkpoint& ckpt = jobs_[row.job].checkpoints[row.summary.epoch()];
+    ckpt.request_id = row.request_id;
+    ckpt.summary = std::move(row.summary);
+  }
+  for (PieceRow& row : snap.pieces) {
+    jobs_[row.job].checkpoints[row.epoch].pieces[row.record.rank()] = std::move(row.record);
+  }
+  for (v1::DepotRecord& depot : snap.depots) depots_[depot.depot_id()] = std::move(depot);
+  for (DeleteTask& task : snap.deletes) deletes_[task.id] = std::move(task);
+  return absl::OkStatus();
+}
+
+absl::Status RssState::Transact(const std::function<absl::Status()>& fn) {
+  absl::Status status = store_->Begin();
+  if (status.ok()) status = fn();
+  if (status.ok()) status = store_->Commit();
+  if (!status.ok()) {
+    store_->Rollback();
+    absl::Status reload = Load();
+    if (!reload.ok()) {
+      SRS_LOG(ERROR) << "reloading state after a failed write: " << reload;
+    }
+  }
+  Changed();
+  return status;
+}
+
+absl::StatusOr<RssState::Run*> RssState::FindRun(const std::string& run_id) {
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return absl::NotFoundError(absl::StrCat("run ", run_id, " is unknown"));
+  return &it->second;
+}
+
+RssState::Run* RssState::CurrentRun(const Job& job) {
+  if (job.run_ids.empty()) return nullptr;
+  return &runs_.at(job.run_ids.back());
+}
+
+bool RssState::LeaseLive(const Run& run) const {
+  return run.watchers > 0 || options_.clock() - run.last_alive < options_.lease;
+}
+
+absl::Status RssState::PutRun(const Run& run) { return store_->PutRun(run.row); }
+
+absl::StatusOr<std::string> RssState::RunForToken(const std::string& token) const {
+  absl::MutexLock lock(&mu_);
+  auto it = run_by_token_.find(token);
+  if (it == run_by_token_.end()) {
+    return absl::PermissionDeniedError("run token is not known to this rss (stale or mistyped)");
+  }
+  return it->second;
+}
+
+absl::Status RssState::EndRun(Job* job, Run* run, const std::string& state) {
+  v1::Configuration& config = run->row.config;
+  config.set_state(state);
+  config.set_ended_unix_ms(NowMs());
+  run->row.stop_request = 0;
+  run->row.checkpoint_request = 0;
+  SRS_RETURN_IF_ERROR(PutRun(*run));
+  for (auto& [epoch, ckpt] : job->checkpoints) {
+    if (ckpt.summary.run_id() == run->row.run_id && ckpt.summary.state() == "pending") {
+      SRS_RETURN_IF_ERROR(DropCheckpoint(job, epoch, "discarded"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RssState::MarkLost(Job* job, Run* run) {
+  SRS_LOG(WARNING).Field("job", job->row.name).Field("run", run->row.run_id)
+      << "run lost: no watch stream for " << absl::FormatDuration(options_.lease);
+  return EndRun(job, run, "lost");
+}
+
+absl::Status RssState::CheckNoLiveRun(Job* job, bool force) {
+  Run* run = CurrentRun(*job);
+  if (run == nullptr || run->row.config.state() != "running") return absl::OkStatus();
+  if (LeaseLive(*run) && !force) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job->row.name, " is still running as run ", run->row.run_id,
+                     " (its lease is live: a watch stream is open or was seen within ",
+                     absl::FormatDuration(options_.lease),
+                     "); stop it first, wait for the lease to expire, or take over with --force"));
+  }
+  if (force) {
+    SRS_LOG(WARNING).Field("job", job->row.name).Field("run", run->row.run_id)
+        << "run taken over by a forced registration";
+  }
+  return MarkLost(job, run);
+}
+
+absl::StatusOr<const RssState::Checkpoint*> RssState::ChooseRestart(
+    const Job& job, const v1::RegisterRunRequest& req) {
+  if (req.mode() == v1::REGISTER_FRESH) return nullptr;
+  std::vector<int64_t> committed;
+  for (const auto& [epoch, ckpt] : job.checkpoints) {
+    if (ckpt.summary.state() == "committed") committed.push_back(epoch);
+  }
+  if (req.epoch() != 0) {
+    auto it = job.checkpoints.find(req.epoch());
+    if (it == job.checkpoints.end() || it->second.summary.state() != "committed") {
+      return absl::NotFoundError(
+          absl::StrCat("job ", req.job(), " has no committed checkpoint at epoch ", req.epoch(),
+                       committed.empty() ? " (it has none)" : " (committed epochs: ",
+                       absl::StrJoin(committed, ", "), committed.empty() ? "" : ")"));
+    }
+    return &it->second;
+  }
+  if (committed.empty()) {
+    if (req.mode() == v1::REGISTER_RESUME) {
+      return absl::NotFoundError(
+          absl::StrCat("job ", req.job(), " has no committed checkpoint to resume from"));
+    }
+    return nullptr;
+  }
+  return &job.checkpoints.at(committed.back());
+}
+
+absl::StatusOr<std::vector<std::string>> RssState::ResolveDepots(
+    const v1::RegisterRunRequest& req) const {
+  std::vector<std::string> out(req.nprocs());
+  for (const v1::RankPlacement& rank : req.ranks()) {
+    if (!rank.depot().empty() && rank.depot() != "auto") {
+      out[rank.rank()] = rank.depot();
+      continue;
+    }
+    const v1::DepotRecord* best = nullptr;
+    for (const auto& [id, depot] : depots_) {
+      if (depot.host() != rank.host()) continue;
+      if (best == nullptr || depot.last_seen_unix_ms() > best->last_seen_unix_ms()) best = &depot;
+    }
+    if (best == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", req.job(), ": rank ", rank.rank(), " asks for depot=auto but no depot is ",
+          "registered for host '", rank.host(), "'; start `srs-depot --host ", rank.host(),
+          " --rss <rss>` there or set depot = host:port"));
+    }
+    out[rank.rank()] = best->address();
+  }
+  return out;
+}
+
+rss::v1::Manifest RssState::MakeManifest(const Checkpoint& ckpt) const {
+  v1::Manifest manifest;
+  manifest.set_epoch(ckpt.summary.epoch());
+  manifest.set_nprocs(ckpt.summary.nprocs());
+  *manifest.mutable_arrays() = ckpt.summary.arrays();
+  for (const auto& [rank, piece] : ckpt.pieces) {
+    v1::PieceRecord* out = manifest.add_pieces();
+    *out = piece;
+    out->clear_manage_cap();
+  }
+  manifest.set_committed_unix_ms(ckpt.summary.committed_unix_ms());
+  return manifest;
+}
+
+absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::RegisterRunRequest& req,
+                                                              bool force_allowed) {
+  SRS_RETURN_IF_ERROR(ValidateRegister(req));
+  if (req.force() && !force_allowed) {
+    return absl::PermissionDeniedError("RegisterRun: force needs a valid admin token");
+  }
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(std::vector<std::string> depots, ResolveDepots(req));
+  // Refusals are decided before the transaction, so they change nothing.
+  const Checkpoint* restart = nullptr;
+  auto found = jobs_.find(req.job());
+  Job empty_job;
+  const Job& existing = found == jobs_.end() ? empty_job : found->second;
+  Run* current = CurrentRun(existing);
+  if (current != nullptr && current->row.config.state() == "running" && LeaseLive(*current) &&
+      !req.force()) {
+    return CheckNoLiveRun(&found->second, false);
+  }
+  SRS_ASSIGN_OR_RETURN(restart, ChooseRestart(existing, req));
+  v1::RegisterRunResponse resp;
+  absl::Status status = Transact([&]() -> absl::Status {
+    Job& job = jobs_[req.job()];
+    job.row.name = req.job();
+    job.row.keep = req.keep() > 0 ? req.keep() : 1;
+    SRS_RETURN_IF_ERROR(CheckNoLiveRun(&job, req.force()));
+    if (req.mode() == v1::REGISTER_FRESH) {
+      for (auto& [epoch, ckpt] : job.checkpoints) {
+        const std::string& state = ckpt.summary.state();
+        if (state == "committed" || state == "pending") {
+          SRS_RETURN_IF_ERROR(DropCheckpoint(&job, epoch, "deleted"));
+        }
+      }
+    }
+    SRS_RETURN_IF_ERROR(store_->PutJob(job.row));
+    Run run;
+    run.row.job = req.job();
+    run.row.seq = static_cast<int64_t>(job.run_ids.size()) + 1;
+    run.row.run_id = absl::StrCat(req.job(), "-", run.row.seq);
+    run.row.token = RandomToken();
+    run.last_alive = options_.clock();
+    v1::Configuration& config = run.row.config;
+    config.set_run_id(run.row.run_id);
+    config.set_nprocs(req.nprocs());
+    for (const v1::RankPlacement& rank : req.ranks()) {
+      *config.add_ranks() = rank;
+    }
+    std::sort(config.mutable_ranks()->begin(), config.mutable_ranks()->end(),
+              [](const auto& a, const auto& b) { return a.rank() < b.rank(); });
+    for (v1::RankPlacement& rank : *config.mutable_ranks()) rank.set_depot(depots[rank.rank()]);
+    config.set_started_unix_ms(NowMs());
+    config.set_state("running");
+    if (restart != nullptr) {
+      config.set_resumed_from_epoch(restart->summary.epoch());
+      resp.set_restart(true);
+      *resp.mutable_previous() = runs_.at(restart->summary.run_id()).row.config;
+      *resp.mutable_manifest() = MakeManifest(*restart);
+    }
+    SRS_RETURN_IF_ERROR(PutRun(run));
+    resp.set_run_id(run.row.run_id);
+    resp.set_run_token(run.row.token);
+    for (const std::string& depot : depots) resp.add_rank_depots(depot);
+    resp.set_lease_seconds(absl::ToInt64Seconds(options_.lease));
+    job.run_ids.push_back(run.row.run_id);
+    run_by_token_[run.row.token] = run.row.run_id;
+    runs_[run.row.run_id] = std::move(run);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  SRS_LOG(INFO)
+          .Field("job", req.job())
+          .Field("run", resp.run_id())
+          .Field("nprocs", req.nprocs())
+          .Field("restart", resp.restart() ? 1 : 0)
+      << "run registered";
+  return resp;
+}
+
+absl::Status RssState::AttachWatch(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  const std::string& state = run->row.config.state();
+  if (state != "running") {
+    return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", state,
+                                                      state == "lost"
+                                                          ? " (its lease expired); register again"
+                                                          : "; it has nothing more to watch"));
+  }
+  ++run->watchers;
+  run->last_alive = options_.clock();
+  return absl::OkStatus();
+}
+
+void RssState::DetachWatch(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return;
+  if (it->second.watchers > 0) --it->second.watchers;
+  it->second.last_alive = options_.clock();
+}
+
+WatchStatus RssState::WaitWatch(const std::string& run_id, int64_t generation,
+                                absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto changed = [this, generation]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return generation_ != generation || shutting_down_;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&changed), timeout);
+  WatchStatus out;
+  out.generation = generation_;
+  out.shutting_down = shutting_down_;
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return out;
+  Run& run = it->second;
+  run.last_alive = options_.clock();
+  out.run_active = run.row.config.state() == "running";
+  out.stop_request = run.row.stop_request;
+  out.checkpoint_request = run.row.checkpoint_request;
+  return out;
+}
+
+void RssState::ShutdownWatches() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+}
+
+int RssState::SweepLostRuns() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> expired;
+  for (auto& [name, job] : jobs_) {
+    Run* run = CurrentRun(job);
+    if (run != nullptr && run->row.config.state() == "running" && !LeaseLive(*run)) {
+      expired.push_back(name);
+    }
+  }
+  int lost = 0;
+  for (const std::string& name : expired) {
+    // Looked up afresh: a failed transaction reloads the maps.
+    auto it = jobs_.find(name);
+    if (it == jobs_.end()) continue;
+    Run* run = CurrentRun(it->second);
+    absl::Status status = Transact([&] { return MarkLost(&it->second, run); });
+    if (!status.ok()) {
+      SRS_LOG(ERROR).Field("job", name) << "marking a run lost failed: " << status;
+      continue;
+    }
+    ++lost;
+  }
+  return lost;
+}
+
+absl::StatusOr<int64_t> RssState::NextRequestId() {
+  int64_t id = next_request_id_++;
+  SRS_RETURN_IF_ERROR(store_->PutMeta("next_request_id", next_request_id_));
+  return id;
+}
+
+}  // namespace srs

@@ -1,0 +1,178 @@
+// RssState: everything the Runtime Support Service knows, as plain C++ over a durable SqliteStore.
+// It knows nothing of gRPC (the service converts and delegates); it speaks the srs.rss.v1
+// messages because they are the RSS's vocabulary.
+//
+// Model. A job has runs (one configuration each: process count, hosts, depots) and checkpoints
+// (epochs, monotonic per job). At most one run of a job is "running"; it holds a lease kept alive
+// by its open watch streams. A checkpoint is "pending" while its pieces are reported, "committed"
+// once every rank reported and the pieces are pinned on their depots, "discarded" when aborted or
+// left behind by a lost run, "deleted" when dropped by retention, a fresh start or the finish.
+//
+// Invariants the store keeps across kill -9: every state change is one SQLite transaction, made
+// before the in-memory copy changes, so a failed write leaves both as they were. A checkpoint is
+// never "committed" unless all its pieces were pinned first. Pieces to delete go to a durable
+// queue (ProcessDeleteQueue), retried with backoff until their depot answers.
+//
+// Thread safety: all methods may be called concurrently; one mutex serializes state changes.
+// Depot calls (pinning, deleting) are made without holding it.
+#ifndef SRS_RSS_RSS_STATE_H_
+#define SRS_RSS_RSS_STATE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "rss/depot_janitor.h"
+#include "rss/sqlite_store.h"
+#include "srs/rss/v1/rss.pb.h"
+
+namespace srs {
+
+struct RssStateOptions {
+  absl::Duration lease = absl::Seconds(10);  // a run without a watch for this long is lost
+  std::function<absl::Time()> clock = [] { return absl::Now(); };  // tests move time by hand
+};
+
+// What a watch stream should tell its run now.
+struct WatchStatus {
+  bool run_active = false;  // false: the run stopped, finished or was lost; end the stream
+  bool shutting_down = false;
+  int64_t stop_request = 0;        // pending stop, 0 = none
+  int64_t checkpoint_request = 0;  // pending checkpoint request, 0 = none
+  int64_t generation = 0;          // pass back to WaitWatch
+};
+
+class RssState {
+ public:
+  // Opens the database at `db_path` and loads it. Runs that were running when the RSS died get a
+  // fresh lease from now, so their watches have the lease time to reconnect.
+  static absl::StatusOr<std::unique_ptr<RssState>> Open(const std::string& db_path,
+                                                        DepotJanitor* janitor,
+                                                        RssStateOptions options);
+  ~RssState();
+
+  absl::Duration lease() const { return options_.lease; }
+
+  // Runs. `force_allowed`: the caller presented a valid admin token with force.
+  absl::StatusOr<rss::v1::RegisterRunResponse> RegisterRun(const rss::v1::RegisterRunRequest& req,
+                                                           bool force_allowed);
+  // PERMISSION_DENIED for an unknown token. Returns the run id.
+  absl::StatusOr<std::string> RunForToken(const std::string& token) const;
+  absl::StatusOr<int64_t> BeginCheckpoint(const std::string& run_id,
+                                          const rss::v1::BeginCheckpointRequest& req);
+  absl::Status ReportPieces(const std::string& run_id, const rss::v1::ReportPiecesRequest& req);
+  absl::Status CommitCheckpoint(const std::string& run_id,
+                                const rss::v1::CommitCheckpointRequest& req);
+  absl::Status AbortCheckpoint(const std::string& run_id,
+                               const rss::v1::AbortCheckpointRequest& req);
+  absl::Status ReportRestart(const std::string& run_id, const rss::v1::ReportRestartRequest& req);
+  absl::Status FinishRun(const std::string& run_id);
+
+  // Watch streams: Attach when a stream opens (FAILED_PRECONDITION if the run is not running),
+  // Detach when it closes (the lease then counts down). WaitWatch blocks until something changed
+  // since `generation` or `timeout` passed.
+  absl::Status AttachWatch(const std::string& run_id);
+  void DetachWatch(const std::string& run_id);
+  WatchStatus WaitWatch(const std::string& run_id, int64_t generation, absl::Duration timeout);
+  // Makes every WaitWatch return with shutting_down (daemon shutdown).
+  void ShutdownWatches();
+
+  // Depots and tools.
+  absl::Status RegisterDepot(const rss::v1::RegisterDepotRequest& req);
+  absl::StatusOr<int64_t> RequestStop(const std::string& job);
+  absl::StatusOr<int64_t> RequestCheckpoint(const std::string& job);
+  std::vector<rss::v1::JobSummary> ListJobs() const;
+  absl::StatusOr<rss::v1::GetJobResponse> GetJob(const std::string& job) const;
+  std::vector<rss::v1::DepotRecord> ListDepots() const;
+
+  // Background work (the server calls these periodically). SweepLostRuns marks runs whose lease
+  // ran out as lost and returns how many; ProcessDeleteQueue tries every due deletion once and
+  // returns how many are still queued.
+  int SweepLostRuns();
+  int ProcessDeleteQueue();
+
+ private:
+  struct Checkpoint {
+    int64_t request_id = 0;
+    rss::v1::CheckpointSummary summary;  // no pieces
+    std::map<int32_t, rss::v1::PieceRecord> pieces;
+  };
+  struct Run {
+    RunRow row;
+    int watchers = 0;
+    absl::Time last_alive;
+  };
+  struct Job {
+    JobRow row;
+    std::vector<std::string> run_ids;           // oldest first
+    std::map<int64_t, Checkpoint> checkpoints;  // by epoch
+  };
+
+  RssState(std::unique_ptr<SqliteStore> store, DepotJanitor* janitor, RssStateOptions options);
+  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Runs `fn` in one transaction. `fn` changes memory and writes the same change to the store;
+  // if anything fails the transaction rolls back and memory is reloaded from the store, so the
+  // two never disagree (failures are rare: disk full, I/O errors).
+  absl::Status Transact(const std::function<absl::Status()>& fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Run*> FindRun(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Run* CurrentRun(const Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Checkpoint*> FindPending(const Run& run, int64_t epoch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool LeaseLive(const Run& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Registration steps (rss_state.cc).
+  absl::Status CheckNoLiveRun(Job* job, bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<const Checkpoint*> ChooseRestart(const Job& job,
+                                                  const rss::v1::RegisterRunRequest& req)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<std::string>> ResolveDepots(
+      const rss::v1::RegisterRunRequest& req) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  rss::v1::Manifest MakeManifest(const Checkpoint& ckpt) const;
+  // Inside a transaction: ends a run (state, end time, requests cleared) and discards its
+  // pending checkpoints.
+  absl::Status EndRun(Job* job, Run* run, const std::string& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside a transaction: changes a checkpoint's state and queues its pieces for deletion.
+  absl::Status DropCheckpoint(Job* job, int64_t epoch, const std::string& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status MarkLost(Job* job, Run* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PutRun(const Run& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PutCheckpoint(const Job& job, const Checkpoint& ckpt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyRetention(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> NextRequestId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets a pending stop or checkpoint request (`field`) on the job's running run.
+  absl::StatusOr<int64_t> SetRequest(const std::string& job, int64_t RunRow::*field,
+                                     const char* what);
+  rss::v1::JobSummary Summarize(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { ++generation_; }
+  int64_t NowMs() const { return absl::ToUnixMillis(options_.clock()); }
+
+  std::unique_ptr<SqliteStore> store_;
+  DepotJanitor* janitor_;
+  RssStateOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Run> runs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> run_by_token_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, rss::v1::DepotRecord> depots_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, DeleteTask> deletes_ ABSL_GUARDED_BY(mu_);
+  int64_t next_request_id_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Mutex delete_mu_;  // one ProcessDeleteQueue at a time
+};
+
+}  // namespace srs
+
+#endif  // SRS_RSS_RSS_STATE_H_

@@ -1,0 +1,308 @@
+#include "rss/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace srs {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, next_epoch INTEGER NOT NULL,
+                                 keep INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, job TEXT NOT NULL,
+                                 seq INTEGER NOT NULL, token TEXT NOT NULL,
+                                 stop_request INTEGER NOT NULL,
+                                 checkpoint_request INTEGER NOT NULL, config BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (job TEXT NOT NULL, epoch INTEGER NOT NULL,
+                                        request_id INTEGER NOT NULL, summary BLOB NOT NULL,
+                                        PRIMARY KEY (job, epoch));
+CREATE TABLE IF NOT EXISTS pieces (job TEXT NOT NULL, epoch INTEGER NOT NULL,
+                                   rank INTEGER NOT NULL, record BLOB NOT NULL,
+                                   PRIMARY KEY (job, epoch, rank));
+CREATE TABLE IF NOT EXISTS depots (depot_id TEXT PRIMARY KEY, record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS delete_queue (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                                         depot TEXT NOT NULL, manage_cap TEXT NOT NULL,
+                                         what TEXT NOT NULL, attempts INTEGER NOT NULL,
+                                         next_try_unix_ms INTEGER NOT NULL);
+)sql";
+
+// Binds the arguments to positions 1..N. Strings bind as blobs: serialized protos are binary.
+void BindAll(sqlite3_stmt*, int) {}
+template <typename... Rest>
+void BindAll(sqlite3_stmt* stmt, int index, int64_t value, Rest&&... rest);
+template <typename... Rest>
+void BindAll(sqlite3_stmt* stmt, int index, const std::string& value, Rest&&... rest) {
+  sqlite3_bind_blob(stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  BindAll(stmt, index + 1, std::forward<Rest>(rest)...);
+}
+template <typename... Rest>
+void BindAll(sqlite3_stmt* stmt, int index, int64_t value, Rest&&... rest) {
+  sqlite3_bind_int64(stmt, index, value);
+  BindAll(stmt, index + 1, std::forward<Rest>(rest)...);
+}
+
+std::string ColumnBytes(sqlite3_stmt* stmt, int column) {
+  const void* data = sqlite3_column_blob(stmt, column);
+  int size = sqlite3_column_bytes(stmt, column);
+  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
+}
+
+template <typename Message>
+absl::Status ParseColumn(sqlite3_stmt* stmt, int column, const char* table, Message* out) {
+  if (!out->ParseFromString(ColumnBytes(stmt, column))) {
+    return absl::DataLossError(
+        absl::StrCat("rss state: a row of table ", table, " does not parse (database corrupt?)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::InternalError(absl::StrCat("rss state ", path, ": cannot open: ", message));
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  sqlite3_busy_timeout(db, 5000);
+  // FULL: a committed transaction is fsynced; WAL: readers never block the writer.
+  SRS_RETURN_IF_ERROR(Annotate(store->ExecScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                                 "PRAGMA foreign_keys=ON;"),
+                               path));
+  SRS_RETURN_IF_ERROR(Annotate(store->CreateSchema(), path));
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  for (auto& entry : statements_) sqlite3_finalize(entry.second);
+  sqlite3_close(db_);
+}
+
+absl::Status SqliteStore::Error(const char* what) const {
+  return absl::InternalError(absl::StrCat("rss state: ", what, ": ", sqlite3_errmsg(db_)));
+}
+
+absl::Status SqliteStore::ExecScript(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return absl::InternalError(absl::StrCat("rss state: ", text));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::CreateSchema() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr) != SQLITE_OK) {
+    return Error("reading schema version");
+  }
+  int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+  sqlite3_finalize(stmt);
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat("state database has schema version ", version,
+                                                      ", this srs-rss knows only ", kSchemaVersion,
+                                                      " (use a newer srs-rss)"));
+  }
+  if (version == kSchemaVersion) return absl::OkStatus();
+  SRS_RETURN_IF_ERROR(Begin());
+  absl::Status status = ExecScript(kSchema);
+  if (status.ok()) {
+    status = ExecScript(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str());
+  }
+  if (!status.ok()) {
+    Rollback();
+    return status;
+  }
+  return Commit();
+}
+
+absl::StatusOr<sqlite3_stmt*> SqliteStore::Prepare(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) {
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    return it->second;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+    return Error("preparing a statement");
+  }
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
+absl::Status SqliteStore::Begin() { return ExecScript("BEGIN IMMEDIATE"); }
+absl::Status SqliteStore::Commit() { return ExecScript("COMMIT"); }
+void SqliteStore::Rollback() { ExecScript("ROLLBACK").IgnoreError(); }
+
+namespace {
+// Runs a prepared write statement to completion.
+template <typename... Args>
+absl::Status Write(SqliteStore* store, absl::StatusOr<sqlite3_stmt*> stmt, sqlite3* db,
+                   Args&&... args) {
+  if (!stmt.ok()) return stmt.status();
+  BindAll(*stmt, 1, std::forward<Args>(args)...);
+  int rc = sqlite3_step(*stmt);
+  sqlite3_reset(*stmt);
+  if (rc != SQLITE_DONE) {
+    return absl::InternalError(absl::StrCat("rss state: write failed: ", sqlite3_errmsg(db)));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status SqliteStore::PutMeta(const std::string& key, int64_t value) {
+  return Write(this, Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"), db_, key,
+               value);
+}
+
+absl::Status SqliteStore::PutJob(const JobRow& row) {
+  return Write(this,
+               Prepare("INSERT OR REPLACE INTO jobs (name, next_epoch, keep) VALUES (?, ?, ?)"),
+               db_, row.name, row.next_epoch, static_cast<int64_t>(row.keep));
+}
+
+absl::Status SqliteStore::PutRun(const RunRow& row) {
+  return Write(this,
+               Prepare("INSERT OR REPLACE INTO runs (run_id, job, seq, token, stop_request, "
+                       "checkpoint_request, config) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+               db_, row.run_id, row.job, row.seq, row.token, row.stop_request,
+               row.checkpoint_request, row.config.SerializeAsString());
+}
+
+absl::Status SqliteStore::PutCheckpoint(const CheckpointRow& row) {
+  return Write(this,
+               Prepare("INSERT OR REPLACE INTO checkpoints (job, epoch, request_id, summary) "
+                       "VALUES (?, ?, ?, ?)"),
+               db_, row.job, static_cast<int64_t>(row.summary.epoch()), row.request_id,
+               row.summary.SerializeAsString());
+}
+
+absl::Status SqliteStore::PutPiece(const PieceRow& row) {
+  return Write(this,
+               Prepare("INSERT OR REPLACE INTO pieces (job, epoch, rank, record) "
+                       "VALUES (?, ?, ?, ?)"),
+               db_, row.job, row.epoch, static_cast<int64_t>(row.record.rank()),
+               row.record.SerializeAsString());
+}
+
+absl::Status SqliteStore::DeletePieces(const std::string& job, int64_t epoch) {
+  return Write(this, Prepare("DELETE FROM pieces WHERE job = ? AND epoch = ?"), db_, job, epoch);
+}
+
+absl::Status SqliteStore::PutDepot(const rss::v1::DepotRecord& depot) {
+  return Write(this, Prepare("INSERT OR REPLACE INTO depots (depot_id, record) VALUES (?, ?)"), db_,
+               depot.depot_id(), depot.SerializeAsString());
+}
+
+absl::Status SqliteStore::EnqueueDelete(DeleteTask* task) {
+  SRS_RETURN_IF_ERROR(Write(this,
+                            Prepare("INSERT INTO delete_queue (depot, manage_cap, what, "
+                                    "attempts, next_try_unix_ms) VALUES (?, ?, ?, ?, ?)"),
+                            db_, task->depot, task->manage_cap, task->what,
+                            static_cast<int64_t>(task->attempts), task->next_try_unix_ms));
+  task->id = sqlite3_last_insert_rowid(db_);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::UpdateDelete(const DeleteTask& task) {
+  return Write(this,
+               Prepare("UPDATE delete_queue SET attempts = ?, next_try_unix_ms = ? WHERE id = ?"),
+               db_, static_cast<int64_t>(task.attempts), task.next_try_unix_ms, task.id);
+}
+
+absl::Status SqliteStore::RemoveDelete(int64_t id) {
+  return Write(this, Prepare("DELETE FROM delete_queue WHERE id = ?"), db_, id);
+}
+
+namespace {
+// Steps through a query, calling `row` for each result row.
+template <typename RowFn>
+absl::Status Query(absl::StatusOr<sqlite3_stmt*> stmt, sqlite3* db, RowFn row) {
+  if (!stmt.ok()) return stmt.status();
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    absl::Status status = row(*stmt);
+    if (!status.ok()) {
+      sqlite3_reset(*stmt);
+      return status;
+    }
+  }
+  sqlite3_reset(*stmt);
+  if (rc != SQLITE_DONE) {
+    return absl::InternalError(absl::StrCat("rss state: read failed: ", sqlite3_errmsg(db)));
+  }
+  return absl::OkStatus();
+}
+
+std::string Text(sqlite3_stmt* stmt, int column) { return ColumnBytes(stmt, column); }
+}  // namespace
+
+absl::StatusOr<StoreSnapshot> SqliteStore::LoadAll() {
+  StoreSnapshot snap;
+  SRS_RETURN_IF_ERROR(Query(Prepare("SELECT key, value FROM meta"), db_, [&](sqlite3_stmt* s) {
+    snap.meta[Text(s, 0)] = sqlite3_column_int64(s, 1);
+    return absl::OkStatus();
+  }));
+  SRS_RETURN_IF_ERROR(Query(
+      Prepare("SELECT name, next_epoch, keep FROM jobs ORDER BY name"), db_, [&](sqlite3_stmt* s) {
+        snap.jobs.push_back({Text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2)});
+        return absl::OkStatus();
+      }));
+  SRS_RETURN_IF_ERROR(Query(Prepare("SELECT run_id, job, seq, token, stop_request, "
+                                    "checkpoint_request, config FROM runs ORDER BY job, seq"),
+                            db_, [&](sqlite3_stmt* s) {
+                              RunRow row{Text(s, 0),
+                                         Text(s, 1),
+                                         Text(s, 3),
+                                         sqlite3_column_int64(s, 2),
+                                         sqlite3_column_int64(s, 4),
+                                         sqlite3_column_int64(s, 5),
+                                         {}};
+                              SRS_RETURN_IF_ERROR(ParseColumn(s, 6, "runs", &row.config));
+                              snap.runs.push_back(std::move(row));
+                              return absl::OkStatus();
+                            }));
+  SRS_RETURN_IF_ERROR(
+      Query(Prepare("SELECT job, request_id, summary FROM checkpoints ORDER BY job, epoch"), db_,
+            [&](sqlite3_stmt* s) {
+              CheckpointRow row{Text(s, 0), sqlite3_column_int64(s, 1), {}};
+              SRS_RETURN_IF_ERROR(ParseColumn(s, 2, "checkpoints", &row.summary));
+              snap.checkpoints.push_back(std::move(row));
+              return absl::OkStatus();
+            }));
+  SRS_RETURN_IF_ERROR(
+      Query(Prepare("SELECT job, epoch, record FROM pieces"), db_, [&](sqlite3_stmt* s) {
+        PieceRow row{Text(s, 0), sqlite3_column_int64(s, 1), {}};
+        SRS_RETURN_IF_ERROR(ParseColumn(s, 2, "pieces", &row.record));
+        snap.pieces.push_back(std::move(row));
+        return absl::OkStatus();
+      }));
+  SRS_RETURN_IF_ERROR(Query(Prepare("SELECT record FROM depots"), db_, [&](sqlite3_stmt* s) {
+    rss::v1::DepotRecord depot;
+    SRS_RETURN_IF_ERROR(ParseColumn(s, 0, "depots", &depot));
+    snap.depots.push_back(std::move(depot));
+    return absl::OkStatus();
+  }));
+  SRS_RETURN_IF_ERROR(Query(Prepare("SELECT id, depot, manage_cap, what, attempts, "
+                                    "next_try_unix_ms FROM delete_queue ORDER BY id"),
+                            db_, [&](sqlite3_stmt* s) {
+                              snap.deletes.push_back(
+                                  {sqlite3_column_int64(s, 0), Text(s, 1), Text(s, 2), Text(s, 3),
+                                   sqlite3_column_int(s, 4), sqlite3_column_int64(s, 5)});
+                              return absl::OkStatus();
+                            }));
+  return snap;
+}
+
+}  // namespace srs
