@@ -1,0 +1,162 @@
+#include "depot/depot_server.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/error_codes.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "depot/file/file_backend.h"
+#include "depot/memory/memory_backend.h"
+#include "srs/rss/v1/rss.grpc.pb.h"
+
+namespace srs {
+namespace depot {
+namespace {
+
+std::string HostName() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+// A depot keeps its id across restarts (the RSS recognises it): <dir>/depot.id.
+std::string LoadOrCreateDepotId(const std::string& dir) {
+  if (dir.empty()) return "mem-" + RandomHex(8);
+  const std::string path = dir + "/depot.id";
+  std::ifstream in(path);
+  std::string id;
+  if (in >> id && !id.empty()) return id;
+  id = "depot-" + RandomHex(8);
+  std::ofstream(path) << id << "\n";
+  return id;
+}
+
+absl::StatusOr<std::unique_ptr<PieceStore>> OpenStore(const DepotServerOptions& options,
+                                                      const std::string& depot_id) {
+  std::unique_ptr<PieceBackend> backend;
+  if (options.dir.empty()) {
+    backend = std::make_unique<MemoryBackend>();
+  } else {
+    SRS_ASSIGN_OR_RETURN(backend, FileBackend::Open(options.dir));
+  }
+  StoreOptions store_options;
+  store_options.capacity_bytes = options.capacity_bytes;
+  store_options.default_lease = options.default_lease;
+  store_options.depot_id = depot_id;
+  return PieceStore::Open(std::move(backend), store_options);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServerOptions& options) {
+  std::unique_ptr<DepotServer> self(new DepotServer());
+  self->options_ = options;
+  if (!options.dir.empty()) SRS_RETURN_IF_ERROR(FileBackend::Open(options.dir).status());
+  self->depot_id_ = LoadOrCreateDepotId(options.dir);
+  self->host_ = options.host.empty() ? HostName() : options.host;
+  SRS_ASSIGN_OR_RETURN(self->store_, OpenStore(options, self->depot_id_));
+  DepotServer* raw = self.get();
+  self->service_ = std::make_unique<DepotService>(self->store_.get(), [raw] {
+    return DepotIdentity{raw->depot_id_, raw->host_, raw->address_};
+  });
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &self->port_);
+  builder.RegisterService(self->service_.get());
+  builder.SetMaxReceiveMessageSize(8 << 20);
+  self->server_ = builder.BuildAndStart();
+  if (self->server_ == nullptr || self->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  std::string listen_host = options.listen.substr(0, options.listen.rfind(':'));
+  if (listen_host.empty() || listen_host == "0.0.0.0" || listen_host == "[::]") {
+    listen_host = self->host_;
+  }
+  self->address_ = absl::StrCat(listen_host, ":", self->port_);
+  self->server_->GetHealthCheckService()->SetServingStatus(true);
+  self->sweep_thread_ = std::thread([raw] { raw->SweepLoop(); });
+  if (!options.rss.empty()) self->register_thread_ = std::thread([raw] { raw->RegisterLoop(); });
+  PieceStore::Usage usage = self->store_->GetUsage();
+  SRS_LOG(INFO)
+          .Field("address", self->address_)
+          .Field("dir", options.dir.empty() ? "memory" : options.dir)
+          .Field("depot_id", self->depot_id_)
+          .Field("pieces", usage.pieces)
+          .Field("capacity", usage.capacity_bytes)
+      << "depot serving";
+  return self;
+}
+
+DepotServer::~DepotServer() {
+  Shutdown(absl::ZeroDuration());
+  Wait();
+}
+
+absl::Status DepotServer::RegisterOnce() {
+  auto channel = grpc::CreateChannel(options_.rss, grpc::InsecureChannelCredentials());
+  auto stub = rss::v1::Rss::NewStub(channel);
+  rss::v1::RegisterDepotRequest request;
+  request.set_depot_id(depot_id_);
+  request.set_host(host_);
+  request.set_address(address_);
+  PieceStore::Usage usage = store_->GetUsage();
+  request.set_capacity_bytes(usage.capacity_bytes);
+  int64_t free_bytes = usage.capacity_bytes - usage.used_bytes;
+  if (usage.capacity_bytes == 0) {  // unlimited: what the file system has left
+    struct statvfs fs;
+    free_bytes = !options_.dir.empty() && statvfs(options_.dir.c_str(), &fs) == 0
+                     ? static_cast<int64_t>(fs.f_bavail) * fs.f_frsize
+                     : 0;
+  }
+  request.set_free_bytes(free_bytes);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  rss::v1::RegisterDepotResponse response;
+  return FromGrpcStatus(stub->RegisterDepot(&context, request, &response),
+                        absl::StrCat("RegisterDepot with RSS ", options_.rss));
+}
+
+// Registers at start and then periodically: the RSS learns free space, and either side
+// restarting is healed within one interval. An unreachable RSS is a warning, never fatal.
+void DepotServer::RegisterLoop() {
+  bool registered = false;
+  do {
+    absl::Status status = RegisterOnce();
+    if (status.ok() && !registered) {
+      SRS_LOG(INFO).Field("rss", options_.rss) << "registered with the RSS";
+    } else if (!status.ok() && registered) {
+      SRS_LOG(WARNING) << status.message() << " (will retry)";
+    } else if (!status.ok()) {
+      SRS_LOG(DEBUG) << status.message() << " (will retry)";
+    }
+    registered = status.ok();
+  } while (!stopping_.WaitForNotificationWithTimeout(
+      registered ? options_.register_interval
+                 : std::min(options_.register_interval, absl::Seconds(1))));
+}
+
+void DepotServer::SweepLoop() {
+  while (!stopping_.WaitForNotificationWithTimeout(options_.sweep_interval)) store_->Sweep();
+}
+
+void DepotServer::Shutdown(absl::Duration deadline) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  SRS_LOG(INFO) << "shutting down: draining in-flight calls";
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  stopping_.Notify();
+  if (register_thread_.joinable()) register_thread_.join();
+  if (sweep_thread_.joinable()) sweep_thread_.join();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+}
+
+void DepotServer::Wait() { server_->Wait(); }
+
+}  // namespace depot
+}  // namespace srs

@@ -1,0 +1,61 @@
+// The srs.depot.v1 gRPC service: validates and converts requests, delegates to PieceStore, and
+// converts Status to gRPC status. No storage logic lives here.
+#ifndef SRS_DEPOT_DEPOT_SERVICE_H_
+#define SRS_DEPOT_DEPOT_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "depot/piece_store.h"
+#include "srs/depot/v1/depot.grpc.pb.h"
+
+namespace srs {
+namespace depot {
+
+// What Info reports besides the store's usage.
+struct DepotIdentity {
+  std::string depot_id;
+  std::string host;
+  std::string address;
+};
+
+class DepotService final : public v1::Depot::Service {
+ public:
+  DepotService(PieceStore* store, std::function<DepotIdentity()> identity)
+      : store_(store), identity_(std::move(identity)) {}
+
+  grpc::Status Put(grpc::ServerContext* context, grpc::ServerReader<v1::PutRequest>* reader,
+                   v1::PutResponse* response) override;
+  grpc::Status BeginLocalPut(grpc::ServerContext* context, const v1::BeginLocalPutRequest* request,
+                             v1::BeginLocalPutResponse* response) override;
+  grpc::Status CommitLocalPut(grpc::ServerContext* context,
+                              const v1::CommitLocalPutRequest* request,
+                              v1::PutResponse* response) override;
+  grpc::Status AbortLocalPut(grpc::ServerContext* context, const v1::AbortLocalPutRequest* request,
+                             v1::AbortLocalPutResponse* response) override;
+  grpc::Status Get(grpc::ServerContext* context, const v1::GetRequest* request,
+                   grpc::ServerWriter<v1::DataChunk>* writer) override;
+  grpc::Status ReadRange(grpc::ServerContext* context, const v1::ReadRangeRequest* request,
+                         grpc::ServerWriter<v1::DataChunk>* writer) override;
+  grpc::Status OpenLocal(grpc::ServerContext* context, const v1::OpenLocalRequest* request,
+                         v1::OpenLocalResponse* response) override;
+  grpc::Status Stat(grpc::ServerContext* context, const v1::StatRequest* request,
+                    v1::PieceInfo* response) override;
+  grpc::Status Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
+                      v1::DeleteResponse* response) override;
+  grpc::Status Renew(grpc::ServerContext* context, const v1::RenewRequest* request,
+                     v1::RenewResponse* response) override;
+  grpc::Status ListJob(grpc::ServerContext* context, const v1::ListJobRequest* request,
+                       v1::ListJobResponse* response) override;
+  grpc::Status Info(grpc::ServerContext* context, const v1::InfoRequest* request,
+                    v1::DepotInfo* response) override;
+
+ private:
+  PieceStore* store_;
+  std::function<DepotIdentity()> identity_;
+};
+
+}  // namespace depot
+}  // namespace srs
+
+#endif  // SRS_DEPOT_DEPOT_SERVICE_H_

@@ -1,0 +1,86 @@
+// srs-depot: the storage depot daemon (DESIGN.md §4, docs/architecture.md "Daemon command
+// lines"). Flags only; everything else is DepotServer.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "common/log.h"
+#include "depot/depot_server.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: srs-depot --listen HOST:PORT --dir DIR [--capacity BYTES] [--rss HOST:PORT]\n"
+    "                 [--host NAME] [--lease SECONDS]\n"
+    "  --listen    address to serve on; port 0 picks a free port (default 127.0.0.1:0)\n"
+    "  --dir       directory holding the pieces (created if missing)\n"
+    "  --capacity  bytes the depot may store; 0 = unlimited (default)\n"
+    "  --rss       register with this RSS (re-registered every 5 s)\n"
+    "  --host      host name to register (default: gethostname())\n"
+    "  --lease     default lease of unpinned pieces, seconds (default 3600)\n"
+    "Prints 'srs-depot listening on HOST:PORT' once serving; SIGTERM/SIGINT drain and exit 0.\n"
+    "Logs go to stderr; SRS_LOG=debug|info|warning|error sets the level (default info).\n";
+
+int Fail(const std::string& message) {
+  std::cerr << "srs-depot: " << message << "\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  srs::SetLogComponent("depot");
+  srs::SetLogLevel(
+      srs::ParseLogLevel(getenv("SRS_LOG") ? getenv("SRS_LOG") : "info", srs::LogLevel::kInfo));
+  srs::depot::DepotServerOptions options;
+  int64_t lease = 3600;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") return std::cout << kUsage, 0;
+    if (i + 1 >= argc) return Fail("missing value for " + flag);
+    std::string value = argv[++i];
+    if (flag == "--listen") {
+      options.listen = value;
+    } else if (flag == "--dir") {
+      options.dir = value;
+    } else if (flag == "--rss") {
+      options.rss = value;
+    } else if (flag == "--host") {
+      options.host = value;
+    } else if (flag == "--capacity") {
+      if (!absl::SimpleAtoi(value, &options.capacity_bytes) || options.capacity_bytes < 0) {
+        return Fail("--capacity must be a byte count >= 0");
+      }
+    } else if (flag == "--lease") {
+      if (!absl::SimpleAtoi(value, &lease) || lease <= 0) return Fail("--lease must be > 0");
+    } else {
+      return Fail("unknown option " + flag);
+    }
+  }
+  if (options.dir.empty()) return Fail("--dir is required");
+  options.default_lease = absl::Seconds(lease);
+
+  // Block the signals before any thread starts, so only sigwait below receives them: no gRPC
+  // call ever runs in a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = srs::depot::DepotServer::Start(options);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  std::cout << "srs-depot listening on " << (*server)->address() << std::endl;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  SRS_LOG(INFO) << "signal " << signal_number << " received";
+  (*server)->Shutdown(absl::Seconds(10));
+  (*server)->Wait();
+  SRS_LOG(INFO) << "depot stopped";
+  return 0;
+}
