@@ -1,0 +1,173 @@
+#include "libsrs/src/checkpoint_writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/checksum.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "libsrs/src/collective_status.h"
+#include "libsrs/src/dist_spec.h"
+#include "libsrs/src/piece_writer.h"
+
+namespace srs {
+namespace libsrs {
+namespace {
+
+rss::v1::ArraySpec SpecOf(const RegisteredArray& array) {
+  rss::v1::ArraySpec spec;
+  spec.set_name(array.name);
+  spec.set_srs_type(ElementTypeName(array.type));
+  spec.set_global_count(array.global_count);
+  DistSpec dist{"none", {}};
+  if (array.layout != nullptr) dist = {array.layout->name(), array.layout->params()};
+  *spec.mutable_distribution() = ToProto(dist);
+  return spec;
+}
+
+// What every rank must agree on: names, types, layouts, and global sizes (except NONE arrays,
+// whose count is per rank).
+uint64_t RegistryFingerprint(const std::vector<rss::v1::ArraySpec>& specs) {
+  std::string text;
+  for (const rss::v1::ArraySpec& spec : specs) {
+    bool none = spec.distribution().kind() == "none";
+    absl::StrAppend(&text, spec.name(), "|", spec.srs_type(), "|",
+                    spec.distribution().ShortDebugString(), "|",
+                    none ? int64_t{-1} : spec.global_count(), ";");
+  }
+  return Xxh3(text.data(), text.size());
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<rss::v1::ArraySpec>> CheckpointWriter::AgreeOnArrays() {
+  std::vector<rss::v1::ArraySpec> specs;
+  std::vector<int64_t> local_counts;
+  for (const auto& entry : registry_->arrays()) {
+    specs.push_back(SpecOf(entry.second));
+    local_counts.push_back(entry.second.local_count);
+  }
+  // max(h) together with max(~h) = ~min(h): one allreduce tells whether all fingerprints match.
+  uint64_t h = RegistryFingerprint(specs);
+  uint64_t mine[2] = {h, ~h}, agreed[2] = {0, 0};
+  MPI_Allreduce(mine, agreed, 2, MPI_UINT64_T, MPI_MAX, env_->comm);
+  if (agreed[0] != ~agreed[1]) {
+    return absl::FailedPreconditionError(
+        "checkpoint: the ranks registered different arrays (names, types, layouts or global "
+        "sizes differ); every rank must SRS_Register the same arrays");
+  }
+  if (specs.empty()) {
+    return absl::FailedPreconditionError("checkpoint: no array registered (SRS_Register first)");
+  }
+  std::vector<int64_t> all(env_->rank == 0 ? specs.size() * env_->nprocs : 0);
+  MPI_Gather(local_counts.data(), static_cast<int>(specs.size()), MPI_INT64_T, all.data(),
+             static_cast<int>(specs.size()), MPI_INT64_T, 0, env_->comm);
+  for (size_t a = 0; env_->rank == 0 && a < specs.size(); ++a) {
+    int64_t total = 0;
+    for (int r = 0; r < env_->nprocs; ++r) {
+      int64_t count = all[r * specs.size() + a];
+      specs[a].add_local_counts(count);
+      total += count;
+    }
+    if (specs[a].distribution().kind() == "none") specs[a].set_global_count(total);
+  }
+  return specs;
+}
+
+absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
+                                                      rss::v1::CheckpointReason reason,
+                                                      int64_t request_id) {
+  absl::StatusOr<rss::v1::BeginCheckpointResponse> begun;
+  if (env_->rank == 0) {
+    rss::v1::BeginCheckpointRequest req;
+    req.set_run_token(env_->run.run_token());
+    req.set_reason(reason);
+    req.set_request_id(request_id);
+    for (const rss::v1::ArraySpec& spec : arrays) *req.add_arrays() = spec;
+    begun = env_->rss->BeginCheckpoint(req);
+  }
+  SRS_RETURN_IF_ERROR(BroadcastStatus(env_->comm, 0, begun.status()));
+  int64_t epoch = env_->rank == 0 ? begun->epoch() : 0;
+  MPI_Bcast(&epoch, 1, MPI_INT64_T, 0, env_->comm);
+  return epoch;
+}
+
+absl::StatusOr<rss::v1::PieceRecord> CheckpointWriter::WritePiece(int64_t epoch) {
+  return WriteRankPiece(*env_, *registry_, epoch);
+}
+
+absl::Status CheckpointWriter::CommitOnRoot(int64_t epoch, const std::vector<std::string>& records,
+                                            const CheckpointResult& result) {
+  absl::Time start = absl::Now();
+  rss::v1::ReportPiecesRequest report;
+  report.set_run_token(env_->run.run_token());
+  report.set_epoch(epoch);
+  for (const std::string& bytes : records) {
+    if (!report.add_pieces()->ParseFromString(bytes)) {
+      return absl::InternalError("cannot parse a gathered piece record");
+    }
+  }
+  SRS_RETURN_IF_ERROR(env_->rss->ReportPieces(report).status());
+  rss::v1::CommitCheckpointRequest commit;
+  commit.set_run_token(env_->run.run_token());
+  commit.set_epoch(epoch);
+  commit.mutable_timings()->set_write_seconds(result.write_seconds);
+  commit.mutable_timings()->set_bytes(result.bytes);
+  commit.mutable_timings()->set_commit_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+  return env_->rss->CommitCheckpoint(commit).status();
+}
+
+absl::Status CheckpointWriter::Finalize(int64_t epoch, const absl::Status& written,
+                                        const rss::v1::PieceRecord& record,
+                                        CheckpointResult* result) {
+  absl::Status agreed = AgreeStatus(env_->comm, written);
+  absl::Status verdict = agreed;
+  if (agreed.ok()) {
+    std::string bytes;
+    record.SerializeToString(&bytes);
+    std::vector<std::string> records = GatherStrings(env_->comm, 0, bytes);
+    if (env_->rank == 0) verdict = CommitOnRoot(epoch, records, *result);
+  }
+  if (!verdict.ok() && env_->rank == 0) {
+    rss::v1::AbortCheckpointRequest abort;
+    abort.set_run_token(env_->run.run_token());
+    abort.set_epoch(epoch);
+    abort.set_reason(std::string(verdict.message()));
+    absl::Status aborted = env_->rss->AbortCheckpoint(abort).status();
+    if (!aborted.ok()) {
+      SRS_LOG(WARNING) << "abort of epoch " << epoch << ": " << aborted;
+    }
+  }
+  verdict = BroadcastStatus(env_->comm, 0, verdict);
+  if (!verdict.ok() && written.ok()) {
+    // Not committed: drop this rank's piece now rather than waiting for its lease to run out.
+    absl::StatusOr<std::shared_ptr<DepotClient>> depot = env_->depots->Get(record.depot_address());
+    if (depot.ok()) (*depot)->Delete(record.manage_cap()).IgnoreError();
+  }
+  return verdict;
+}
+
+absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason reason,
+                                                       int64_t request_id) {
+  absl::StatusOr<std::vector<rss::v1::ArraySpec>> arrays = AgreeOnArrays();
+  // AgreeOnArrays' verdict is the same on every rank (it comes from collectives).
+  SRS_RETURN_IF_ERROR(arrays.status());
+  SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id));
+
+  absl::Time start = absl::Now();
+  absl::StatusOr<rss::v1::PieceRecord> record = WritePiece(epoch);
+  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  int64_t bytes = record.ok() ? record->size_bytes() : 0;
+
+  CheckpointResult result;
+  result.epoch = epoch;
+  MPI_Allreduce(&seconds, &result.write_seconds, 1, MPI_DOUBLE, MPI_MAX, env_->comm);
+  MPI_Allreduce(&bytes, &result.bytes, 1, MPI_INT64_T, MPI_SUM, env_->comm);
+  SRS_RETURN_IF_ERROR(
+      Finalize(epoch, record.status(), record.ok() ? *record : rss::v1::PieceRecord(), &result));
+  SRS_LOG(INFO) << "checkpoint epoch " << epoch << " committed: " << result.bytes << " bytes in "
+                << result.write_seconds << " s";
+  return result;
+}
+
+}  // namespace libsrs
+}  // namespace srs

@@ -1,0 +1,152 @@
+#include "libsrs/src/context.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "libsrs/src/checkpoint_writer.h"
+#include "libsrs/src/collective_status.h"
+#include "libsrs/src/run_registration.h"
+
+namespace srs {
+namespace libsrs {
+namespace {
+
+constexpr int kStop = 1;
+constexpr int kRequested = 2;
+constexpr int kPeriodic = 4;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Context>> Context::Create(MPI_Comm comm,
+                                                         const std::string& config_path) {
+  std::unique_ptr<Context> context(new Context());
+  RunEnv& env = context->env_;
+  // A private communicator: the library's collectives never match the application's messages.
+  int rc = MPI_Comm_dup(comm, &env.comm);
+  if (rc != MPI_SUCCESS) return MpiError(rc, "MPI_Comm_dup");
+  MPI_Comm_rank(env.comm, &env.rank);
+  MPI_Comm_size(env.comm, &env.nprocs);
+  InitLogLevelFromEnv();
+  SetLogComponent(absl::StrCat("srs rank ", env.rank));
+  SRS_RETURN_IF_ERROR(RegisterRun(config_path, &env));
+  context->reader_ = std::make_unique<RestartReader>(&env);
+  if (env.rank == 0) {
+    context->watcher_ = std::make_unique<StopWatcher>(env.rss.get(), env.run.run_token());
+  }
+  context->last_checkpoint_ = absl::Now();
+  return context;
+}
+
+Context::~Context() {
+  watcher_.reset();  // before the RSS client it uses
+  if (env_.comm != MPI_COMM_NULL && !finalizing_) MPI_Comm_free(&env_.comm);
+}
+
+absl::Status Context::RejectAfterStop(const char* call) const {
+  if (!stopped_) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      call,
+      ": this run was stopped (SRS_Check_Stop returned 1); call MPI_Finalize and resume "
+      "the job in a new run"));
+}
+
+absl::Status Context::Register(const std::string& name, void* data, int c_type,
+                               int64_t global_count, SRS_Distribution dist) {
+  return registry_.Register(name, data, c_type, global_count, dist, env_.rank, env_.nprocs);
+}
+
+absl::Status Context::Read(const std::string& name, void* data, int c_type, SRS_Distribution dist) {
+  return reader_->Read(name, data, c_type, dist);
+}
+
+absl::Status Context::Query(const std::string& name, ElementType* type,
+                            int64_t* global_count) const {
+  return reader_->Query(name, type, global_count);
+}
+
+int Context::PendingFlags() const {
+  int flags = 0;
+  if (watcher_->stop_request() != 0) flags |= kStop;
+  if (watcher_->checkpoint_request() != 0) flags |= kRequested;
+  double interval = env_.settings.checkpoint_interval;
+  if (interval > 0 && absl::Now() - last_checkpoint_ >= absl::Seconds(interval)) {
+    flags |= kPeriodic;
+  }
+  return flags;
+}
+
+void Context::ReportRestartOnce() {
+  if (!restart() || restart_reported_) return;
+  restart_reported_ = true;
+  double seconds = reader_->read_seconds(), max_seconds = 0;
+  int64_t bytes = reader_->read_bytes(), total_bytes = 0;
+  MPI_Reduce(&seconds, &max_seconds, 1, MPI_DOUBLE, MPI_MAX, 0, env_.comm);
+  MPI_Reduce(&bytes, &total_bytes, 1, MPI_INT64_T, MPI_SUM, 0, env_.comm);
+  if (env_.rank != 0) return;
+  rss::v1::ReportRestartRequest req;
+  req.set_run_token(env_.run.run_token());
+  req.set_read_seconds(max_seconds);
+  req.set_bytes(total_bytes);
+  absl::Status status = env_.rss->ReportRestart(req).status();
+  // Timings are informative: losing them must not stop the job.
+  if (!status.ok()) {
+    SRS_LOG(WARNING) << "ReportRestart: " << status;
+  }
+}
+
+absl::Status Context::RunCheckpoint(rss::v1::CheckpointReason reason, int64_t request_id) {
+  CheckpointWriter writer(&env_, &registry_);
+  absl::StatusOr<CheckpointResult> result = writer.Run(reason, request_id);
+  if (env_.rank == 0) last_checkpoint_ = absl::Now();
+  return result.status();
+}
+
+absl::StatusOr<int> Context::CheckStop() {
+  if (stopped_) return 1;
+  ReportRestartOnce();
+  int flags = env_.rank == 0 ? PendingFlags() : 0;
+  // The one collective of the common case.
+  MPI_Bcast(&flags, 1, MPI_INT, 0, env_.comm);
+  if (flags == 0) return 0;
+  if (flags & kStop) {
+    int64_t id = env_.rank == 0 ? watcher_->stop_request() : 0;
+    SRS_RETURN_IF_ERROR(RunCheckpoint(rss::v1::REASON_STOP, id));
+    stopped_ = true;
+    watcher_.reset();  // nothing more to watch; MPI_Finalize must not wait on the stream
+    return 1;
+  }
+  int64_t id = env_.rank == 0 ? watcher_->checkpoint_request() : 0;
+  rss::v1::CheckpointReason reason =
+      (flags & kRequested) ? rss::v1::REASON_REQUESTED : rss::v1::REASON_PERIODIC;
+  absl::Status status = RunCheckpoint(reason, id);
+  if (env_.rank == 0 && (flags & kRequested)) watcher_->ClearCheckpointRequest(id);
+  if (!status.ok()) {
+    // The previous checkpoint is still the restart point: the job goes on (DESIGN §2).
+    SRS_LOG(WARNING) << "periodic/requested checkpoint failed, continuing: " << status;
+  }
+  return 0;
+}
+
+absl::Status Context::Checkpoint() {
+  SRS_RETURN_IF_ERROR(RejectAfterStop("SRS_Checkpoint"));
+  ReportRestartOnce();
+  return RunCheckpoint(rss::v1::REASON_REQUESTED, 0);
+}
+
+absl::Status Context::Finish() {
+  SRS_RETURN_IF_ERROR(RejectAfterStop("SRS_Finish"));
+  ReportRestartOnce();
+  absl::Status finished;
+  if (env_.rank == 0) {
+    rss::v1::FinishRunRequest req;
+    req.set_run_token(env_.run.run_token());
+    finished = env_.rss->FinishRun(req).status();
+  }
+  SRS_RETURN_IF_ERROR(BroadcastStatus(env_.comm, 0, finished));
+  watcher_.reset();
+  return absl::OkStatus();
+}
+
+}  // namespace libsrs
+}  // namespace srs

@@ -1,0 +1,36 @@
+#include "libsrs/src/depot_pool.h"
+
+#include "common/status_macros.h"
+
+namespace srs {
+namespace libsrs {
+
+absl::StatusOr<std::shared_ptr<DepotClient>> DepotPool::Get(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry& entry = entries_[address];
+  if (entry.client == nullptr) {
+    SRS_ASSIGN_OR_RETURN(std::unique_ptr<DepotClient> client,
+                         DepotClient::Connect(address, rpc_timeout_));
+    entry.client = std::move(client);
+  }
+  return entry.client;
+}
+
+absl::StatusOr<bool> DepotPool::SharesHost(const std::string& address) {
+  if (transport_ == Transport::kGrpc) return false;
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int known = entries_[address].shares_host;
+    if (known >= 0) return known == 1;
+  }
+  // The RPC runs outside the lock so parallel fetchers to other depots are not held up.
+  SRS_ASSIGN_OR_RETURN(depot::v1::DepotInfo info, client->Info());
+  bool shares = info.host() == my_host_;
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[address].shares_host = shares ? 1 : 0;
+  return shares;
+}
+
+}  // namespace libsrs
+}  // namespace srs

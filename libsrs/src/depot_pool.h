@@ -1,0 +1,49 @@
+// One DepotClient per depot address, shared by the checkpoint writer and the parallel restart
+// fetchers, plus what decides the shared-host fast paths: the depot's registered host.
+#ifndef SRS_LIBSRS_SRC_DEPOT_POOL_H_
+#define SRS_LIBSRS_SRC_DEPOT_POOL_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "depot/client/depot_client.h"
+#include "libsrs/src/settings.h"
+
+namespace srs {
+namespace libsrs {
+
+class DepotPool {
+ public:
+  DepotPool(std::string my_host, Transport transport, absl::Duration rpc_timeout)
+      : my_host_(std::move(my_host)), transport_(transport), rpc_timeout_(rpc_timeout) {}
+
+  // The client for `address` (created on first use). Thread-safe.
+  absl::StatusOr<std::shared_ptr<DepotClient>> Get(const std::string& address);
+
+  // Whether to use the shared-host fast path with the depot at `address`: the transport allows
+  // it and the depot's registered host (one Info RPC, cached) equals this process's host.
+  // UNAVAILABLE when the depot does not answer. Thread-safe.
+  absl::StatusOr<bool> SharesHost(const std::string& address);
+
+  const std::string& my_host() const { return my_host_; }
+
+ private:
+  struct Entry {
+    std::shared_ptr<DepotClient> client;
+    int shares_host = -1;  // -1: not asked yet
+  };
+  const std::string my_host_;
+  const Transport transport_;
+  const absl::Duration rpc_timeout_;
+  std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace libsrs
+}  // namespace srs
+
+#endif  // SRS_LIBSRS_SRC_DEPOT_POOL_H_

@@ -1,0 +1,90 @@
+#include "libsrs/src/piece_fetcher.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace srs {
+namespace libsrs {
+namespace {
+
+// True when `dst` is one contiguous run, so the fetch can land in the buffer directly.
+bool IsContiguous(const std::vector<piece::Hyperslab>& dst) {
+  if (dst.size() != 1) return false;
+  const piece::Hyperslab& s = dst[0];
+  return s.count <= 1 || s.stride == s.block;
+}
+
+void Scatter(const char* packed, const std::vector<piece::Hyperslab>& dst, size_t element_size,
+             char* buffer) {
+  for (const piece::Hyperslab& slab : dst) {
+    const size_t run = static_cast<size_t>(slab.block) * element_size;
+    for (int64_t k = 0; k < slab.count; ++k) {
+      std::memcpy(buffer + static_cast<size_t>(slab.start + k * slab.stride) * element_size, packed,
+                  run);
+      packed += run;
+    }
+  }
+}
+
+absl::Status RunTask(DepotPool* depots, const FetchTask& task, ElementType wire_type,
+                     char* buffer) {
+  const size_t element_size = ElementSize(wire_type);
+  if (IsContiguous(task.dst)) {
+    char* out = buffer + static_cast<size_t>(task.dst[0].start) * element_size;
+    return ReadFromPiece(depots, task.piece, task.dataset, wire_type, task.src, task.elements, out);
+  }
+  std::unique_ptr<char[]> packed(new char[static_cast<size_t>(task.elements) * element_size]);
+  SRS_RETURN_IF_ERROR(ReadFromPiece(depots, task.piece, task.dataset, wire_type, task.src,
+                                    task.elements, packed.get()));
+  Scatter(packed.get(), task.dst, element_size, buffer);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(int)>& fn) {
+  std::vector<absl::Status> results(static_cast<size_t>(n));
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int i = next.fetch_add(1); i < n; i = next.fetch_add(1)) results[i] = fn(i);
+  };
+  int extra = std::max(0, std::min(threads, n) - 1);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < extra; ++t) pool.emplace_back(worker);
+  worker();  // the calling thread works too
+  for (std::thread& thread : pool) thread.join();
+  for (const absl::Status& status : results) SRS_RETURN_IF_ERROR(status);
+  return absl::OkStatus();
+}
+
+absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
+                           const std::string& dataset, ElementType wire_type,
+                           const std::vector<piece::Hyperslab>& selections, int64_t elements,
+                           void* out) {
+  if (elements == 0) return absl::OkStatus();
+  const size_t bytes = static_cast<size_t>(elements) * ElementSize(wire_type);
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.depot_address));
+  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
+  if (!local) return depot->ReadRange(piece.read_cap, dataset, wire_type, selections, out, bytes);
+  SRS_ASSIGN_OR_RETURN(std::string path, depot->OpenLocal(piece.read_cap));
+  return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
+}
+
+absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
+                      void* buffer, int threads) {
+  return ParallelFor(static_cast<int>(tasks.size()), threads, [&](int i) {
+    const FetchTask& task = tasks[i];
+    return Annotate(RunTask(depots, task, wire_type, static_cast<char*>(buffer)),
+                    absl::StrCat("array '", task.dataset, "': reading old rank ", task.piece.rank,
+                                 "'s piece from depot ", task.piece.depot_address));
+  });
+}
+
+}  // namespace libsrs
+}  // namespace srs

@@ -1,0 +1,53 @@
+// Fetches selections of old pieces from the depots that hold them, several at once, and scatters
+// them into the application's buffer. A depot on this rank's host is read through the file
+// system (OpenLocal + HDF5 ranged read); any other over gRPC (ReadRange). HDF5 converts to the
+// wire type either way, so any stored type and byte order arrives as the caller's type.
+#ifndef SRS_LIBSRS_SRC_PIECE_FETCHER_H_
+#define SRS_LIBSRS_SRC_PIECE_FETCHER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/datatype.h"
+#include "common/piece_format.h"
+#include "libsrs/src/depot_pool.h"
+
+namespace srs {
+namespace libsrs {
+
+// Where an old rank's piece lives.
+struct PieceLocation {
+  int rank = 0;
+  std::string depot_address;
+  std::string read_cap;
+};
+
+struct FetchTask {
+  PieceLocation piece;
+  std::string dataset;
+  std::vector<piece::Hyperslab> src;  // selections in the old piece (its local index space)
+  std::vector<piece::Hyperslab> dst;  // where those elements go in the buffer, same order
+  int64_t elements = 0;
+};
+
+// Runs fn(0..n-1) on up to `threads` threads; returns the first error (by index).
+absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(int)>& fn);
+
+// Reads `elements` elements of `selections` from a piece into `out`, by whichever path fits.
+absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
+                           const std::string& dataset, ElementType wire_type,
+                           const std::vector<piece::Hyperslab>& selections, int64_t elements,
+                           void* out);
+
+// Runs every task (in parallel), scattering into `buffer` (elements of `wire_type`).
+// Errors name the dataset, the old rank and the depot.
+absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
+                      void* buffer, int threads);
+
+}  // namespace libsrs
+}  // namespace srs
+
+#endif  // SRS_LIBSRS_SRC_PIECE_FETCHER_H_

@@ -1,0 +1,98 @@
+#include "libsrs/src/piece_writer.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/piece_format.h"
+#include "common/status_macros.h"
+
+namespace srs {
+namespace libsrs {
+namespace {
+
+// The datasets of a piece; `indices` owns the global index tables of map/func layouts.
+absl::StatusOr<std::vector<piece::DatasetWrite>> BuildDatasets(
+    const RunEnv& env, const ArrayRegistry& registry, std::vector<std::vector<int64_t>>* indices) {
+  std::vector<piece::DatasetWrite> datasets;
+  indices->reserve(registry.arrays().size());
+  for (const auto& [name, array] : registry.arrays()) {
+    piece::DatasetWrite ds;
+    ds.name = name;
+    ds.type = array.type;
+    ds.data = array.data;
+    ds.count = array.local_count;
+    ds.global_count = array.global_count;
+    ds.distribution = "none";
+    if (array.layout != nullptr) {
+      ds.distribution = array.layout->name();
+      ds.distribution_params = array.layout->params();
+      if (array.layout->user_defined()) {
+        indices->push_back(
+            array.layout->GlobalIndexOfLocal(array.global_count, env.rank, env.nprocs));
+        ds.global_index = indices->back().data();
+      }
+    }
+    datasets.push_back(std::move(ds));
+  }
+  return datasets;
+}
+
+rss::v1::PieceRecord RecordOf(const RunEnv& env, const depot::v1::PutResponse& put) {
+  rss::v1::PieceRecord record;
+  record.set_rank(env.rank);
+  record.set_depot_address(env.my_depot());
+  record.set_read_cap(put.caps().read());
+  record.set_manage_cap(put.caps().manage());
+  record.set_size_bytes(put.info().size_bytes());
+  record.set_xxh3_64(put.info().xxh3_64());
+  return record;
+}
+
+}  // namespace
+
+int64_t PieceDataBytes(const ArrayRegistry& registry) {
+  int64_t bytes = 0;
+  for (const auto& entry : registry.arrays()) {
+    bytes += entry.second.local_count * static_cast<int64_t>(ElementSize(entry.second.type));
+  }
+  return bytes;
+}
+
+absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
+                                                    const ArrayRegistry& registry, int64_t epoch) {
+  std::vector<std::vector<int64_t>> indices;
+  SRS_ASSIGN_OR_RETURN(std::vector<piece::DatasetWrite> datasets,
+                       BuildDatasets(env, registry, &indices));
+  piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
+  depot::v1::PieceKey key;
+  key.set_job(env.settings.app);
+  key.set_epoch(epoch);
+  key.set_rank(env.rank);
+  const std::string& address = env.my_depot();
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, env.depots->Get(address));
+  SRS_ASSIGN_OR_RETURN(bool local, env.depots->SharesHost(address));
+  // Headroom for HDF5 metadata, attributes and index tables.
+  int64_t size_hint =
+      PieceDataBytes(registry) + (64 << 10) + static_cast<int64_t>(registry.arrays().size()) * 4096;
+  for (const auto& index : indices) size_hint += static_cast<int64_t>(index.size() * 8);
+  absl::StatusOr<depot::v1::PutResponse> put;
+  if (local) {
+    put = depot->PutLocal(key, size_hint, 0, [&](const std::string& spool_path) {
+      return piece::WritePieceFile(spool_path, header, datasets);
+    });
+  } else {
+    SRS_ASSIGN_OR_RETURN(std::string image, piece::WritePieceImage(header, datasets));
+    put = depot->PutBytes(key, image, 0);
+  }
+  if (!put.ok()) {
+    return Annotate(put.status(), absl::StrCat("writing the epoch ", epoch, " piece of rank ",
+                                               env.rank, " to depot ", address));
+  }
+  SRS_LOG(DEBUG) << "wrote piece epoch " << epoch << " (" << put->info().size_bytes() << " bytes, "
+                 << (local ? "local" : "grpc") << ") to " << address;
+  return RecordOf(env, *put);
+}
+
+}  // namespace libsrs
+}  // namespace srs

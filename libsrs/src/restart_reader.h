@@ -1,0 +1,62 @@
+// SRS_Read and SRS_Query: reading the checkpoint a restarted run resumes from. The manifest
+// (broadcast at SRS_Init) gives the old layout and where every old piece lives; the planner says
+// which selections of which pieces this rank needs; the fetcher reads them in parallel.
+#ifndef SRS_LIBSRS_SRC_RESTART_READER_H_
+#define SRS_LIBSRS_SRC_RESTART_READER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/datatype.h"
+#include "libsrs/src/distribution_handle.h"
+#include "libsrs/src/piece_fetcher.h"
+#include "libsrs/src/run_env.h"
+
+namespace srs {
+namespace libsrs {
+
+class RestartReader {
+ public:
+  explicit RestartReader(RunEnv* env) : env_(env) {}
+
+  // Collective. See SRS_Read in srs.h.
+  absl::Status Read(const std::string& name, void* data, int c_type, SRS_Distribution dist);
+  // Local. See SRS_Query in srs.h.
+  absl::Status Query(const std::string& name, ElementType* type, int64_t* global_count) const;
+
+  // Local totals over every Read so far (for ReportRestart).
+  double read_seconds() const { return read_seconds_; }
+  int64_t read_bytes() const { return read_bytes_; }
+
+ private:
+  absl::StatusOr<const rss::v1::ArraySpec*> FindArray(const std::string& name) const;
+  PieceLocation LocationOf(int old_rank) const;
+  // The fetch tasks of this rank (empty when it needs nothing); `elements` = what it reads.
+  absl::StatusOr<std::vector<FetchTask>> Plan(const rss::v1::ArraySpec& spec, SRS_Distribution dist,
+                                              int64_t* elements);
+  absl::StatusOr<std::vector<FetchTask>> PlanDistributed(const rss::v1::ArraySpec& spec,
+                                                         SRS_Distribution dist);
+  // The old run's layout of `spec`; user-defined and per-rank layouts are rebuilt from the
+  // pieces' index lists (cached per array).
+  absl::StatusOr<layout::Distribution> OldLayout(const rss::v1::ArraySpec& spec);
+  absl::Status ReadLocal(const std::string& name, void* data, int c_type, SRS_Distribution dist,
+                         int64_t* bytes);
+
+  RunEnv* const env_;
+  std::map<std::string, layout::Distribution> old_layouts_;
+  double read_seconds_ = 0;
+  int64_t read_bytes_ = 0;
+};
+
+// INVALID_ARGUMENT when `stored` cannot be read as `wanted` (complex <-> real, char <->
+// numeric), naming the array.
+absl::Status CheckConvertible(const std::string& name, ElementType stored, ElementType wanted);
+
+}  // namespace libsrs
+}  // namespace srs
+
+#endif  // SRS_LIBSRS_SRC_RESTART_READER_H_

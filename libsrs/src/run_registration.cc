@@ -1,0 +1,104 @@
+#include "libsrs/src/run_registration.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "libsrs/src/collective_status.h"
+
+namespace srs {
+namespace libsrs {
+namespace {
+
+rss::v1::RegisterMode ModeOf(ResumeMode resume) {
+  switch (resume) {
+    case ResumeMode::kYes:
+      return rss::v1::REGISTER_RESUME;
+    case ResumeMode::kNo:
+      return rss::v1::REGISTER_FRESH;
+    default:
+      return rss::v1::REGISTER_AUTO;
+  }
+}
+
+absl::StatusOr<rss::v1::RegisterRunRequest> BuildRequest(const RunEnv& env,
+                                                         const std::vector<std::string>& hosts,
+                                                         const std::vector<std::string>& depots) {
+  const Settings& s = env.settings;
+  rss::v1::RegisterRunRequest req;
+  req.set_job(s.app);
+  req.set_nprocs(env.nprocs);
+  req.set_mode(ModeOf(s.resume));
+  req.set_epoch(s.epoch);
+  req.set_keep(s.keep);
+  req.set_force(s.force);
+  if (s.force) {
+    if (s.token_file.empty()) {
+      return absl::InvalidArgumentError("force = yes needs token_file (SRS_TOKEN_FILE)");
+    }
+    SRS_ASSIGN_OR_RETURN(std::string token, ReadAdminToken(s.token_file));
+    req.set_admin_token(token);
+  }
+  for (int r = 0; r < env.nprocs; ++r) {
+    rss::v1::RankPlacement* placement = req.add_ranks();
+    placement->set_rank(r);
+    placement->set_host(hosts[r]);
+    placement->set_depot(depots[r]);
+  }
+  return req;
+}
+
+// Rank 0's half: talk to the RSS, return the serialized answer.
+absl::StatusOr<std::string> RegisterOnRoot(RunEnv* env, const std::vector<std::string>& hosts,
+                                           const std::vector<std::string>& depots) {
+  SRS_ASSIGN_OR_RETURN(env->rss, RssClient::Connect(env->settings.rss, env->settings.rpc_timeout));
+  SRS_ASSIGN_OR_RETURN(rss::v1::RegisterRunRequest req, BuildRequest(*env, hosts, depots));
+  SRS_ASSIGN_OR_RETURN(rss::v1::RegisterRunResponse resp, env->rss->RegisterRun(req));
+  if (resp.rank_depots_size() != env->nprocs) {
+    return absl::InternalError(absl::StrCat("RSS ", env->settings.rss, " resolved ",
+                                            resp.rank_depots_size(), " depots for ", env->nprocs,
+                                            " ranks"));
+  }
+  for (int r = 0; r < env->nprocs; ++r) {
+    if (resp.rank_depots(r).empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no depot for rank ", r, " on host '", hosts[r], "' (depot = ", depots[r],
+                       "): start srs-depot there or set depot = host:port"));
+    }
+  }
+  std::string bytes;
+  resp.SerializeToString(&bytes);
+  return bytes;
+}
+
+}  // namespace
+
+absl::Status RegisterRun(const std::string& config_path, RunEnv* env) {
+  absl::StatusOr<Settings> settings = LoadSettings(config_path);
+  SRS_RETURN_IF_ERROR(AgreeStatus(env->comm, settings.status()));
+  env->settings = *std::move(settings);
+  if (!env->settings.log.empty()) {
+    SetLogLevel(ParseLogLevel(env->settings.log, GetLogLevel()));
+  }
+  env->host = ResolveHost(env->settings);
+  std::vector<std::string> hosts = GatherStrings(env->comm, 0, env->host);
+  std::vector<std::string> depots = GatherStrings(env->comm, 0, env->settings.depot);
+
+  absl::StatusOr<std::string> answer = std::string();
+  if (env->rank == 0) answer = RegisterOnRoot(env, hosts, depots);
+  SRS_RETURN_IF_ERROR(BroadcastStatus(env->comm, 0, answer.status()));
+  std::string bytes = env->rank == 0 ? *answer : std::string();
+  BroadcastBytes(env->comm, 0, &bytes);
+  if (!env->run.ParseFromString(bytes)) {
+    return absl::InternalError("cannot parse the broadcast RegisterRun answer");
+  }
+  env->depots =
+      std::make_unique<DepotPool>(env->host, env->settings.transport, env->settings.rpc_timeout);
+  SRS_LOG(INFO) << "registered run " << env->run.run_id() << " of job " << env->settings.app
+                << (env->run.restart() ? " (restart)" : " (fresh start)");
+  return absl::OkStatus();
+}
+
+}  // namespace libsrs
+}  // namespace srs

@@ -1,0 +1,89 @@
+#include "libsrs/src/settings.h"
+
+#include <unistd.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace srs {
+namespace libsrs {
+namespace {
+
+absl::Status BadValue(const Config& config, absl::string_view key, absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("config key '", key, "' (", config.Origin(key), "): ", why));
+}
+
+absl::StatusOr<ResumeMode> ParseResume(const Config& config) {
+  std::string value = absl::AsciiStrToLower(config.GetString("resume", "auto"));
+  if (value == "auto") return ResumeMode::kAuto;
+  if (value == "yes" || value == "true" || value == "1" || value == "on") return ResumeMode::kYes;
+  if (value == "no" || value == "false" || value == "0" || value == "off") return ResumeMode::kNo;
+  return BadValue(config, "resume", absl::StrCat("'", value, "' is not auto, yes or no"));
+}
+
+absl::StatusOr<Transport> ParseTransport(const Config& config) {
+  std::string value = absl::AsciiStrToLower(config.GetString("transport", "auto"));
+  if (value == "auto") return Transport::kAuto;
+  if (value == "grpc") return Transport::kGrpc;
+  return BadValue(config, "transport", absl::StrCat("'", value, "' is not auto or grpc"));
+}
+
+absl::Status ParseNumbers(const Config& config, Settings* s) {
+  SRS_ASSIGN_OR_RETURN(s->checkpoint_interval, config.GetDouble("checkpoint_interval", 0));
+  if (s->checkpoint_interval < 0) return BadValue(config, "checkpoint_interval", "negative");
+  SRS_ASSIGN_OR_RETURN(int64_t keep, config.GetInt("keep", 1));
+  if (keep < 1 || keep > 1000) return BadValue(config, "keep", "must be between 1 and 1000");
+  s->keep = static_cast<int>(keep);
+  SRS_ASSIGN_OR_RETURN(s->epoch, config.GetInt("epoch", 0));
+  if (s->epoch < 0) return BadValue(config, "epoch", "negative");
+  SRS_ASSIGN_OR_RETURN(s->force, config.GetBool("force", false));
+  SRS_ASSIGN_OR_RETURN(double timeout, config.GetDouble("rpc_timeout", 30));
+  if (timeout <= 0) return BadValue(config, "rpc_timeout", "must be positive");
+  s->rpc_timeout = absl::Seconds(timeout);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Settings> SettingsFromConfig(const Config& config) {
+  Settings s;
+  s.rss = config.GetString("rss", "");
+  if (s.rss.empty()) {
+    return absl::InvalidArgumentError(
+        "no RSS configured: set 'rss = host:port' in srs.config or SRS_RSS");
+  }
+  s.app = config.GetString("app", "");
+  if (s.app.empty()) {
+    return absl::InvalidArgumentError(
+        "no job name configured: set 'app = NAME' in srs.config or SRS_APP");
+  }
+  s.depot = config.GetString("depot", "auto");
+  if (s.depot.empty()) return BadValue(config, "depot", "empty (use auto or host:port)");
+  s.host = config.GetString("host", "");
+  s.token_file = config.GetString("token_file", "");
+  s.log = config.GetString("log", "");
+  SRS_RETURN_IF_ERROR(ParseNumbers(config, &s));
+  SRS_ASSIGN_OR_RETURN(s.resume, ParseResume(config));
+  SRS_ASSIGN_OR_RETURN(s.transport, ParseTransport(config));
+  if (s.resume == ResumeMode::kNo && config.Has("epoch") && s.epoch != 0) {
+    return BadValue(config, "epoch", "set together with resume = no");
+  }
+  return s;
+}
+
+absl::StatusOr<Settings> LoadSettings(const std::string& path) {
+  SRS_ASSIGN_OR_RETURN(Config config, Config::Load(path, ProcessEnvironment()));
+  return SettingsFromConfig(config);
+}
+
+std::string ResolveHost(const Settings& settings) {
+  if (!settings.host.empty()) return settings.host;
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+}  // namespace libsrs
+}  // namespace srs

@@ -1,0 +1,48 @@
+// The library's view of srs.config (DESIGN.md §3): every key parsed and checked once, at
+// SRS_Init, so a typo fails the run at start instead of turning a feature off silently.
+#ifndef SRS_LIBSRS_SRC_SETTINGS_H_
+#define SRS_LIBSRS_SRC_SETTINGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/config.h"
+
+namespace srs {
+namespace libsrs {
+
+enum class ResumeMode { kAuto, kYes, kNo };
+enum class Transport { kAuto, kGrpc };
+
+struct Settings {
+  std::string rss;                 // host:port of the RSS (required)
+  std::string app;                 // job name (required)
+  std::string depot = "auto";      // "auto" or host:port
+  double checkpoint_interval = 0;  // seconds; 0 = no periodic checkpoints
+  int keep = 1;
+  std::string host;  // this node's name (default: gethostname)
+  ResumeMode resume = ResumeMode::kAuto;
+  int64_t epoch = 0;  // resume from this epoch; 0 = newest
+  bool force = false;
+  std::string token_file;
+  absl::Duration rpc_timeout = absl::Seconds(30);
+  Transport transport = Transport::kAuto;
+  std::string log;  // "" = leave the level as SRS_LOG set it
+};
+
+// Parses a loaded Config; INVALID_ARGUMENT names the key and where its value came from.
+absl::StatusOr<Settings> SettingsFromConfig(const Config& config);
+
+// Loads the config (path, else $SRS_CONFIG, else ./srs.config, else environment alone) and parses
+// it.
+absl::StatusOr<Settings> LoadSettings(const std::string& path);
+
+// The host name this process reports: `host` if set, else gethostname().
+std::string ResolveHost(const Settings& settings);
+
+}  // namespace libsrs
+}  // namespace srs
+
+#endif  // SRS_LIBSRS_SRC_SETTINGS_H_
