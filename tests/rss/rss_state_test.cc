@@ -1,0 +1,322 @@
+// Unit tests of RssState over a real SQLite file, with a fake janitor and a hand-moved clock.
+#include "rss/rss_state.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/rss/rss_test_util.h"
+
+namespace srs {
+namespace {
+
+namespace v1 = rss::v1;
+using ::testing::HasSubstr;
+using testing_util::BeginRequest;
+using testing_util::FakeJanitor;
+using testing_util::Report;
+using testing_util::RunRequest;
+
+constexpr char kDepot[] = "127.0.0.1:9999";
+
+class RssStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  // Closes and reopens the state on the same database, as a daemon restart does.
+  void Reopen() {
+    state_.reset();
+    RssStateOptions options;
+    options.lease = absl::Seconds(10);
+    options.clock = [this] { return now_; };
+    auto state = RssState::Open(dir_.path() + "/rss.db", &janitor_, options);
+    ASSERT_TRUE(state.ok()) << state.status();
+    state_ = std::move(*state);
+  }
+
+  v1::RegisterRunResponse Register(const v1::RegisterRunRequest& req) {
+    auto resp = state_->RegisterRun(req, false);
+    EXPECT_TRUE(resp.ok()) << resp.status();
+    return resp.ok() ? *resp : v1::RegisterRunResponse();
+  }
+
+  // Begins, reports every rank and commits a checkpoint; returns its epoch.
+  int64_t Checkpoint(const v1::RegisterRunResponse& run, int nprocs,
+                     v1::CheckpointReason reason = v1::REASON_PERIODIC) {
+    auto epoch =
+        state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), nprocs, reason));
+    EXPECT_TRUE(epoch.ok()) << epoch.status();
+    EXPECT_TRUE(
+        state_->ReportPieces(run.run_id(), Report(run.run_token(), *epoch, 0, nprocs, kDepot))
+            .ok());
+    v1::CommitCheckpointRequest commit;
+    commit.set_epoch(*epoch);
+    absl::Status status = state_->CommitCheckpoint(run.run_id(), commit);
+    EXPECT_TRUE(status.ok()) << status;
+    return *epoch;
+  }
+
+  std::string State(const std::string& job, int64_t epoch) {
+    auto got = state_->GetJob(job);
+    if (!got.ok()) return "no job";
+    for (const auto& ckpt : got->checkpoints()) {
+      if (ckpt.epoch() == epoch) return ckpt.state();
+    }
+    return "absent";
+  }
+
+  testing_util::TempDir dir_;
+  FakeJanitor janitor_;
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+  std::unique_ptr<RssState> state_;
+};
+
+TEST_F(RssStateTest, FreshRunThenStopThenRestartGetsManifestWithoutManageCaps) {
+  auto run = Register(RunRequest("heat", 4, kDepot));
+  EXPECT_FALSE(run.restart());
+  ASSERT_EQ(run.rank_depots_size(), 4);
+  int64_t epoch = Checkpoint(run, 4, v1::REASON_STOP);
+  EXPECT_EQ(janitor_.pinned().size(), 4u);
+  EXPECT_EQ(state_->GetJob("heat")->runs(0).state(), "stopped");
+
+  auto again = Register(RunRequest("heat", 3, kDepot));
+  EXPECT_TRUE(again.restart());
+  EXPECT_EQ(again.previous().nprocs(), 4);
+  EXPECT_EQ(again.manifest().epoch(), epoch);
+  ASSERT_EQ(again.manifest().pieces_size(), 4);
+  for (const auto& piece : again.manifest().pieces()) {
+    EXPECT_TRUE(piece.manage_cap().empty());
+    EXPECT_FALSE(piece.read_cap().empty());
+  }
+  EXPECT_EQ(again.manifest().arrays(0).local_counts_size(), 4);
+}
+
+TEST_F(RssStateTest, CommitRefusesMissingRanksAndNamesThem) {
+  auto run = Register(RunRequest("heat", 6, kDepot));
+  auto epoch =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 6, v1::REASON_PERIODIC));
+  ASSERT_TRUE(epoch.ok());
+  ASSERT_TRUE(
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), *epoch, 0, 3, kDepot)).ok());
+  ASSERT_TRUE(
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), *epoch, 4, 5, kDepot)).ok());
+  v1::CommitCheckpointRequest commit;
+  commit.set_epoch(*epoch);
+  absl::Status status = state_->CommitCheckpoint(run.run_id(), commit);
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("ranks 3, 5"));
+  EXPECT_EQ(State("heat", *epoch), "pending");
+  EXPECT_TRUE(janitor_.pinned().empty());
+}
+
+TEST_F(RssStateTest, PinFailureFailsCommitAndKeepsPreviousRestartPoint) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  int64_t first = Checkpoint(run, 2);
+  janitor_.set_pin_error(absl::UnavailableError("depot down"));
+  auto epoch =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 2, v1::REASON_PERIODIC));
+  ASSERT_TRUE(
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), *epoch, 0, 2, kDepot)).ok());
+  v1::CommitCheckpointRequest commit;
+  commit.set_epoch(*epoch);
+  absl::Status status = state_->CommitCheckpoint(run.run_id(), commit);
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr(kDepot));
+  EXPECT_EQ(State("heat", first), "committed");
+  EXPECT_EQ(State("heat", *epoch), "pending");
+  EXPECT_EQ(state_->ListJobs()[0].last_epoch(), first);
+  // The depot comes back: the same commit now succeeds and retention drops the first one.
+  janitor_.set_pin_error(absl::OkStatus());
+  EXPECT_TRUE(state_->CommitCheckpoint(run.run_id(), commit).ok());
+  EXPECT_EQ(State("heat", first), "deleted");
+}
+
+TEST_F(RssStateTest, RetentionKeepsNewestAndDeletesOlderPiecesThroughTheQueue) {
+  auto run = Register(RunRequest("heat", 2, kDepot, v1::REGISTER_AUTO, /*keep=*/2));
+  int64_t e1 = Checkpoint(run, 2);
+  int64_t e2 = Checkpoint(run, 2);
+  int64_t e3 = Checkpoint(run, 2);
+  EXPECT_EQ(State("heat", e1), "deleted");
+  EXPECT_EQ(State("heat", e2), "committed");
+  EXPECT_EQ(State("heat", e3), "committed");
+  EXPECT_EQ(state_->ProcessDeleteQueue(), 0);
+  EXPECT_EQ(janitor_.deleted(), (std::set<std::string>{"e1r0.manage", "e1r1.manage"}));
+}
+
+TEST_F(RssStateTest, DeleteQueueIsDurableAndRetriedWithBackoffUntilTheDepotAnswers) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  Checkpoint(run, 2);
+  janitor_.set_delete_error(absl::UnavailableError("depot down"));
+  v1::FinishRunRequest finish;
+  ASSERT_TRUE(state_->FinishRun(run.run_id()).ok());
+  EXPECT_EQ(state_->ProcessDeleteQueue(), 2);
+  int calls = janitor_.delete_calls();
+  EXPECT_EQ(state_->ProcessDeleteQueue(), 2);  // backing off: not retried at once
+  EXPECT_EQ(janitor_.delete_calls(), calls);
+  Reopen();  // the queue survives a restart
+  janitor_.set_delete_error(absl::OkStatus());
+  now_ += absl::Minutes(2);
+  EXPECT_EQ(state_->ProcessDeleteQueue(), 0);
+  EXPECT_EQ(janitor_.deleted().size(), 2u);
+}
+
+TEST_F(RssStateTest, ExpiredLeaseMarksRunLostAndDiscardsItsHalfWrittenCheckpoint) {
+  auto run = Register(RunRequest("heat", 4, kDepot));
+  int64_t committed = Checkpoint(run, 4);
+  auto half =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 4, v1::REASON_PERIODIC));
+  ASSERT_TRUE(
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), *half, 0, 2, kDepot)).ok());
+  ASSERT_TRUE(state_->AttachWatch(run.run_id()).ok());
+  now_ += absl::Seconds(30);
+  EXPECT_EQ(state_->SweepLostRuns(), 0);  // an open watch holds the lease
+  state_->DetachWatch(run.run_id());
+  now_ += absl::Seconds(9);
+  EXPECT_EQ(state_->SweepLostRuns(), 0);
+  now_ += absl::Seconds(2);
+  EXPECT_EQ(state_->SweepLostRuns(), 1);
+  EXPECT_EQ(state_->GetJob("heat")->runs(0).state(), "lost");
+  EXPECT_EQ(State("heat", *half), "discarded");
+  EXPECT_EQ(State("heat", committed), "committed");
+  state_->ProcessDeleteQueue();
+  EXPECT_EQ(janitor_.deleted(), (std::set<std::string>{absl::StrCat("e", *half, "r0.manage"),
+                                                       absl::StrCat("e", *half, "r1.manage")}));
+  EXPECT_TRUE(absl::IsFailedPrecondition(state_->AttachWatch(run.run_id())));
+  auto resumed = Register(RunRequest("heat", 5, kDepot, v1::REGISTER_RESUME));
+  EXPECT_TRUE(resumed.restart());
+  EXPECT_EQ(resumed.manifest().epoch(), committed);
+}
+
+TEST_F(RssStateTest, LiveRunIsNotTakenOverWithoutForce) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  auto second = state_->RegisterRun(RunRequest("heat", 2, kDepot), false);
+  ASSERT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("heat"));
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr(run.run_id()));
+  auto forced_req = RunRequest("heat", 2, kDepot);
+  forced_req.set_force(true);
+  EXPECT_TRUE(absl::IsPermissionDenied(state_->RegisterRun(forced_req, false).status()));
+  auto forced = state_->RegisterRun(forced_req, true);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_EQ(state_->GetJob("heat")->runs(0).state(), "lost");
+  EXPECT_TRUE(absl::IsPermissionDenied(state_->RunForToken("nonsense").status()));
+}
+
+TEST_F(RssStateTest, AutoDepotResolvesByHostOrNamesTheMissingHost) {
+  v1::RegisterDepotRequest depot;
+  depot.set_depot_id("d0");
+  depot.set_host("node0");
+  depot.set_address("127.0.0.1:7001");
+  ASSERT_TRUE(state_->RegisterDepot(depot).ok());
+  auto failed = state_->RegisterRun(RunRequest("heat", 2, "auto"), false);
+  ASSERT_TRUE(absl::IsFailedPrecondition(failed.status()));
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'node1'"));
+  depot.set_depot_id("d1");
+  depot.set_host("node1");
+  depot.set_address("127.0.0.1:7002");
+  ASSERT_TRUE(state_->RegisterDepot(depot).ok());
+  depot.set_address("127.0.0.1:7003");  // re-registration upserts
+  ASSERT_TRUE(state_->RegisterDepot(depot).ok());
+  auto run = Register(RunRequest("heat", 3, "auto"));
+  EXPECT_THAT(run.rank_depots(),
+              ::testing::ElementsAre("127.0.0.1:7001", "127.0.0.1:7003", "127.0.0.1:7001"));
+  EXPECT_EQ(state_->ListDepots().size(), 2u);
+}
+
+TEST_F(RssStateTest, FreshModeDeletesEarlierCheckpointsAndResumeNeedsOne) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  int64_t epoch = Checkpoint(run, 2, v1::REASON_STOP);
+  auto fresh = Register(RunRequest("heat", 2, kDepot, v1::REGISTER_FRESH));
+  EXPECT_FALSE(fresh.restart());
+  EXPECT_EQ(State("heat", epoch), "deleted");
+  state_->ProcessDeleteQueue();
+  EXPECT_EQ(janitor_.deleted().size(), 2u);
+  ASSERT_TRUE(state_->FinishRun(fresh.run_id()).ok());
+  auto resume = state_->RegisterRun(RunRequest("heat", 2, kDepot, v1::REGISTER_RESUME), false);
+  EXPECT_TRUE(absl::IsNotFound(resume.status())) << resume.status();
+}
+
+TEST_F(RssStateTest, ResumeFromAnOlderKeptEpoch) {
+  auto run = Register(RunRequest("heat", 2, kDepot, v1::REGISTER_AUTO, 3));
+  int64_t e1 = Checkpoint(run, 2);
+  Checkpoint(run, 2);
+  Checkpoint(run, 2, v1::REASON_STOP);
+  auto req = RunRequest("heat", 2, kDepot, v1::REGISTER_RESUME, 3);
+  req.set_epoch(e1);
+  auto resumed = Register(req);
+  EXPECT_EQ(resumed.manifest().epoch(), e1);
+  EXPECT_EQ(resumed.previous().run_id(), run.run_id());
+  state_->FinishRun(resumed.run_id()).IgnoreError();
+  req.set_epoch(99);
+  auto missing = state_->RegisterRun(req, false);
+  EXPECT_TRUE(absl::IsNotFound(missing.status()));
+}
+
+TEST_F(RssStateTest, ReportPiecesRejectsBadRanksForeignEpochsAndConflicts) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  auto epoch =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 2, v1::REASON_PERIODIC));
+  absl::Status status =
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), *epoch, 2, 3, kDepot));
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("rank 2 does not exist"));
+  EXPECT_TRUE(absl::IsNotFound(
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), 77, 0, 1, kDepot))));
+  auto report = Report(run.run_token(), *epoch, 0, 1, kDepot);
+  ASSERT_TRUE(state_->ReportPieces(run.run_id(), report).ok());
+  EXPECT_TRUE(state_->ReportPieces(run.run_id(), report).ok());  // a retry
+  report.mutable_pieces(0)->set_size_bytes(1);
+  EXPECT_TRUE(absl::IsAlreadyExists(state_->ReportPieces(run.run_id(), report)));
+  auto twice = Report(run.run_token(), *epoch, 1, 2, kDepot);
+  *twice.add_pieces() = twice.pieces(0);
+  EXPECT_TRUE(absl::IsInvalidArgument(state_->ReportPieces(run.run_id(), twice)));
+  v1::CommitCheckpointRequest commit;
+  commit.set_epoch(*epoch + 5);
+  EXPECT_TRUE(absl::IsNotFound(state_->CommitCheckpoint(run.run_id(), commit)));
+  v1::AbortCheckpointRequest abort;
+  abort.set_epoch(*epoch);
+  EXPECT_TRUE(state_->AbortCheckpoint(run.run_id(), abort).ok());
+  commit.set_epoch(*epoch);
+  EXPECT_TRUE(absl::IsFailedPrecondition(state_->CommitCheckpoint(run.run_id(), commit)));
+  auto bad = BeginRequest(run.run_token(), 2, v1::REASON_PERIODIC);
+  bad.mutable_arrays(0)->mutable_distribution()->set_kind("diagonal");
+  EXPECT_TRUE(absl::IsInvalidArgument(state_->BeginCheckpoint(run.run_id(), bad).status()));
+}
+
+TEST_F(RssStateTest, EverythingSurvivesReopen) {
+  auto run = Register(RunRequest("heat", 3, kDepot));
+  int64_t epoch = Checkpoint(run, 3);
+  auto stop = state_->RequestStop("heat");
+  ASSERT_TRUE(stop.ok());
+  Reopen();
+  auto run_id = state_->RunForToken(run.run_token());
+  ASSERT_TRUE(run_id.ok());
+  EXPECT_EQ(*run_id, run.run_id());
+  WatchStatus watch = state_->WaitWatch(run.run_id(), -1, absl::ZeroDuration());
+  EXPECT_TRUE(watch.run_active);
+  EXPECT_EQ(watch.stop_request, *stop);
+  auto job = state_->GetJob("heat");
+  ASSERT_TRUE(job.ok());
+  EXPECT_TRUE(job->summary().stop_pending());
+  EXPECT_EQ(job->summary().last_epoch(), epoch);
+  EXPECT_EQ(job->checkpoints(0).pieces_size(), 3);
+  EXPECT_EQ(job->runs(0).ranks_size(), 3);
+  // Epochs never repeat, even after a restart.
+  auto next =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 3, v1::REASON_STOP));
+  EXPECT_EQ(*next, epoch + 1);
+}
+
+TEST_F(RssStateTest, StopCheckpointStopsTheRunAndClearsTheFlag) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  ASSERT_TRUE(state_->RequestStop("heat").ok());
+  EXPECT_TRUE(state_->ListJobs()[0].stop_pending());
+  Checkpoint(run, 2, v1::REASON_STOP);
+  auto summary = state_->ListJobs()[0];
+  EXPECT_FALSE(summary.stop_pending());
+  EXPECT_EQ(summary.state(), "stopped");
+  EXPECT_TRUE(absl::IsFailedPrecondition(state_->RequestStop("heat").status()));
+  EXPECT_TRUE(absl::IsNotFound(state_->RequestStop("nope").status()));
+}
+
+}  // namespace
+}  // namespace srs
