@@ -1,0 +1,87 @@
+// `srs stop JOB [--wait]` and `srs checkpoint JOB`: the outside requests a running job answers at
+// its next SRS_Check_Stop.
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/format.h"
+#include "tools/job_view.h"
+#include "tools/site.h"
+
+namespace srs::tools {
+namespace {
+
+// Polls until the newest run is no longer running, then reports how it ended.
+absl::Status WaitUntilStopped(RssAdmin& admin, const std::string& job, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    SRS_ASSIGN_OR_RETURN(rssv1::GetJobResponse info, admin.GetJob(job));
+    const rssv1::Configuration* run = NewestRun(info);
+    std::string state = run != nullptr ? run->state() : "";
+    if (run != nullptr && state != "running") {
+      const rssv1::CheckpointSummary* checkpoint = StopCheckpointOf(info, run->run_id());
+      if (state == "stopped" && checkpoint != nullptr) {
+        std::printf("%s stopped: checkpoint epoch %lld committed (%s)\n", job.c_str(),
+                    static_cast<long long>(checkpoint->epoch()),
+                    HumanBytes(checkpoint->timings().bytes()).c_str());
+        return absl::OkStatus();
+      }
+      if (state == "finished") {
+        std::printf("%s finished before it saw the stop\n", job.c_str());
+        return absl::OkStatus();
+      }
+      return absl::AbortedError(absl::StrCat(job, " ended as '", state,
+                                             "' without a stop checkpoint (srs ls ", job, ")"));
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(job, " is still running after ", absl::FormatDuration(timeout),
+                       "; it stops at its next SRS_Check_Stop (raise --timeout)"));
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
+int RequestCommand(const Args& argv, bool stop) {
+  const std::string name = stop ? "stop" : "checkpoint";
+  ArgParser args(stop ? "srs stop JOB [--wait] [--timeout SECONDS]" : "srs checkpoint JOB",
+                 stop ? "Asks the running job JOB to write a checkpoint and leave at its next\n"
+                        "SRS_Check_Stop. Resume it later with `srs run --resume` on any count."
+                      : "Asks the running job JOB to write a checkpoint at its next\n"
+                        "SRS_Check_Stop and go on.");
+  args.AddPositional("JOB", "the job's name (its SRS_APP, or the program's base name)");
+  if (stop) {
+    args.AddFlag("wait", 'w', "wait until the run has stopped and its checkpoint is committed");
+    args.AddValue("timeout", 't', "SECONDS", "give up waiting after this long (default 600)");
+  }
+  absl::Status parsed = args.Parse(argv);
+  if (!parsed.ok()) return Fail(name, parsed);
+  if (args.help()) return args.PrintHelp();
+  absl::StatusOr<int64_t> timeout = args.GetInt("timeout", 600, 1);
+  if (!timeout.ok()) return Fail(name, timeout.status());
+  const std::string job = args.Positional("JOB");
+
+  absl::StatusOr<OpenedSite> site = OpenSite(/*need_depot=*/false);
+  if (!site.ok()) return Fail(name, site.status());
+  absl::StatusOr<RssAdmin> admin = ConnectAdmin(site->site);
+  if (!admin.ok()) return Fail(name, admin.status());
+  absl::StatusOr<int64_t> request = stop ? admin->RequestStop(job) : admin->RequestCheckpoint(job);
+  if (!request.ok()) return Fail(name, request.status());
+  std::printf("%s requested for %s (request %lld)\n", stop ? "stop" : "checkpoint", job.c_str(),
+              static_cast<long long>(*request));
+  std::fflush(stdout);
+  if (stop && args.Has("wait")) {
+    absl::Status waited = WaitUntilStopped(*admin, job, absl::Seconds(*timeout));
+    if (!waited.ok()) return Fail(name, waited);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int StopCommand(const Args& args) { return RequestCommand(args, /*stop=*/true); }
+int CheckpointCommand(const Args& args) { return RequestCommand(args, /*stop=*/false); }
+
+}  // namespace srs::tools

@@ -1,0 +1,76 @@
+// `srs ls JOB [--all]`: a job's checkpoints, each with its arrays, its pieces (rank, depot, size,
+// checksum) and the time each phase took.
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/format.h"
+#include "tools/job_view.h"
+#include "tools/site.h"
+
+namespace srs::tools {
+namespace {
+
+void PrintCheckpoint(const rssv1::CheckpointSummary& checkpoint) {
+  const rssv1::PhaseTimings& t = checkpoint.timings();
+  std::printf("checkpoint %lld  %s  reason %s  run %s  %d ranks  %s\n",
+              static_cast<long long>(checkpoint.epoch()), checkpoint.state().c_str(),
+              ReasonName(checkpoint.reason()), checkpoint.run_id().c_str(), checkpoint.nprocs(),
+              HumanBytes(t.bytes()).c_str());
+  std::printf("  created %s UTC (%s), committed %s UTC\n",
+              FormatUnixMs(checkpoint.created_unix_ms()).c_str(),
+              AgeSince(checkpoint.created_unix_ms()).c_str(),
+              FormatUnixMs(checkpoint.committed_unix_ms()).c_str());
+  std::printf("  timings: write %s (slowest rank), commit %s\n",
+              HumanSeconds(t.write_seconds()).c_str(), HumanSeconds(t.commit_seconds()).c_str());
+  Table arrays({"ARRAY", "TYPE", "GLOBAL COUNT", "DISTRIBUTION"});
+  for (const rssv1::ArraySpec& array : checkpoint.arrays()) {
+    arrays.AddRow({array.name(), array.srs_type(), std::to_string(array.global_count()),
+                   DistributionText(array.distribution())});
+  }
+  std::printf("%s", arrays.ToString("  ").c_str());
+  Table pieces({"RANK", "DEPOT", "SIZE", "CHECKSUM"});
+  for (const rssv1::PieceRecord& piece : checkpoint.pieces()) {
+    pieces.AddRow({std::to_string(piece.rank()), piece.depot_address(),
+                   HumanBytes(piece.size_bytes()), Checksum(piece.xxh3_64())});
+  }
+  std::printf("%s", pieces.ToString("  ").c_str());
+}
+
+}  // namespace
+
+int LsCommand(const Args& argv) {
+  ArgParser args("srs ls JOB [--all]",
+                 "Lists the checkpoints of JOB: state, reason, run, process count, size,\n"
+                 "per-phase timings, the arrays they hold, and every piece (rank, depot, size,\n"
+                 "XXH3 checksum). Committed and pending checkpoints by default.");
+  args.AddPositional("JOB", "the job's name");
+  args.AddFlag("all", 'a', "also discarded and deleted checkpoints");
+  absl::Status parsed = args.Parse(argv);
+  if (!parsed.ok()) return Fail("ls", parsed);
+  if (args.help()) return args.PrintHelp();
+
+  absl::StatusOr<OpenedSite> site = OpenSite(/*need_depot=*/false);
+  if (!site.ok()) return Fail("ls", site.status());
+  absl::StatusOr<RssAdmin> admin = ConnectAdmin(site->site);
+  if (!admin.ok()) return Fail("ls", admin.status());
+  const std::string job = args.Positional("JOB");
+  absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
+  if (!info.ok()) return Fail("ls", info.status());
+
+  int shown = 0;
+  for (const rssv1::CheckpointSummary& checkpoint : info->checkpoints()) {
+    bool live = checkpoint.state() == "committed" || checkpoint.state() == "pending";
+    if (!live && !args.Has("all")) continue;
+    if (shown++ > 0) std::printf("\n");
+    PrintCheckpoint(checkpoint);
+  }
+  if (shown == 0)
+    std::printf("%s has no checkpoints%s\n", job.c_str(),
+                args.Has("all") ? "" : " (--all shows deleted ones)");
+  return 0;
+}
+
+}  // namespace srs::tools

@@ -1,0 +1,64 @@
+// `srs status [JOB]`: one line per job: state, process count, hosts, last checkpoint, its size
+// and age. Lost runs (their lease ran out) show as "lost".
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/format.h"
+#include "tools/job_view.h"
+#include "tools/site.h"
+
+namespace srs::tools {
+namespace {
+
+std::vector<std::string> Row(const rssv1::JobSummary& job) {
+  std::string state = job.state().empty() ? "-" : job.state();
+  if (job.stop_pending()) state += " (stop pending)";
+  bool has_checkpoint = job.last_epoch() > 0;
+  return {job.job(),
+          state,
+          job.nprocs() > 0 ? std::to_string(job.nprocs()) : "-",
+          HostList(job.hosts(), 3),
+          has_checkpoint ? std::to_string(job.last_epoch()) : "-",
+          has_checkpoint ? HumanBytes(job.last_checkpoint_bytes()) : "-",
+          has_checkpoint ? AgeSince(job.last_checkpoint_unix_ms()) : "-"};
+}
+
+}  // namespace
+
+int StatusCommand(const Args& argv) {
+  ArgParser args("srs status [JOB]",
+                 "Shows every job the RSS knows (or only JOB): the state of its newest run\n"
+                 "(running, stopped, finished, lost), its process count and hosts, and its last\n"
+                 "committed checkpoint (epoch, size, age).");
+  args.AddPositional("JOB", "only this job", /*optional=*/true);
+  absl::Status parsed = args.Parse(argv);
+  if (!parsed.ok()) return Fail("status", parsed);
+  if (args.help()) return args.PrintHelp();
+
+  absl::StatusOr<OpenedSite> site = OpenSite(/*need_depot=*/false);
+  if (!site.ok()) return Fail("status", site.status());
+  absl::StatusOr<RssAdmin> admin = ConnectAdmin(site->site);
+  if (!admin.ok()) return Fail("status", admin.status());
+
+  Table table({"JOB", "STATE", "NPROCS", "HOSTS", "CHECKPOINT", "SIZE", "AGE"});
+  const std::string job = args.Positional("JOB");
+  if (!job.empty()) {
+    absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
+    if (!info.ok()) return Fail("status", info.status());
+    table.AddRow(Row(info->summary()));
+  } else {
+    absl::StatusOr<rssv1::ListJobsResponse> jobs = admin->ListJobs();
+    if (!jobs.ok()) return Fail("status", jobs.status());
+    if (jobs->jobs().empty()) {
+      std::printf("no jobs at the RSS %s\n", admin->address().c_str());
+      return 0;
+    }
+    for (const rssv1::JobSummary& summary : jobs->jobs()) table.AddRow(Row(summary));
+  }
+  std::printf("%s", table.ToString().c_str());
+  return 0;
+}
+
+}  // namespace srs::tools

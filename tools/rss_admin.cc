@@ -1,0 +1,139 @@
+#include "tools/rss_admin.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/error_codes.h"
+
+namespace srs::tools {
+namespace {
+
+std::chrono::system_clock::time_point ToChrono(absl::Time t) { return absl::ToChronoTime(t); }
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+bool Reachable(const std::string& address, absl::Duration timeout) {
+  if (address.empty()) return false;
+  std::shared_ptr<grpc::Channel> channel = MakeChannel(address);
+  return channel->WaitForConnected(ToChrono(absl::Now() + timeout));
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read the admin token file ", path,
+                                            " (set token_file in srs.config or SRS_TOKEN_FILE)"));
+  }
+  std::string line;
+  std::getline(in, line);
+  std::string token(absl::StripAsciiWhitespace(line));
+  if (token.empty())
+    return absl::DataLossError(absl::StrCat("admin token file ", path, " is empty"));
+  return token;
+}
+
+absl::StatusOr<RssAdmin> RssAdmin::Connect(const std::string& address, const std::string& token,
+                                           absl::Duration connect_timeout,
+                                           absl::Duration rpc_timeout) {
+  std::shared_ptr<grpc::Channel> channel = MakeChannel(address);
+  if (!channel->WaitForConnected(ToChrono(absl::Now() + connect_timeout))) {
+    return absl::UnavailableError(
+        absl::StrCat("no RSS reachable at ", address,
+                     " (is srs-rss running? check rss in srs.config or SRS_RSS)"));
+  }
+  return RssAdmin(address, token, rpc_timeout, rssv1::Rss::NewStub(channel));
+}
+
+void RssAdmin::SetDeadline(grpc::ClientContext* context) const {
+  context->set_deadline(ToChrono(absl::Now() + rpc_timeout_));
+}
+
+absl::Status RssAdmin::Convert(const grpc::Status& status, const std::string& what,
+                               const std::string& job) const {
+  if (status.ok()) return absl::OkStatus();
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND && !job.empty()) {
+    return absl::NotFoundError(absl::StrCat("unknown job '", job, "' at the RSS ", address_,
+                                            " (srs status lists the jobs it knows)"));
+  }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError(absl::StrCat("RSS at ", address_, " unavailable during ", what,
+                                               ": ", status.error_message()));
+  }
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    return FromGrpcStatus(
+        status, absl::StrCat(what, " at ", address_, " (wrong admin token? check token_file)"));
+  }
+  return FromGrpcStatus(status, absl::StrCat(what, " at ", address_));
+}
+
+absl::StatusOr<rssv1::ListJobsResponse> RssAdmin::ListJobs() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  rssv1::ListJobsRequest request;
+  request.set_admin_token(token_);
+  rssv1::ListJobsResponse response;
+  absl::Status status = Convert(stub_->ListJobs(&context, request, &response), "ListJobs", "");
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<rssv1::GetJobResponse> RssAdmin::GetJob(const std::string& job) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  rssv1::GetJobRequest request;
+  request.set_admin_token(token_);
+  request.set_job(job);
+  rssv1::GetJobResponse response;
+  absl::Status status = Convert(stub_->GetJob(&context, request, &response), "GetJob", job);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<int64_t> RssAdmin::RequestStop(const std::string& job) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  rssv1::RequestStopRequest request;
+  request.set_admin_token(token_);
+  request.set_job(job);
+  rssv1::RequestStopResponse response;
+  absl::Status status =
+      Convert(stub_->RequestStop(&context, request, &response), "RequestStop", job);
+  if (!status.ok()) return status;
+  return response.request_id();
+}
+
+absl::StatusOr<int64_t> RssAdmin::RequestCheckpoint(const std::string& job) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  rssv1::RequestCheckpointRequest request;
+  request.set_admin_token(token_);
+  request.set_job(job);
+  rssv1::RequestCheckpointResponse response;
+  absl::Status status =
+      Convert(stub_->RequestCheckpoint(&context, request, &response), "RequestCheckpoint", job);
+  if (!status.ok()) return status;
+  return response.request_id();
+}
+
+absl::StatusOr<rssv1::ListDepotsResponse> RssAdmin::ListDepots() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  rssv1::ListDepotsRequest request;
+  request.set_admin_token(token_);
+  rssv1::ListDepotsResponse response;
+  absl::Status status = Convert(stub_->ListDepots(&context, request, &response), "ListDepots", "");
+  if (!status.ok()) return status;
+  return response;
+}
+
+}  // namespace srs::tools

@@ -1,0 +1,59 @@
+// The RSS calls the tools make, with the admin token and a deadline on each, and errors phrased
+// for the person at the terminal. (The tools talk to the srs.rss.v1 stub directly: they need
+// only the admin RPCs, and the proto is the contract.)
+#ifndef SRS_TOOLS_RSS_ADMIN_H_
+#define SRS_TOOLS_RSS_ADMIN_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "srs/rss/v1/rss.grpc.pb.h"
+
+namespace srs::tools {
+
+namespace rssv1 = ::srs::rss::v1;
+
+// True if something accepts gRPC connections at `address` within `timeout`.
+bool Reachable(const std::string& address, absl::Duration timeout);
+
+class RssAdmin {
+ public:
+  // UNAVAILABLE "no RSS reachable at ADDR ..." when nothing answers within `connect_timeout`.
+  static absl::StatusOr<RssAdmin> Connect(const std::string& address, const std::string& token,
+                                          absl::Duration connect_timeout,
+                                          absl::Duration rpc_timeout);
+
+  absl::StatusOr<rssv1::ListJobsResponse> ListJobs();
+  // NOT_FOUND "unknown job 'X'" when the RSS does not know it.
+  absl::StatusOr<rssv1::GetJobResponse> GetJob(const std::string& job);
+  absl::StatusOr<int64_t> RequestStop(const std::string& job);
+  absl::StatusOr<int64_t> RequestCheckpoint(const std::string& job);
+  absl::StatusOr<rssv1::ListDepotsResponse> ListDepots();
+
+  const std::string& address() const { return address_; }
+
+ private:
+  RssAdmin(std::string address, std::string token, absl::Duration rpc_timeout,
+           std::shared_ptr<rssv1::Rss::Stub> stub)
+      : address_(std::move(address)),
+        token_(std::move(token)),
+        rpc_timeout_(rpc_timeout),
+        stub_(std::move(stub)) {}
+  void SetDeadline(grpc::ClientContext* context) const;
+  absl::Status Convert(const grpc::Status& status, const std::string& what,
+                       const std::string& job) const;
+
+  std::string address_;
+  std::string token_;
+  absl::Duration rpc_timeout_;
+  std::shared_ptr<rssv1::Rss::Stub> stub_;
+};
+
+// Reads a one-line token file; NOT_FOUND / PERMISSION_DENIED name the file.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+}  // namespace srs::tools
+
+#endif  // SRS_TOOLS_RSS_ADMIN_H_

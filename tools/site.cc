@@ -1,0 +1,259 @@
+#include "tools/site.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "tools/daemons.h"
+
+namespace srs::tools {
+namespace {
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(20);
+
+std::string CurrentDirectory() {
+  char buffer[4096];
+  if (getcwd(buffer, sizeof(buffer)) == nullptr) return ".";
+  return buffer;
+}
+
+std::string LocalHostName() {
+  char buffer[256] = {0};
+  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "localhost";
+  return buffer;
+}
+
+// A loopback port nobody uses right now (the daemon then binds it explicitly).
+int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+struct Ports {
+  int rss = 0;
+  int depot = 0;
+};
+
+Ports ReadPorts(const std::string& path) {
+  Ports ports;
+  std::ifstream in(path);
+  std::string key;
+  int value = 0;
+  while (in >> key >> value) {
+    if (key == "rss") ports.rss = value;
+    if (key == "depot") ports.depot = value;
+  }
+  return ports;
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot rename ", tmp, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Serializes concurrent tools in one directory while they inspect and start the daemons, so two
+// never start two RSSes on the same state. Released when the returned fd is closed.
+absl::StatusOr<int> LockStateDir(const std::string& state_dir) {
+  std::string path = state_dir + "/lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+    if (fd >= 0) close(fd);
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot lock ", path, ": ", std::strerror(errno)));
+  }
+  return fd;
+}
+
+int PortOf(const std::string& address) {
+  int port = 0;
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) return 0;
+  return port;
+}
+
+// Starts a private daemon on `port` (0 = any). If the remembered port is taken, falls back to a
+// free one and says what that means.
+absl::StatusOr<StartedDaemon> StartOnPort(const std::string& name, std::vector<std::string> argv,
+                                          const std::string& state_dir, int port) {
+  std::string out = absl::StrCat(state_dir, "/", name, ".out");
+  std::string err = absl::StrCat(state_dir, "/", name, ".log");
+  argv.insert(argv.begin() + 1, {"--listen", absl::StrCat("127.0.0.1:", port)});
+  absl::StatusOr<StartedDaemon> started = StartDaemon(argv, out, err, kStartTimeout);
+  if (started.ok() || port == 0) return started;
+  std::fprintf(stderr, "srs: %s could not use its port %d (%s); using a new port\n", name.c_str(),
+               port, std::string(started.status().message()).c_str());
+  argv[2] = "127.0.0.1:0";
+  return StartDaemon(argv, out, err, kStartTimeout);
+}
+
+absl::Status WaitDepotRegistered(const Site& site, const std::string& depot_address) {
+  SRS_ASSIGN_OR_RETURN(RssAdmin admin, ConnectAdmin(site));
+  absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<rssv1::ListDepotsResponse> depots = admin.ListDepots();
+    if (depots.ok()) {
+      for (const rssv1::DepotRecord& depot : depots->depots()) {
+        if (PortOf(depot.address()) == PortOf(depot_address)) return absl::OkStatus();
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("the private depot at ", depot_address,
+                                                  " did not register with the RSS at ", site.rss,
+                                                  "; see ", site.state_dir, "/depot.log"));
+}
+
+absl::Status WriteJobConfig(const Site& site, int rss_port, int depot_port) {
+  SRS_RETURN_IF_ERROR(WriteFileAtomically(
+      site.state_dir + "/ports", absl::StrCat("rss ", rss_port, "\ndepot ", depot_port, "\n")));
+  std::string text = absl::StrCat("# Written by srs for the private srs-rss and srs-depot of ",
+                                  CurrentDirectory(), ".\n", "rss = ", site.rss, "\n",
+                                  "depot = auto\n", "token_file = ", site.token_file, "\n");
+  return WriteFileAtomically(site.config_path, text);
+}
+
+absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) {
+  Ports ports = ReadPorts(site->state_dir + "/ports");
+  std::string rss_address = ports.rss > 0 ? absl::StrCat("127.0.0.1:", ports.rss) : "";
+  if (!Reachable(rss_address, absl::Milliseconds(500))) {
+    SRS_ASSIGN_OR_RETURN(std::string rss_bin, FindExecutable("srs-rss"));
+    SRS_ASSIGN_OR_RETURN(StartedDaemon rss,
+                         StartOnPort("rss", {rss_bin, "--state", site->state_dir + "/rss"},
+                                     site->state_dir, ports.rss > 0 ? ports.rss : PickFreePort()));
+    daemons->Adopt(rss.pid);
+    rss_address = rss.address;
+  }
+  site->rss = rss_address;
+  ports.rss = PortOf(rss_address);
+  std::string depot_address = ports.depot > 0 ? absl::StrCat("127.0.0.1:", ports.depot) : "";
+  if (need_depot && !Reachable(depot_address, absl::Milliseconds(500))) {
+    SRS_ASSIGN_OR_RETURN(std::string depot_bin, FindExecutable("srs-depot"));
+    SRS_ASSIGN_OR_RETURN(
+        StartedDaemon depot,
+        StartOnPort("depot",
+                    {depot_bin, "--dir", site->state_dir + "/depot", "--rss", site->rss, "--host",
+                     site->host},
+                    site->state_dir, ports.depot > 0 ? ports.depot : PickFreePort()));
+    daemons->Adopt(depot.pid);
+    ports.depot = PortOf(depot.address);
+    SRS_RETURN_IF_ERROR(WaitDepotRegistered(*site, depot.address));
+  }
+  return WriteJobConfig(*site, ports.rss, ports.depot);
+}
+
+}  // namespace
+
+absl::StatusOr<Site> LoadSite() {
+  SRS_ASSIGN_OR_RETURN(Config config, Config::Load("", ProcessEnvironment()));
+  Site site;
+  site.config = config;
+  site.host = config.GetString("host", "");
+  if (site.host.empty()) site.host = LocalHostName();
+  SRS_ASSIGN_OR_RETURN(double timeout, config.GetDouble("rpc_timeout", 30));
+  site.rpc_timeout = absl::Seconds(timeout > 0 ? timeout : 30);
+  site.rss = config.GetString("rss", "");
+  site.embedded = site.rss.empty();
+  if (site.embedded) {
+    site.state_dir = CurrentDirectory() + "/.srs";
+    site.config_path = site.state_dir + "/srs.config";
+    site.token_file = config.GetString("token_file", site.state_dir + "/rss/admin.token");
+  } else {
+    site.config_path = config.source();
+    site.token_file = config.GetString("token_file", "");
+  }
+  return site;
+}
+
+PrivateDaemons::~PrivateDaemons() { StopAll(); }
+
+void PrivateDaemons::StopAll() {
+  // The depot first: it may still be telling the RSS about itself.
+  for (int i = count_ - 1; i >= 0; --i) {
+    StopProcess(pids_[i], absl::Seconds(10));
+    pids_[i] = -1;
+  }
+  count_ = 0;
+}
+
+absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site, bool need_depot,
+                                                                     bool create) {
+  struct stat st;
+  if (stat(site->state_dir.c_str(), &st) != 0) {
+    if (!create) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no RSS configured (rss in srs.config or SRS_RSS) and no private one in ",
+                       site->state_dir, "; start a job here with `srs run` first"));
+    }
+    if (mkdir(site->state_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create ", site->state_dir, ": ", std::strerror(errno)));
+    }
+  }
+  SRS_ASSIGN_OR_RETURN(int lock_fd, LockStateDir(site->state_dir));
+  auto daemons = std::make_unique<PrivateDaemons>();
+  absl::Status status = StartMissing(site, need_depot, daemons.get());
+  close(lock_fd);
+  if (!status.ok()) return status;
+  return daemons;
+}
+
+absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site) {
+  if (site.token_file.empty()) {
+    return absl::FailedPreconditionError(
+        "no admin token: set token_file in srs.config or SRS_TOKEN_FILE to the RSS's "
+        "<state>/admin.token");
+  }
+  // Reachability first: a dead RSS is the more useful thing to report than a token problem.
+  if (!Reachable(site.rss, absl::Seconds(5))) {
+    return absl::UnavailableError(
+        absl::StrCat("no RSS reachable at ", site.rss, " (is srs-rss running? check rss in ",
+                     site.embedded ? site.config_path : "srs.config or SRS_RSS", ")"));
+  }
+  SRS_ASSIGN_OR_RETURN(std::string token, ReadTokenFile(site.token_file));
+  return RssAdmin::Connect(site.rss, token, absl::Seconds(5), site.rpc_timeout);
+}
+
+absl::StatusOr<OpenedSite> OpenSite(bool need_depot) {
+  OpenedSite opened;
+  SRS_ASSIGN_OR_RETURN(opened.site, LoadSite());
+  if (opened.site.embedded) {
+    SRS_ASSIGN_OR_RETURN(opened.daemons,
+                         EnsurePrivateDaemons(&opened.site, need_depot, /*create=*/false));
+  }
+  return opened;
+}
+
+}  // namespace srs::tools

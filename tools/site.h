@@ -1,0 +1,77 @@
+// Where the tools find the RSS. Either one is configured (`rss` in srs.config or SRS_RSS), or the
+// directory has its own private srs-rss and srs-depot ("embedded" mode), whose state lives under
+// ./.srs/ and is kept between runs:
+//
+//   .srs/srs.config      the config jobs get (rss address, depot = auto, token_file)
+//   .srs/ports           the loopback ports the daemons use; kept so that checkpoint records
+//                        (which name the depot by address) stay valid across runs
+//   .srs/rss/            the RSS's durable state, including admin.token
+//   .srs/depot/          the depot's pieces
+//   .srs/*.log           the daemons' stderr
+#ifndef SRS_TOOLS_SITE_H_
+#define SRS_TOOLS_SITE_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/config.h"
+#include "tools/rss_admin.h"
+
+namespace srs::tools {
+
+struct Site {
+  Config config;
+  bool embedded = false;
+  std::string state_dir;    // absolute path of ./.srs (embedded mode)
+  std::string rss;          // host:port
+  std::string token_file;   // admin token
+  std::string config_path;  // what jobs get as SRS_CONFIG ("" = none)
+  std::string host;         // this node's name (host key or gethostname)
+  absl::Duration rpc_timeout = absl::Seconds(30);
+};
+
+// Loads srs.config / SRS_* and decides between a configured RSS and embedded mode.
+absl::StatusOr<Site> LoadSite();
+
+// The daemons a tool started for embedded mode; stopping them (SIGTERM, wait, SIGKILL) when
+// this object dies. Their state stays.
+class PrivateDaemons {
+ public:
+  PrivateDaemons() = default;
+  ~PrivateDaemons();
+  PrivateDaemons(const PrivateDaemons&) = delete;
+  PrivateDaemons& operator=(const PrivateDaemons&) = delete;
+
+  void Adopt(pid_t pid) { pids_[count_++] = pid; }
+  bool started_any() const { return count_ > 0; }
+  // Stops them now (idempotent); used on the way out and from the signal path of `srs run`.
+  void StopAll();
+
+ private:
+  pid_t pids_[2] = {-1, -1};
+  int count_ = 0;
+};
+
+// Embedded mode: makes sure the private RSS (and, if `need_depot`, the depot) of this directory
+// answer, starting from their state what is not running. `create` allows making ./.srs; without
+// it a directory that never ran `srs run` is FAILED_PRECONDITION. Fills site->rss.
+absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site, bool need_depot,
+                                                                     bool create);
+
+// Connects with the admin token (from token_file); one-line errors when either is missing.
+absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site);
+
+// For the tools other than `run`: the site, with the private daemons up in embedded mode.
+struct OpenedSite {
+  Site site;
+  std::unique_ptr<PrivateDaemons> daemons;
+};
+absl::StatusOr<OpenedSite> OpenSite(bool need_depot);
+
+}  // namespace srs::tools
+
+#endif  // SRS_TOOLS_SITE_H_
