@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a vanished stdout reader (test harness) must not kill the depot
 
   auto server = srs::depot::DepotServer::Start(options);
   if (!server.ok()) return Fail(std::string(server.status().message()));
