@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `srs bench` dispatch: it finds srs-bench-* next to srs, runs all or the named ones, passes
+# --json and the arguments after -- through, reports a failing benchmark, and says when there are
+# none. Uses a copy of srs beside two stand-in benchmarks (the real ones come from bench/).
+source "$(dirname "$0")/lib.sh"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/srs-bench-test.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cp "$SRS" "$dir/srs"
+expect_status 1 "no srs-bench-\* executables" "$dir/srs" bench
+printf '#!/bin/sh\necho "alpha $*"\n' >"$dir/srs-bench-alpha"
+printf '#!/bin/sh\necho "beta $*"; exit 3\n' >"$dir/srs-bench-beta"
+chmod +x "$dir"/srs-bench-*
+expect_status 0 "^alpha	.*srs-bench-alpha" "$dir/srs" bench --list
+expect_status 0 "^alpha --json --size 8$" "$dir/srs" bench alpha --json -- --size 8
+expect_status 1 "no benchmark 'gamma'; available: alpha, beta" "$dir/srs" bench gamma
+expect_status 3 "beta failed with status 3" "$dir/srs" bench
+grep -q "^alpha $" <<<"$last_output" || fail "bench without names did not run alpha"
+echo PASS
