@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<RssProcess>> RssProcess::Start(const Options& opt
     if (n <= 0) break;  // exited before printing
     output.append(buf, n);
   }
-  absl::string_view line = output.substr(0, output.find('\n'));
+  std::string first_line = output.substr(0, output.find('\n'));
+  absl::string_view line = first_line;
   if (!absl::ConsumePrefix(&line, "srs-rss listening on ")) {
     return absl::UnavailableError(
         absl::StrCat(options.binary, " did not start (stdout: '", output, "'); see its stderr"));
