@@ -1,1 +1,176 @@
+// kill -9 of the real srs-rss at several points of the checkpoint protocol, in a loop, each time
+// restarting on the same --state: committed checkpoints, configurations and a pending stop must
+// all be there; a half-reported checkpoint must never be committed; every acknowledged report
+// must have been durable.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
+#include <atomic>
+#include <set>
+
+#include "tests/rss/rss_daemon_fixture.h"
+
+namespace srs {
+namespace {
+
+namespace v1 = rss::v1;
+using testing_util::BeginRequest;
+using testing_util::Piece;
+using testing_util::Report;
+using testing_util::RunRequest;
+
+constexpr int kRanks = 8;
+constexpr char kJob[] = "crashy";
+
+class RssCrashTest : public RssDaemonTest {
+ protected:
+  void SetUp() override {
+    lease_seconds_ = 2;
+    RssDaemonTest::SetUp();
+  }
+
+  void Register() {
+    auto run = client_->RegisterRun(
+        RunRequest(kJob, kRanks, depot_->address(), v1::REGISTER_AUTO, /*keep=*/2));
+    ASSERT_TRUE(run.ok()) << run.status();
+    if (!committed_.empty()) {
+      ASSERT_TRUE(run->restart());
+      EXPECT_EQ(run->manifest().epoch(), *committed_.rbegin());
+    }
+    token_ = run->run_token();
+    ++runs_;
+  }
+
+  int64_t Begin(v1::CheckpointReason reason) {
+    auto epoch = client_->BeginCheckpoint(BeginRequest(token_, kRanks, reason, 2));
+    EXPECT_TRUE(epoch.ok()) << epoch.status();
+    return epoch.ok() ? epoch->epoch() : -1;
+  }
+
+  void ReportRanks(int64_t epoch, int first, int last) {
+    ASSERT_TRUE(client_->ReportPieces(Report(token_, epoch, first, last, depot_->address())).ok());
+  }
+
+  void CommitOk(int64_t epoch) {
+    absl::Status status = Commit(token_, epoch);
+    ASSERT_TRUE(status.ok()) << status;
+    committed_.insert(epoch);
+    while (committed_.size() > 2) committed_.erase(committed_.begin());  // keep = 2
+  }
+
+  // What must hold after every restart.
+  void CheckInvariants(int64_t pending_epoch, int reported) {
+    auto job = Job(kJob);
+    ASSERT_TRUE(job.ok()) << job.status();
+    EXPECT_EQ(job->runs_size(), runs_);
+    for (const auto& run : job->runs()) EXPECT_EQ(run.ranks_size(), kRanks);
+    std::set<int64_t> committed;
+    for (const auto& ckpt : job->checkpoints()) {
+      if (ckpt.state() == "committed") {
+        committed.insert(ckpt.epoch());
+        ASSERT_EQ(ckpt.pieces_size(), kRanks);
+        for (const auto& piece : ckpt.pieces()) {
+          EXPECT_EQ(piece.read_cap(), Piece(piece.rank(), ckpt.epoch(), "").read_cap());
+        }
+      }
+      if (ckpt.epoch() == pending_epoch) {
+        EXPECT_EQ(ckpt.state(), "pending");
+        EXPECT_EQ(ckpt.pieces_size(), reported);
+      }
+    }
+    EXPECT_EQ(committed, committed_);
+  }
+
+  std::string token_;
+  std::set<int64_t> committed_;
+  int runs_ = 0;
+};
+
+TEST_F(RssCrashTest, KillNineAtEveryProtocolPointLosesNothingCommitted) {
+  Register();
+  for (int round = 0; round < 10; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round, " point ", round % 5));
+    switch (round % 5) {
+      case 0: {  // between reports
+        int64_t epoch = Begin(v1::REASON_PERIODIC);
+        ReportRanks(epoch, 0, kRanks / 2);
+        CrashAndRestart();
+        CheckInvariants(epoch, kRanks / 2);
+        EXPECT_EQ(Commit(token_, epoch).code(), absl::StatusCode::kFailedPrecondition);
+        v1::AbortCheckpointRequest abort;
+        abort.set_run_token(token_);
+        abort.set_epoch(epoch);
+        ASSERT_TRUE(client_->AbortCheckpoint(abort).ok());
+        EXPECT_EQ(CheckpointState(kJob, epoch), "discarded");
+        break;
+      }
+      case 1: {  // all reported, before commit: the reports were durable
+        int64_t epoch = Begin(v1::REASON_PERIODIC);
+        ReportRanks(epoch, 0, kRanks);
+        CrashAndRestart();
+        CheckInvariants(epoch, kRanks);
+        CommitOk(epoch);
+        break;
+      }
+      case 2: {  // right after the commit was acknowledged
+        int64_t epoch = Begin(v1::REASON_REQUESTED);
+        ReportRanks(epoch, 0, kRanks);
+        CommitOk(epoch);
+        CrashAndRestart();
+        CheckInvariants(-1, 0);
+        break;
+      }
+      case 3: {  // with a pending stop, then the stop checkpoint and a restart of the job
+        auto stop = RequestStop(kJob);
+        ASSERT_TRUE(stop.ok()) << stop.status();
+        CrashAndRestart();
+        CheckInvariants(-1, 0);
+        EXPECT_TRUE(Job(kJob)->summary().stop_pending());
+        {
+          Watcher watcher(client_.get(), token_);
+          EXPECT_EQ(watcher.WaitFor(v1::RunEvent::STOP, absl::Seconds(5)), *stop);
+        }
+        int64_t epoch = Begin(v1::REASON_STOP);
+        ReportRanks(epoch, 0, kRanks);
+        CommitOk(epoch);
+        EXPECT_EQ(Job(kJob)->summary().state(), "stopped");
+        Register();
+        break;
+      }
+      case 4: {  // during a stream of one-rank reports: every acknowledged one survives
+        int64_t epoch = Begin(v1::REASON_PERIODIC);
+        std::atomic<int> acked{0};
+        std::thread reporter([&] {
+          for (int rank = 0; rank < kRanks; ++rank) {
+            if (!client_->ReportPieces(Report(token_, epoch, rank, rank + 1, depot_->address()))
+                     .ok()) {
+              return;
+            }
+            acked = rank + 1;
+            absl::SleepFor(absl::Milliseconds(5));
+          }
+        });
+        while (acked < 3) absl::SleepFor(absl::Milliseconds(1));
+        rss_->Kill9();
+        reporter.join();
+        int before = acked;
+        client_.reset();
+        StartRss();
+        auto job = Job(kJob);
+        ASSERT_TRUE(job.ok());
+        for (const auto& ckpt : job->checkpoints()) {
+          if (ckpt.epoch() != epoch) continue;
+          EXPECT_EQ(ckpt.state(), "pending");
+          EXPECT_GE(ckpt.pieces_size(), before);
+        }
+        ReportRanks(epoch, 0, kRanks);  // the library's retry: identical reports are accepted
+        CommitOk(epoch);
+        CheckInvariants(-1, 0);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace srs
