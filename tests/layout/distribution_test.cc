@@ -2,6 +2,7 @@
 // of layout_cases.h for every kind, size and process count.
 #include "libsrs/src/layout/distribution.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -281,6 +282,9 @@ TEST_P(DistributionProperty, MatchesBruteForceReference) {
         ASSERT_EQ(d->GlobalIndexOfLocal(n, r, p), ref.global_at[r]) << "rank " << r;
         CheckSegments(d->Segments(n, r, p), d->LocalCount(n, r, p));
       }
+      bool keeps_order = true;
+      for (const auto& g : ref.global_at) keeps_order &= std::is_sorted(g.begin(), g.end());
+      EXPECT_EQ(d->LocalOrderIsGlobalOrder(n, p), keeps_order);
       for (int64_t g = 0; g < n; ++g) {
         ASSERT_EQ(d->Locate(g, n, p), (Location{ref.owner[g], ref.local[g]})) << "global " << g;
       }

@@ -130,6 +130,41 @@ std::vector<std::vector<int64_t>> RandomLists(int64_t n, int p) {
   return lists;
 }
 
+// The user-defined kinds: map, func, explicit.
+void AddTableCases(std::vector<LayoutCase>* cases) {
+  cases->push_back({"map", [](int64_t n, int p) { return Distribution::Map(RandomOwners(n, p)); },
+                    [](int64_t n, int p) {
+                      std::vector<int> owner = RandomOwners(n, p);
+                      return ByOwner(n, p, [&](int64_t g) { return owner[g]; });
+                    }});
+  cases->push_back({"func_reversed_cyclic",
+                    [](int64_t n, int) {
+                      return Distribution::Func([n](int64_t g, int p, int* o, int64_t* l) {
+                        return ReversedCyclic(g, p, o, l, n);
+                      });
+                    },
+                    [](int64_t n, int p) {
+                      std::vector<int> owner(n);
+                      std::vector<int64_t> local(n);
+                      for (int64_t g = 0; g < n; ++g) ReversedCyclic(g, p, &owner[g], &local[g], n);
+                      return FinishReference(std::move(owner), std::move(local), p);
+                    }});
+  cases->push_back({"explicit",
+                    [](int64_t n, int p) { return Distribution::Explicit(RandomLists(n, p)); },
+                    [](int64_t n, int p) {
+                      std::vector<int> owner(n);
+                      std::vector<int64_t> local(n);
+                      auto lists = RandomLists(n, p);
+                      for (int r = 0; r < p; ++r) {
+                        for (size_t k = 0; k < lists[r].size(); ++k) {
+                          owner[lists[r][k]] = r;
+                          local[lists[r][k]] = static_cast<int64_t>(k);
+                        }
+                      }
+                      return FinishReference(std::move(owner), std::move(local), p);
+                    }});
+}
+
 std::vector<LayoutCase> MakeCases() {
   std::vector<LayoutCase> cases;
   cases.push_back({"block", [](int64_t, int) { return Distribution::Block(); }, BlockRef});
@@ -138,37 +173,7 @@ std::vector<LayoutCase> MakeCases() {
        [](int64_t n, int p) { return ByOwner(n, p, [&](int64_t g) { return int(g % p); }); }});
   for (int64_t b : {1, 2, 3, 7}) cases.push_back(BlockCyclicCase(b));
   for (int v = 0; v < 3; ++v) cases.push_back(Case2D(v));
-  cases.push_back({"map", [](int64_t n, int p) { return Distribution::Map(RandomOwners(n, p)); },
-                   [](int64_t n, int p) {
-                     std::vector<int> owner = RandomOwners(n, p);
-                     return ByOwner(n, p, [&](int64_t g) { return owner[g]; });
-                   }});
-  cases.push_back({"func_reversed_cyclic",
-                   [](int64_t n, int) {
-                     return Distribution::Func([n](int64_t g, int p, int* o, int64_t* l) {
-                       return ReversedCyclic(g, p, o, l, n);
-                     });
-                   },
-                   [](int64_t n, int p) {
-                     std::vector<int> owner(n);
-                     std::vector<int64_t> local(n);
-                     for (int64_t g = 0; g < n; ++g) ReversedCyclic(g, p, &owner[g], &local[g], n);
-                     return FinishReference(std::move(owner), std::move(local), p);
-                   }});
-  cases.push_back({"explicit",
-                   [](int64_t n, int p) { return Distribution::Explicit(RandomLists(n, p)); },
-                   [](int64_t n, int p) {
-                     std::vector<int> owner(n);
-                     std::vector<int64_t> local(n);
-                     auto lists = RandomLists(n, p);
-                     for (int r = 0; r < p; ++r) {
-                       for (size_t k = 0; k < lists[r].size(); ++k) {
-                         owner[lists[r][k]] = r;
-                         local[lists[r][k]] = static_cast<int64_t>(k);
-                       }
-                     }
-                     return FinishReference(std::move(owner), std::move(local), p);
-                   }});
+  AddTableCases(&cases);
   return cases;
 }
 

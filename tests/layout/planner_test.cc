@@ -4,8 +4,10 @@
 // the array size for periodic layouts.
 #include "libsrs/src/layout/planner.h"
 
+#include <algorithm>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -37,9 +39,36 @@ void CheckNormalForm(const Hyperslab& h) {
   }
 }
 
+bool Increasing(const std::vector<int64_t>& v) { return std::is_sorted(v.begin(), v.end()); }
+
+// A layout keeps local order = global order when every rank's globals increase.
+bool KeepsGlobalOrder(const Reference& ref) {
+  for (const auto& g : ref.global_at) {
+    if (!Increasing(g)) return false;
+  }
+  return true;
+}
+
+// The header's promise for order-keeping layouts: sorting a transfer's (src, dst) position
+// pairs by src sorts dst too, so HDF5 unions of src and of dst match element by element.
+void CheckMonotone(const Transfer& t) {
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (size_t i = 0; i < t.src.size(); ++i) {
+    std::vector<int64_t> src, dst;
+    Expand(t.src[i], &src);
+    Expand(t.dst[i], &dst);
+    for (size_t k = 0; k < src.size() && k < dst.size(); ++k) pairs.push_back({src[k], dst[k]});
+  }
+  std::sort(pairs.begin(), pairs.end());
+  for (size_t k = 1; k < pairs.size(); ++k) {
+    ASSERT_LT(pairs[k - 1].second, pairs[k].second) << "src rank " << t.src_rank;
+  }
+}
+
 // Checks one new rank's plan element by element against the references.
 void CheckPlan(const std::vector<Transfer>& plan, const Reference& old_ref,
                const Reference& new_ref, int new_rank) {
+  const bool monotone = KeepsGlobalOrder(old_ref) && KeepsGlobalOrder(new_ref);
   const std::vector<int64_t>& want = new_ref.global_at[new_rank];
   std::vector<int> filled(want.size(), 0);
   int last_src = -1;
@@ -67,6 +96,7 @@ void CheckPlan(const std::vector<Transfer>& plan, const Reference& old_ref,
       elements += t.src[i].elements();
     }
     EXPECT_EQ(elements, t.elements);
+    if (monotone) CheckMonotone(t);
   }
   for (size_t k = 0; k < filled.size(); ++k) {
     ASSERT_EQ(filled[k], 1) << "new local " << k << " (global " << want[k] << ")";
