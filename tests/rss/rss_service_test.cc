@@ -180,13 +180,22 @@ TEST_F(RssDaemonTest, RunWithoutWatchIsLostAfterTheLeaseAndItsHalfCheckpointDisc
     auto refused = client_->RegisterRun(RunRequest("heat", 4, depot_->address()));
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   }  // the stream breaks, as when rank 0 dies
-  absl::SleepFor(absl::Seconds(2));
+  // The server notices within a keepalive tick (1 s), then the lease (1 s) runs out.
+  absl::Time broke = absl::Now();
   auto job = Job("heat");
+  while (job.ok() && job->summary().state() == "running" &&
+         absl::Now() - broke < absl::Seconds(8)) {
+    absl::SleepFor(absl::Milliseconds(100));
+    job = Job("heat");
+  }
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->summary().state(), "lost");
+  EXPECT_GE(absl::Now() - broke, absl::Seconds(1));  // not before the lease
   EXPECT_EQ(job->summary().last_epoch(), epoch->epoch());
   EXPECT_EQ(CheckpointState("heat", half->epoch()), "discarded");
-  absl::SleepFor(absl::Milliseconds(700));  // the delete queue runs twice a second
+  while (depot_->deleted().size() < 2 && absl::Now() - broke < absl::Seconds(8)) {
+    absl::SleepFor(absl::Milliseconds(100));  // the delete queue runs twice a second
+  }
   EXPECT_EQ(depot_->deleted().size(), 2u);
   auto resumed = client_->RegisterRun(RunRequest("heat", 3, depot_->address()));
   ASSERT_TRUE(resumed.ok()) << resumed.status();
@@ -197,6 +206,7 @@ TEST_F(RssDaemonTest, ForceTakesOverALiveRunOnlyWithTheAdminToken) {
   auto run = client_->RegisterRun(RunRequest("heat", 2, depot_->address()));
   ASSERT_TRUE(run.ok());
   Watcher watcher(client_.get(), run->run_token());
+  ASSERT_NE(watcher.WaitFor(v1::RunEvent::KEEPALIVE, absl::Seconds(5)), -1);
   auto req = RunRequest("heat", 2, depot_->address());
   req.set_force(true);
   EXPECT_EQ(client_->RegisterRun(req).status().code(), absl::StatusCode::kUnauthenticated);
