@@ -1,7 +1,11 @@
 #include "libsrs/src/piece_fetcher.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -74,6 +78,27 @@ absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
   if (!local) return depot->ReadRange(piece.read_cap, dataset, wire_type, selections, out, bytes);
   SRS_ASSIGN_OR_RETURN(std::string path, depot->OpenLocal(piece.read_cap));
   return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
+}
+
+absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
+                            const std::string& dataset, std::vector<int64_t>* index) {
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.depot_address));
+  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
+  if (local) {
+    SRS_ASSIGN_OR_RETURN(std::string path, depot->OpenLocal(piece.read_cap));
+    return piece::ReadIndex(path, dataset, index);
+  }
+  SRS_ASSIGN_OR_RETURN(std::string image, depot->GetAll(piece.read_cap));
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string path = absl::StrCat(tmpdir != nullptr ? tmpdir : "/tmp", "/srs-index.XXXXXX");
+  int fd = mkstemp(path.data());
+  if (fd < 0) return absl::InternalError(absl::StrCat("mkstemp ", path, ": ", strerror(errno)));
+  bool written = ::write(fd, image.data(), image.size()) == static_cast<ssize_t>(image.size());
+  ::close(fd);
+  absl::Status status = written ? piece::ReadIndex(path, dataset, index)
+                                : absl::InternalError(absl::StrCat("cannot write ", path));
+  ::unlink(path.c_str());
+  return status;
 }
 
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,

@@ -42,6 +42,12 @@ absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
                            const std::vector<piece::Hyperslab>& selections, int64_t elements,
                            void* out);
 
+// The /srs_index/<dataset> global indices of an old piece (func/map layouts). A shared-host
+// depot's file is read in place; otherwise the whole piece is fetched into a temporary file,
+// because the depot's ranged read serves array datasets only.
+absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
+                            const std::string& dataset, std::vector<int64_t>* index);
+
 // Runs every task (in parallel), scattering into `buffer` (elements of `wire_type`).
 // Errors name the dataset, the old rank and the depot.
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,

@@ -88,10 +88,14 @@ absl::StatusOr<layout::Distribution> RestartReader::OldLayout(const rss::v1::Arr
     }
   } else {
     SRS_RETURN_IF_ERROR(ParallelFor(old_nprocs, kFetchThreads, [&](int r) {
-      index[r].resize(static_cast<size_t>(spec.local_counts(r)));
-      return ReadFromPiece(env_->depots.get(), LocationOf(r),
-                           absl::StrCat(piece::kIndexGroup, "/", spec.name()), ElementType::kInt64,
-                           {WholeRun(spec.local_counts(r))}, spec.local_counts(r), index[r].data());
+      SRS_RETURN_IF_ERROR(
+          ReadPieceIndex(env_->depots.get(), LocationOf(r), spec.name(), &index[r]));
+      if (static_cast<int64_t>(index[r].size()) != spec.local_counts(r)) {
+        return absl::DataLossError(
+            absl::StrCat("array '", spec.name(), "': old rank ", r, "'s index has ",
+                         index[r].size(), " entries, the manifest says ", spec.local_counts(r)));
+      }
+      return absl::OkStatus();
     }));
   }
   layout::Distribution old = layout::Distribution::Explicit(std::move(index));
