@@ -157,35 +157,40 @@ absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportP
   });
 }
 
+absl::StatusOr<RssState::CapsByDepot> RssState::CapsToPin(const std::string& run_id, int64_t epoch,
+                                                          bool* committed) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  Job& job = jobs_.at(run->row.job);
+  auto it = job.checkpoints.find(epoch);
+  *committed = it != job.checkpoints.end() && it->second.summary.run_id() == run_id &&
+               it->second.summary.state() == "committed";
+  if (*committed) return CapsByDepot();  // a retry after a lost answer
+  SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, epoch));
+  std::vector<int32_t> missing;
+  for (int32_t rank = 0; rank < ckpt->summary.nprocs(); ++rank) {
+    if (ckpt->pieces.count(rank) == 0) missing.push_back(rank);
+  }
+  if (!missing.empty()) {
+    size_t count = missing.size();
+    if (missing.size() > 20) missing.resize(20);
+    return absl::FailedPreconditionError(
+        absl::StrCat("CommitCheckpoint: job ", job.row.name, " epoch ", epoch, ": ", count, " of ",
+                     ckpt->summary.nprocs(), " ranks have not reported pieces (ranks ",
+                     absl::StrJoin(missing, ", "), count > 20 ? ", ...)" : ")"));
+  }
+  CapsByDepot caps;
+  for (const auto& [rank, piece] : ckpt->pieces) {
+    caps[piece.depot_address()].push_back(piece.manage_cap());
+  }
+  return caps;
+}
+
 absl::Status RssState::CommitCheckpoint(const std::string& run_id,
                                         const v1::CommitCheckpointRequest& req) {
-  std::map<std::string, std::vector<std::string>> caps_by_depot;
-  {
-    absl::MutexLock lock(&mu_);
-    SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
-    Job& job = jobs_.at(run->row.job);
-    auto it = job.checkpoints.find(req.epoch());
-    if (it != job.checkpoints.end() && it->second.summary.run_id() == run_id &&
-        it->second.summary.state() == "committed") {
-      return absl::OkStatus();  // a retry after a lost answer
-    }
-    SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
-    std::vector<int32_t> missing;
-    for (int32_t rank = 0; rank < ckpt->summary.nprocs(); ++rank) {
-      if (ckpt->pieces.count(rank) == 0) missing.push_back(rank);
-    }
-    if (!missing.empty()) {
-      if (missing.size() > 20) missing.resize(20);
-      return absl::FailedPreconditionError(
-          absl::StrCat("CommitCheckpoint: job ", job.row.name, " epoch ", req.epoch(), ": ",
-                       ckpt->summary.nprocs() - static_cast<int32_t>(ckpt->pieces.size()), " of ",
-                       ckpt->summary.nprocs(), " ranks have not reported pieces (ranks ",
-                       absl::StrJoin(missing, ", "), missing.size() == 20 ? ", ...)" : ")"));
-    }
-    for (const auto& [rank, piece] : ckpt->pieces) {
-      caps_by_depot[piece.depot_address()].push_back(piece.manage_cap());
-    }
-  }
+  bool committed = false;
+  SRS_ASSIGN_OR_RETURN(CapsByDepot caps_by_depot, CapsToPin(run_id, req.epoch(), &committed));
+  if (committed) return absl::OkStatus();
   // Pinning talks to depots: done without the lock. Until it succeeds the checkpoint stays
   // pending and the previous committed one stays the restart point.
   absl::Time pin_start = absl::Now();
@@ -198,8 +203,14 @@ absl::Status RssState::CommitCheckpoint(const std::string& run_id,
                                            ": pinning pieces on depot ", depot));
     }
   }
-  absl::Duration pin_time = absl::Now() - pin_start;
+  return MarkCommitted(run_id, req, absl::Now() - pin_start);
+}
+
+absl::Status RssState::MarkCommitted(const std::string& run_id,
+                                     const v1::CommitCheckpointRequest& req,
+                                     absl::Duration pin_time) {
   absl::MutexLock lock(&mu_);
+  // Looked up again: the run may have been lost (and this checkpoint discarded) meanwhile.
   SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
   SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
   Job& job = jobs_.at(run->row.job);

@@ -66,6 +66,41 @@ grpc::Status RssService::RegisterRun(grpc::ServerContext*, const v1::RegisterRun
   return grpc::Status::OK;
 }
 
+namespace {
+
+// What one watch stream has told its run so far.
+struct WatchCursor {
+  int64_t sent_stop = 0;
+  int64_t sent_checkpoint = 0;
+  absl::Time next_keepalive = absl::InfinitePast();
+};
+
+// Sends the events that are due: a new STOP / CHECKPOINT request, a KEEPALIVE when its time has
+// come. Returns false when the client is gone.
+bool SendDue(const WatchStatus& status, absl::Duration keepalive, WatchCursor* cursor,
+             grpc::ServerWriter<v1::RunEvent>* writer) {
+  v1::RunEvent event;
+  if (status.stop_request != 0 && status.stop_request != cursor->sent_stop) {
+    event.set_kind(v1::RunEvent::STOP);
+    event.set_request_id(cursor->sent_stop = status.stop_request);
+    if (!writer->Write(event)) return false;
+  }
+  if (status.checkpoint_request != 0 && status.checkpoint_request != cursor->sent_checkpoint) {
+    event.set_kind(v1::RunEvent::CHECKPOINT);
+    event.set_request_id(cursor->sent_checkpoint = status.checkpoint_request);
+    if (!writer->Write(event)) return false;
+  }
+  if (absl::Now() >= cursor->next_keepalive) {
+    event.Clear();
+    event.set_kind(v1::RunEvent::KEEPALIVE);
+    if (!writer->Write(event)) return false;
+    cursor->next_keepalive = absl::Now() + keepalive;
+  }
+  return true;
+}
+
+}  // namespace
+
 grpc::Status RssService::WatchRun(grpc::ServerContext* ctx, const v1::WatchRunRequest* req,
                                   grpc::ServerWriter<v1::RunEvent>* writer) {
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "WatchRun");
@@ -74,12 +109,12 @@ grpc::Status RssService::WatchRun(grpc::ServerContext* ctx, const v1::WatchRunRe
   if (!attached.ok()) return Reply(attached, "WatchRun");
   SRS_LOG(DEBUG).Field("run", *run_id) << "watch stream opened";
   int64_t generation = -1;  // differs from any real generation: the first wait returns at once
-  int64_t sent_stop = 0, sent_checkpoint = 0;
-  absl::Time next_keepalive = absl::InfinitePast();
+  WatchCursor cursor;
   grpc::Status result = grpc::Status::OK;
   while (true) {
-    WatchStatus status = state_->WaitWatch(
-        *run_id, generation, std::max(absl::ZeroDuration(), next_keepalive - absl::Now()));
+    absl::Duration until_keepalive =
+        std::max(absl::ZeroDuration(), cursor.next_keepalive - absl::Now());
+    WatchStatus status = state_->WaitWatch(*run_id, generation, until_keepalive);
     generation = status.generation;
     if (ctx->IsCancelled()) {
       result = grpc::Status(grpc::StatusCode::CANCELLED, "WatchRun: cancelled by the client");
@@ -90,25 +125,7 @@ grpc::Status RssService::WatchRun(grpc::ServerContext* ctx, const v1::WatchRunRe
       break;
     }
     if (!status.run_active) break;  // stopped, finished or lost: nothing more to say
-    v1::RunEvent event;
-    bool ok = true;
-    if (status.stop_request != 0 && status.stop_request != sent_stop) {
-      event.set_kind(v1::RunEvent::STOP);
-      event.set_request_id(sent_stop = status.stop_request);
-      ok = writer->Write(event);
-    }
-    if (ok && status.checkpoint_request != 0 && status.checkpoint_request != sent_checkpoint) {
-      event.set_kind(v1::RunEvent::CHECKPOINT);
-      event.set_request_id(sent_checkpoint = status.checkpoint_request);
-      ok = writer->Write(event);
-    }
-    if (ok && absl::Now() >= next_keepalive) {
-      event.Clear();
-      event.set_kind(v1::RunEvent::KEEPALIVE);
-      ok = writer->Write(event);
-      next_keepalive = absl::Now() + keepalive_;
-    }
-    if (!ok) {
+    if (!SendDue(status, keepalive_, &cursor, writer)) {
       result = grpc::Status(grpc::StatusCode::CANCELLED, "WatchRun: client went away");
       break;
     }

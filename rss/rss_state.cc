@@ -255,6 +255,26 @@ rss::v1::Manifest RssState::MakeManifest(const Checkpoint& ckpt) const {
   return manifest;
 }
 
+RssState::Run RssState::NewRun(const v1::RegisterRunRequest& req,
+                               const std::vector<std::string>& depots, int64_t seq) const {
+  Run run;
+  run.row.job = req.job();
+  run.row.seq = seq;
+  run.row.run_id = absl::StrCat(req.job(), "-", seq);
+  run.row.token = RandomToken();
+  run.last_alive = options_.clock();
+  v1::Configuration& config = run.row.config;
+  config.set_run_id(run.row.run_id);
+  config.set_nprocs(req.nprocs());
+  *config.mutable_ranks() = req.ranks();
+  std::sort(config.mutable_ranks()->begin(), config.mutable_ranks()->end(),
+            [](const auto& a, const auto& b) { return a.rank() < b.rank(); });
+  for (v1::RankPlacement& rank : *config.mutable_ranks()) rank.set_depot(depots[rank.rank()]);
+  config.set_started_unix_ms(NowMs());
+  config.set_state("running");
+  return run;
+}
+
 absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::RegisterRunRequest& req,
                                                               bool force_allowed) {
   SRS_RETURN_IF_ERROR(ValidateRegister(req));
@@ -289,25 +309,9 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
       }
     }
     SRS_RETURN_IF_ERROR(store_->PutJob(job.row));
-    Run run;
-    run.row.job = req.job();
-    run.row.seq = static_cast<int64_t>(job.run_ids.size()) + 1;
-    run.row.run_id = absl::StrCat(req.job(), "-", run.row.seq);
-    run.row.token = RandomToken();
-    run.last_alive = options_.clock();
-    v1::Configuration& config = run.row.config;
-    config.set_run_id(run.row.run_id);
-    config.set_nprocs(req.nprocs());
-    for (const v1::RankPlacement& rank : req.ranks()) {
-      *config.add_ranks() = rank;
-    }
-    std::sort(config.mutable_ranks()->begin(), config.mutable_ranks()->end(),
-              [](const auto& a, const auto& b) { return a.rank() < b.rank(); });
-    for (v1::RankPlacement& rank : *config.mutable_ranks()) rank.set_depot(depots[rank.rank()]);
-    config.set_started_unix_ms(NowMs());
-    config.set_state("running");
+    Run run = NewRun(req, depots, static_cast<int64_t>(job.run_ids.size()) + 1);
     if (restart != nullptr) {
-      config.set_resumed_from_epoch(restart->summary.epoch());
+      run.row.config.set_resumed_from_epoch(restart->summary.epoch());
       resp.set_restart(true);
       *resp.mutable_previous() = runs_.at(restart->summary.run_id()).row.config;
       *resp.mutable_manifest() = MakeManifest(*restart);

@@ -137,6 +137,9 @@ class RssState {
   absl::StatusOr<std::vector<std::string>> ResolveDepots(
       const rss::v1::RegisterRunRequest& req) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   rss::v1::Manifest MakeManifest(const Checkpoint& ckpt) const;
+  // A new "running" run of `req`'s job, with each rank's resolved depot and a fresh token.
+  Run NewRun(const rss::v1::RegisterRunRequest& req, const std::vector<std::string>& depots,
+             int64_t seq) const;
   // Inside a transaction: ends a run (state, end time, requests cleared) and discards its
   // pending checkpoints.
   absl::Status EndRun(Job* job, Run* run, const std::string& state)
@@ -148,6 +151,13 @@ class RssState {
   absl::Status PutRun(const Run& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status PutCheckpoint(const Job& job, const Checkpoint& ckpt)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Commit, phase 1: checks every rank reported; the manage caps to pin, per depot.
+  using CapsByDepot = std::map<std::string, std::vector<std::string>>;
+  absl::StatusOr<CapsByDepot> CapsToPin(const std::string& run_id, int64_t epoch, bool* committed);
+  // Commit, phase 3 (after pinning): one transaction marks it committed, ends a stopping run,
+  // applies retention.
+  absl::Status MarkCommitted(const std::string& run_id, const rss::v1::CommitCheckpointRequest& req,
+                             absl::Duration pin_time);
   absl::Status ApplyRetention(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> NextRequestId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets a pending stop or checkpoint request (`field`) on the job's running run.
