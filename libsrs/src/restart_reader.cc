@@ -88,6 +88,8 @@ absl::StatusOr<layout::Distribution> RestartReader::OldLayout(const rss::v1::Arr
     }
   } else {
     SRS_RETURN_IF_ERROR(ParallelFor(old_nprocs, kFetchThreads, [&](int r) {
+      // A rank that held nothing has no index dataset (HDF5 gets no table to write).
+      if (spec.local_counts(r) == 0) return absl::OkStatus();
       SRS_RETURN_IF_ERROR(
           ReadPieceIndex(env_->depots.get(), LocationOf(r), spec.name(), &index[r]));
       if (static_cast<int64_t>(index[r].size()) != spec.local_counts(r)) {
