@@ -18,11 +18,13 @@ fail() { echo "fault($mode): $*" >&2; cat "$out" >&2; exit 1; }
 
 if [ "$mode" = rank ]; then
   # 4 Mi doubles; checkpoints at sweeps 10 and 20; the last rank dies during the second.
-  "$mpiexec" -n 3 "$solver" 1000 1 4194304 10 20 >"$out" 2>&1
+  n=4194304
+  "$mpiexec" -n 3 "$solver" 1000 1 $n 10 20 >"$out" 2>&1
   grep -q "^checkpointed 10" "$out" || fail "first checkpoint did not commit"
 else
   export SRS_TRANSPORT=grpc  # stream through the depot, so killing it cuts the write
-  "$mpiexec" -n 2 "$solver" 1000 1 8388608 10 >"$out" 2>&1 &
+  n=8388608
+  "$mpiexec" -n 2 "$solver" 1000 1 $n 10 >"$out" 2>&1 &
   pid=$!
   for _ in $(seq 3000); do grep -q "^checkpointing 20" "$out" && break; sleep 0.01; done
   grep -q "^checkpointing 20" "$out" || { kill "$pid"; fail "never reached the second checkpoint"; }
@@ -39,7 +41,7 @@ last=$(sed -n 's/^checkpointed //p' "$out" | tail -1)
 [ -n "$last" ] || fail "no committed checkpoint"
 
 export SRS_FORCE=yes  # the interrupted run may still hold its lease
-"$mpiexec" -n 2 "$solver" $((last + 5)) 0 >"$out" 2>&1 || fail "resume exited $?"
+"$mpiexec" -n 2 "$solver" $((last + 5)) 0 $n >"$out" 2>&1 || fail "resume exited $?"
 grep -q "^resumed at iter $last on 2 ranks" "$out" || fail "did not resume at $last"
 grep -q "^finished at iter $((last + 5))" "$out" || fail "did not finish"
 echo "fault($mode): resumed from the checkpoint of sweep $last and finished"

@@ -61,6 +61,14 @@ int main(int argc, char** argv) {
   double* u = malloc((size_t)(local + 1) * sizeof *u);
   int iter = 0;
   if (SRS_Restart_Value() == 1) {
+    int64_t stored = 0;
+    /* The buffer is sized for n: a checkpoint of another size must not be read into it. */
+    if ((rc = SRS_Query("u", NULL, &stored)) != SRS_OK) Fail("SRS_Query u", rc);
+    if (stored != n) {
+      fprintf(stderr, "rank %d: checkpoint holds %lld elements, expected %lld\n", rank_,
+              (long long)stored, (long long)n);
+      MPI_Abort(MPI_COMM_WORLD, 3);
+    }
     if ((rc = SRS_Read("u", u, SRS_DOUBLE, block)) != SRS_OK) Fail("SRS_Read u", rc);
     if ((rc = SRS_Read("iter", &iter, SRS_INT, SRS_DIST_SAME)) != SRS_OK) Fail("SRS_Read it", rc);
     for (int64_t i = 0; i < local; ++i) {
