@@ -148,8 +148,7 @@ void SqliteStore::Rollback() { ExecScript("ROLLBACK").IgnoreError(); }
 namespace {
 // Runs a prepared write statement to completion.
 template <typename... Args>
-absl::Status Write(SqliteStore* store, absl::StatusOr<sqlite3_stmt*> stmt, sqlite3* db,
-                   Args&&... args) {
+absl::Status Write(absl::StatusOr<sqlite3_stmt*> stmt, sqlite3* db, Args&&... args) {
   if (!stmt.ok()) return stmt.status();
   BindAll(*stmt, 1, std::forward<Args>(args)...);
   int rc = sqlite3_step(*stmt);
@@ -162,52 +161,46 @@ absl::Status Write(SqliteStore* store, absl::StatusOr<sqlite3_stmt*> stmt, sqlit
 }  // namespace
 
 absl::Status SqliteStore::PutMeta(const std::string& key, int64_t value) {
-  return Write(this, Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"), db_, key,
-               value);
+  return Write(Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"), db_, key, value);
 }
 
 absl::Status SqliteStore::PutJob(const JobRow& row) {
-  return Write(this,
-               Prepare("INSERT OR REPLACE INTO jobs (name, next_epoch, keep) VALUES (?, ?, ?)"),
+  return Write(Prepare("INSERT OR REPLACE INTO jobs (name, next_epoch, keep) VALUES (?, ?, ?)"),
                db_, row.name, row.next_epoch, static_cast<int64_t>(row.keep));
 }
 
 absl::Status SqliteStore::PutRun(const RunRow& row) {
-  return Write(this,
-               Prepare("INSERT OR REPLACE INTO runs (run_id, job, seq, token, stop_request, "
+  return Write(Prepare("INSERT OR REPLACE INTO runs (run_id, job, seq, token, stop_request, "
                        "checkpoint_request, config) VALUES (?, ?, ?, ?, ?, ?, ?)"),
                db_, row.run_id, row.job, row.seq, row.token, row.stop_request,
                row.checkpoint_request, row.config.SerializeAsString());
 }
 
 absl::Status SqliteStore::PutCheckpoint(const CheckpointRow& row) {
-  return Write(this,
-               Prepare("INSERT OR REPLACE INTO checkpoints (job, epoch, request_id, summary) "
+  return Write(Prepare("INSERT OR REPLACE INTO checkpoints (job, epoch, request_id, summary) "
                        "VALUES (?, ?, ?, ?)"),
                db_, row.job, static_cast<int64_t>(row.summary.epoch()), row.request_id,
                row.summary.SerializeAsString());
 }
 
 absl::Status SqliteStore::PutPiece(const PieceRow& row) {
-  return Write(this,
-               Prepare("INSERT OR REPLACE INTO pieces (job, epoch, rank, record) "
+  return Write(Prepare("INSERT OR REPLACE INTO pieces (job, epoch, rank, record) "
                        "VALUES (?, ?, ?, ?)"),
                db_, row.job, row.epoch, static_cast<int64_t>(row.record.rank()),
                row.record.SerializeAsString());
 }
 
 absl::Status SqliteStore::DeletePieces(const std::string& job, int64_t epoch) {
-  return Write(this, Prepare("DELETE FROM pieces WHERE job = ? AND epoch = ?"), db_, job, epoch);
+  return Write(Prepare("DELETE FROM pieces WHERE job = ? AND epoch = ?"), db_, job, epoch);
 }
 
 absl::Status SqliteStore::PutDepot(const rss::v1::DepotRecord& depot) {
-  return Write(this, Prepare("INSERT OR REPLACE INTO depots (depot_id, record) VALUES (?, ?)"), db_,
+  return Write(Prepare("INSERT OR REPLACE INTO depots (depot_id, record) VALUES (?, ?)"), db_,
                depot.depot_id(), depot.SerializeAsString());
 }
 
 absl::Status SqliteStore::EnqueueDelete(DeleteTask* task) {
-  SRS_RETURN_IF_ERROR(Write(this,
-                            Prepare("INSERT INTO delete_queue (depot, manage_cap, what, "
+  SRS_RETURN_IF_ERROR(Write(Prepare("INSERT INTO delete_queue (depot, manage_cap, what, "
                                     "attempts, next_try_unix_ms) VALUES (?, ?, ?, ?, ?)"),
                             db_, task->depot, task->manage_cap, task->what,
                             static_cast<int64_t>(task->attempts), task->next_try_unix_ms));
@@ -216,13 +209,12 @@ absl::Status SqliteStore::EnqueueDelete(DeleteTask* task) {
 }
 
 absl::Status SqliteStore::UpdateDelete(const DeleteTask& task) {
-  return Write(this,
-               Prepare("UPDATE delete_queue SET attempts = ?, next_try_unix_ms = ? WHERE id = ?"),
+  return Write(Prepare("UPDATE delete_queue SET attempts = ?, next_try_unix_ms = ? WHERE id = ?"),
                db_, static_cast<int64_t>(task.attempts), task.next_try_unix_ms, task.id);
 }
 
 absl::Status SqliteStore::RemoveDelete(int64_t id) {
-  return Write(this, Prepare("DELETE FROM delete_queue WHERE id = ?"), db_, id);
+  return Write(Prepare("DELETE FROM delete_queue WHERE id = ?"), db_, id);
 }
 
 namespace {

@@ -2,8 +2,10 @@
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "absl/synchronization/notification.h"
+#include "rss/rss_server.h"
 #include "tests/rss/rss_daemon_fixture.h"
 
 namespace srs {
@@ -242,6 +244,48 @@ TEST_F(RssDaemonTest, HealthServiceAndFinishDeletesEveryPiece) {
   }
   EXPECT_EQ(depot_->deleted().size(), 3u);
   EXPECT_EQ(Job("heat")->summary().state(), "finished");
+}
+
+}  // namespace
+}  // namespace srs
+
+namespace srs {
+namespace {
+
+// The server object embedded in-process (as `srs run` or another test could), with a fake
+// janitor: Start on port 0, the admin token file, Shutdown ending open watches.
+TEST(RssServerTest, InProcessStartTokenFileAndShutdownEndsWatches) {
+  testing_util::TempDir dir;
+  testing_util::FakeJanitor janitor;
+  RssServerOptions options;
+  options.state_dir = dir.path() + "/state";
+  options.janitor = &janitor;
+  options.lease = absl::Seconds(1);
+  auto server = RssServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->port(), 0);
+  struct stat st;
+  ASSERT_EQ(stat((options.state_dir + "/admin.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto token = ReadAdminToken(options.state_dir + "/admin.token");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(*token, (*server)->admin_token());
+  EXPECT_EQ(token->size(), 32u);
+
+  auto client = RssClient::Connect((*server)->address(), absl::Seconds(5));
+  ASSERT_TRUE(client.ok());
+  auto run = (*client)->RegisterRun(testing_util::RunRequest("embedded", 2, "127.0.0.1:1"));
+  ASSERT_TRUE(run.ok()) << run.status();
+  Watcher watcher(client->get(), run->run_token());
+  ASSERT_NE(watcher.WaitFor(rss::v1::RunEvent::KEEPALIVE, absl::Seconds(5)), -1);
+  (*server)->Shutdown(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(watcher.WaitDone(absl::Seconds(5)).code(), absl::StatusCode::kUnavailable);
+  server->reset();
+
+  // A restart keeps the token, so the tools' token file stays valid.
+  auto again = RssServer::Start(options);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->admin_token(), *token);
 }
 
 }  // namespace

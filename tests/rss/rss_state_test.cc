@@ -146,7 +146,6 @@ TEST_F(RssStateTest, DeleteQueueIsDurableAndRetriedWithBackoffUntilTheDepotAnswe
   auto run = Register(RunRequest("heat", 2, kDepot));
   Checkpoint(run, 2);
   janitor_.set_delete_error(absl::UnavailableError("depot down"));
-  v1::FinishRunRequest finish;
   ASSERT_TRUE(state_->FinishRun(run.run_id()).ok());
   EXPECT_EQ(state_->ProcessDeleteQueue(), 2);
   int calls = janitor_.delete_calls();
