@@ -231,16 +231,16 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
 }
 
 absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site) {
-  if (site.token_file.empty()) {
-    return absl::FailedPreconditionError(
-        "no admin token: set token_file in srs.config or SRS_TOKEN_FILE to the RSS's "
-        "<state>/admin.token");
-  }
   // Reachability first: a dead RSS is the more useful thing to report than a token problem.
   if (!Reachable(site.rss, absl::Seconds(5))) {
     return absl::UnavailableError(
         absl::StrCat("no RSS reachable at ", site.rss, " (is srs-rss running? check rss in ",
                      site.embedded ? site.config_path : "srs.config or SRS_RSS", ")"));
+  }
+  if (site.token_file.empty()) {
+    return absl::FailedPreconditionError(
+        "no admin token: set token_file in srs.config or SRS_TOKEN_FILE to the RSS's "
+        "<state>/admin.token");
   }
   SRS_ASSIGN_OR_RETURN(std::string token, ReadTokenFile(site.token_file));
   return RssAdmin::Connect(site.rss, token, absl::Seconds(5), site.rpc_timeout);
