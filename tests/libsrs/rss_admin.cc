@@ -1,14 +1,28 @@
 // A test helper speaking to the RSS as an operator would (admin token from SRS_TOKEN_FILE):
 //   rss_admin stop JOB | checkpoint JOB | epochs JOB
-// `epochs` prints the committed checkpoint epochs of JOB, one per line.
+//   rss_admin pieces JOB DEPOT_ADDRESS
+// `epochs` prints the committed checkpoint epochs of JOB, one per line; `pieces` prints how
+// many pieces of JOB the depot holds. (A separate process: a program linked with libsrs.so
+// must not link the proto library a second time — protobuf's descriptor pool is global.)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "absl/time/time.h"
+#include "depot/client/depot_client.h"
 #include "rss/client/rss_client.h"
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "pieces") {
+    auto depot = srs::DepotClient::Connect(argv[3], absl::Seconds(10));
+    auto pieces = depot.ok() ? (*depot)->ListJob(argv[2]) : depot.status();
+    if (!pieces.ok()) {
+      std::fprintf(stderr, "rss_admin pieces: %s\n", pieces.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%zu\n", pieces->size());
+    return 0;
+  }
   if (argc != 3 || std::getenv("SRS_RSS") == nullptr || std::getenv("SRS_TOKEN_FILE") == nullptr) {
     std::fprintf(stderr, "usage: SRS_RSS=.. SRS_TOKEN_FILE=.. %s stop|checkpoint|epochs JOB\n",
                  argv[0]);
