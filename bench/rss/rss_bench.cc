@@ -2,13 +2,14 @@
 // process on 127.0.0.1:0, fresh state dir) and fake depots (in-process gRPC servers that accept
 // Renew/Delete), it measures, for R simulated ranks x A arrays:
 //   - registering a run of R ranks, and a restart that returns a manifest of R pieces;
-//   - every rank reporting its piece (one ReportPieces RPC per rank, from T client threads);
+//   - reporting the R piece records: in one ReportPieces (libsrs gathers them on rank 0), and as
+//     one RPC per rank from T client threads (each one an fsynced transaction);
 //   - the commit (all ranks checked, pieces pinned on the depots, one SQLite transaction);
 //   - stop -> watch latency (RequestStop until the STOP event arrives on an open WatchRun);
 //   - the daemon's memory (VmHWM / VmRSS).
 // Output: `name: value` lines on stdout.
 //
-//   srs-bench-rss [--ranks 4096] [--arrays 8] [--depots 4] [--rounds 3] [--threads 8]
+//   srs-bench-rss [--ranks 4096] [--arrays 8] [--depots 4] [--rounds 4] [--threads 8]
 //                 [--rss-binary PATH]
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ struct Options {
   int ranks = 4096;
   int arrays = 8;
   int depots = 4;
-  int rounds = 3;
+  int rounds = 4;
   int threads = 8;
   std::string binary = SRS_RSS_BINARY;
 };
@@ -57,12 +58,18 @@ void Print(const std::string& name, double value) {
 class Bench {
  public:
   explicit Bench(Options options) : options_(std::move(options)) {}
+  ~Bench();
   absl::Status Run();
 
  private:
+  absl::Status StartDaemons();
+  absl::Status BigJob();
+  absl::Status Latencies();
+  absl::Status Resources();
   v1::RegisterRunRequest RunRequest(const std::string& job, int ranks) const;
   v1::BeginCheckpointRequest BeginRequest(const std::string& token, v1::CheckpointReason r) const;
-  absl::Status ReportAll(const std::string& token, int64_t epoch);
+  absl::Status ReportAll(const std::string& token, int64_t epoch, bool batched);
+  v1::PieceRecord PieceOf(int64_t epoch, int rank) const;
   absl::StatusOr<double> StopToWatchMs(int index);
 
   Options options_;
@@ -70,6 +77,7 @@ class Bench {
   std::unique_ptr<RssProcess> rss_;
   std::unique_ptr<RssClient> client_;
   std::string admin_;
+  std::string dir_;
 };
 
 v1::RegisterRunRequest Bench::RunRequest(const std::string& job, int ranks) const {
@@ -103,8 +111,27 @@ v1::BeginCheckpointRequest Bench::BeginRequest(const std::string& token,
   return req;
 }
 
-// One ReportPieces per rank, as the library does, from several client threads.
-absl::Status Bench::ReportAll(const std::string& token, int64_t epoch) {
+v1::PieceRecord Bench::PieceOf(int64_t epoch, int r) const {
+  v1::PieceRecord piece;
+  piece.set_rank(r);
+  piece.set_depot_address(depots_[r % depots_.size()]->address());
+  piece.set_read_cap(absl::StrCat("p", epoch, "-", r, ".0123456789abcdef0123456789abcdef"));
+  piece.set_manage_cap(absl::StrCat("p", epoch, "-", r, ".fedcba9876543210fedcba9876543210"));
+  piece.set_size_bytes(8 * ((int64_t{1} << 30) / options_.ranks) * options_.arrays);
+  piece.set_xxh3_64(static_cast<uint64_t>(r) * 0x9e3779b97f4a7c15ULL);
+  return piece;
+}
+
+// Either one ReportPieces with every rank's record (what libsrs does: rank 0 gathers them), or
+// one per rank from several client threads (ranks reporting on their own).
+absl::Status Bench::ReportAll(const std::string& token, int64_t epoch, bool batched) {
+  if (batched) {
+    v1::ReportPiecesRequest req;
+    req.set_run_token(token);
+    req.set_epoch(epoch);
+    for (int r = 0; r < options_.ranks; ++r) *req.add_pieces() = PieceOf(epoch, r);
+    return client_->ReportPieces(req).status();
+  }
   std::atomic<int> next{0};
   std::atomic<bool> failed{false};
   absl::Mutex mu;
@@ -116,14 +143,7 @@ absl::Status Bench::ReportAll(const std::string& token, int64_t epoch) {
         v1::ReportPiecesRequest req;
         req.set_run_token(token);
         req.set_epoch(epoch);
-        v1::PieceRecord* piece = req.add_pieces();
-        piece->set_rank(r);
-        piece->set_depot_address(depots_[r % depots_.size()]->address());
-        piece->set_read_cap(absl::StrCat("p", epoch, "-", r, ".0123456789abcdef0123456789abcdef"));
-        piece->set_manage_cap(
-            absl::StrCat("p", epoch, "-", r, ".fedcba9876543210fedcba9876543210"));
-        piece->set_size_bytes(8 * ((int64_t{1} << 30) / options_.ranks) * options_.arrays);
-        piece->set_xxh3_64(static_cast<uint64_t>(r) * 0x9e3779b97f4a7c15ULL);
+        *req.add_pieces() = PieceOf(epoch, r);
         absl::Status status = client_->ReportPieces(req).status();
         if (!status.ok()) {
           absl::MutexLock lock(&mu);
@@ -172,7 +192,7 @@ absl::StatusOr<double> Bench::StopToWatchMs(int index) {
   return absl::ToDoubleMilliseconds(stop_seen - asked);
 }
 
-absl::Status Bench::Run() {
+absl::Status Bench::StartDaemons() {
   for (int d = 0; d < options_.depots; ++d) {
     auto depot = FakeDepot::Start();
     if (!depot.ok()) return depot.status();
@@ -180,10 +200,10 @@ absl::Status Bench::Run() {
   }
   char pattern[] = "/tmp/srs-bench-rss.XXXXXX";
   if (mkdtemp(pattern) == nullptr) return absl::InternalError("mkdtemp failed");
-  std::string dir = pattern;
+  dir_ = pattern;
   RssProcess::Options rss_options;
   rss_options.binary = options_.binary;
-  rss_options.state_dir = dir + "/state";
+  rss_options.state_dir = dir_ + "/state";
   rss_options.lease_seconds = 30;
   auto rss = RssProcess::Start(rss_options);
   if (!rss.ok()) return rss.status();
@@ -194,25 +214,26 @@ absl::Status Bench::Run() {
   auto admin = ReadAdminToken(rss_options.state_dir + "/admin.token");
   if (!admin.ok()) return admin.status();
   admin_ = *admin;
+  return absl::OkStatus();
+}
 
-  Print("rss_ranks", options_.ranks);
-  Print("rss_arrays", options_.arrays);
-  Print("rss_depots", options_.depots);
+// Register R ranks, checkpoint `rounds` times (the last one a stop), restart with the manifest.
+absl::Status Bench::BigJob() {
   absl::Time start = absl::Now();
   auto run = client_->RegisterRun(RunRequest("big", options_.ranks));
   if (!run.ok()) return run.status();
   Print("rss_register_seconds", Seconds(start));
-
-  std::vector<double> report, commit;
+  std::vector<double> report_per_rank, report_batched, commit;
   for (int round = 0; round < options_.rounds; ++round) {
     bool last = round + 1 == options_.rounds;
-    start = absl::Now();
+    bool batched = round % 2 == 1;
     auto epoch = client_->BeginCheckpoint(
         BeginRequest(run->run_token(), last ? v1::REASON_STOP : v1::REASON_PERIODIC));
     if (!epoch.ok()) return epoch.status();
-    absl::Status reported = ReportAll(run->run_token(), epoch->epoch());
+    start = absl::Now();
+    absl::Status reported = ReportAll(run->run_token(), epoch->epoch(), batched);
     if (!reported.ok()) return reported;
-    report.push_back(Seconds(start));
+    (batched ? report_batched : report_per_rank).push_back(Seconds(start));
     v1::CommitCheckpointRequest req;
     req.set_run_token(run->run_token());
     req.set_epoch(epoch->epoch());
@@ -221,26 +242,29 @@ absl::Status Bench::Run() {
     if (!committed.ok()) return committed;
     commit.push_back(Seconds(start));
   }
-  Print("rss_report_seconds", Median(report));
-  Print("rss_report_rpcs_per_second", options_.ranks / Median(report));
+  Print("rss_report_one_rpc_seconds", Median(report_batched));
+  Print("rss_report_per_rank_seconds", Median(report_per_rank));
+  Print("rss_report_per_rank_rpcs_per_second", options_.ranks / Median(report_per_rank));
   Print("rss_commit_seconds", Median(commit));
   Print("rss_commit_seconds_max", *std::max_element(commit.begin(), commit.end()));
-
   start = absl::Now();
-  auto restart = client_->RegisterRun(RunRequest("big", options_.ranks / 2));
+  auto restart = client_->RegisterRun(RunRequest("big", options_.ranks / 2 + 1));
   if (!restart.ok()) return restart.status();
   if (restart->manifest().pieces_size() != options_.ranks) {
     return absl::InternalError("restart manifest has the wrong number of pieces");
   }
   Print("rss_restart_register_seconds", Seconds(start));
   Print("rss_manifest_bytes", restart->manifest().ByteSizeLong());
+  return absl::OkStatus();
+}
 
+absl::Status Bench::Latencies() {
   std::vector<double> small, stop_ms;
   for (int i = 0; i < 20; ++i) {
     absl::StatusOr<double> ms = StopToWatchMs(i);
     if (!ms.ok()) return ms.status();
     stop_ms.push_back(*ms);
-    start = absl::Now();
+    absl::Time start = absl::Now();
     auto small_run = client_->RegisterRun(RunRequest(absl::StrCat("small", i), 4));
     if (!small_run.ok()) return small_run.status();
     small.push_back(Seconds(start) * 1000);
@@ -248,20 +272,39 @@ absl::Status Bench::Run() {
   Print("rss_register_4ranks_ms_median", Median(small));
   Print("rss_stop_to_watch_ms_median", Median(stop_ms));
   Print("rss_stop_to_watch_ms_max", *std::max_element(stop_ms.begin(), stop_ms.end()));
+  return absl::OkStatus();
+}
 
+absl::Status Bench::Resources() {
   auto memory = ReadProcessMemory(rss_->pid());
   if (!memory.ok()) return memory.status();
   Print("rss_vm_hwm_kib", memory->vm_hwm_kib);
   Print("rss_vm_rss_kib", memory->vm_rss_kib);
   std::error_code ec;
-  Print("rss_db_bytes", std::filesystem::file_size(rss_options.state_dir + "/rss.db", ec) +
-                            std::filesystem::file_size(rss_options.state_dir + "/rss.db-wal", ec));
+  std::string db = dir_ + "/state/rss.db";
+  Print("rss_db_bytes",
+        std::filesystem::file_size(db, ec) + std::filesystem::file_size(db + "-wal", ec));
   size_t pinned = 0;
   for (const auto& depot : depots_) pinned += depot->pinned().size();
   Print("rss_pieces_pinned", pinned);
-  rss_->Terminate(absl::Seconds(10));
-  std::filesystem::remove_all(dir, ec);
   return absl::OkStatus();
+}
+
+absl::Status Bench::Run() {
+  absl::Status status = StartDaemons();
+  Print("rss_ranks", options_.ranks);
+  Print("rss_arrays", options_.arrays);
+  Print("rss_depots", options_.depots);
+  if (status.ok()) status = BigJob();
+  if (status.ok()) status = Latencies();
+  if (status.ok()) status = Resources();
+  return status;
+}
+
+Bench::~Bench() {
+  rss_.reset();  // SIGTERM and wait before removing its state
+  std::error_code ignored;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
 }
 
 bool ParseFlags(int argc, char** argv, Options* options) {
