@@ -36,8 +36,10 @@
 ! valid and the values are in memory at each srs_check_stop. Multi-dimensional arrays are one
 ! 1-D array of size(array) elements to SRS, in Fortran (column-major) element order.
 ! The module checks what it can see and the C API cannot: srs_register fails if size(array) is
-! not the local count the distribution gives this rank, srs_read if the array is too small for
-! what it will receive (INVALID_ARGUMENT, never a buffer overrun).
+! not the local count the distribution gives this rank, srs_read with a distribution if the
+! array is too small for what it will receive (INVALID_ARGUMENT, on every rank, instead of a
+! buffer overrun). A read with SRS_DIST_NONE or SRS_DIST_SAME receives an old rank's own count,
+! which the API does not report: the array must be large enough, as in C.
 module srs
   use, intrinsic :: iso_c_binding
   use, intrinsic :: iso_fortran_env, only: int32, int64, real32, real64
@@ -571,15 +573,14 @@ contains
     problem = ''
     if (.not. contiguous) then
       problem = 'rank '//itoa(int(my_rank, int64))//' passes an array that is not contiguous'
-    else if (initialised .and. d%handle /= SRS_DIST_NONE%handle) then
+    else if (initialised .and. d%handle /= SRS_DIST_NONE%handle .and. &
+             d%handle /= SRS_DIST_SAME%handle) then
+      ! NONE and SAME are not checked: what they receive is an old rank's own count (for an
+      ! array stored as NONE, SRS_Query reports the sum over the old ranks), which the public
+      ! API does not tell.
       known = .false.
       if (c_query(trim(name)//c_null_char, stored_type, global_count) == SRS_OK) then
-        if (d%handle == SRS_DIST_SAME%handle) then
-          needed = int(global_count, int64)
-          known = .true.
-        else
-          known = distribution_count(d, int(global_count, int64), needed)
-        end if
+        known = distribution_count(d, int(global_count, int64), needed)
       end if
       if (known .and. local_size < needed) then
         problem = 'rank '//itoa(int(my_rank, int64))//' passes an array of '// &

@@ -1,4 +1,4 @@
-// compare_fields REF OUT TOL: compares two files of raw doubles (the examples' --out files).
+// compare_fields TOL REF OUT: compares two files of raw doubles (the examples' --out files).
 // TOL = 0: they must be bitwise identical. TOL > 0: the relative 2-norm difference
 // ||out - ref|| / ||ref|| must be <= TOL. Prints both measures; exit 0 = pass, 1 = fail, 2 = usage.
 #include <cmath>
@@ -25,12 +25,12 @@ bool ReadDoubles(const char* path, std::vector<double>* out) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: compare_fields REF OUT TOL\n");
+    std::fprintf(stderr, "usage: compare_fields TOL REF OUT\n");
     return 2;
   }
   std::vector<double> ref, out;
-  if (!ReadDoubles(argv[1], &ref) || !ReadDoubles(argv[2], &out)) {
-    std::fprintf(stderr, "compare_fields: cannot read %s or %s as doubles\n", argv[1], argv[2]);
+  if (!ReadDoubles(argv[2], &ref) || !ReadDoubles(argv[3], &out)) {
+    std::fprintf(stderr, "compare_fields: cannot read %s or %s as doubles\n", argv[2], argv[3]);
     return 1;
   }
   if (ref.size() != out.size() || ref.empty()) {
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
                  out.size());
     return 1;
   }
-  const double tol = std::atof(argv[3]);
+  const double tol = std::atof(argv[1]);
   double diff2 = 0, ref2 = 0, max_abs = 0;
   size_t differing = 0;
   for (size_t i = 0; i < ref.size(); ++i) {
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   std::printf(
       "compare_fields: %zu values, %zu bitwise different, max |diff| %.3e, rel 2-norm %.3e"
       " (tolerance %s)\n",
-      ref.size(), differing, max_abs, rel, tol == 0 ? "bitwise" : argv[3]);
+      ref.size(), differing, max_abs, rel, tol == 0 ? "bitwise" : argv[1]);
   if (std::isnan(rel)) return 1;
   if (tol == 0) return differing == 0 ? 0 : 1;
   return rel <= tol ? 0 : 1;

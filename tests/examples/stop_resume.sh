@@ -3,18 +3,19 @@
 # SRS_DEPOT=auto, SRS_APP, SRS_TOKEN_FILE exported):
 #
 #   stop_resume.sh --stop "CMD" --compare "CMD" --ref-np N --stop-np N --resume-np N \
-#                  [--sleep-ms MS] -- PROGRAM ARGS...
+#                  [--sleep-ms MS] [--stop-args "ARGS"] [--resume-args "ARGS"] -- PROGRAM ARGS...
 #
 #  1. reference: PROGRAM ARGS --out ref.bin on --ref-np ranks, uninterrupted (its own job name);
-#  2. PROGRAM ARGS --sleep-ms MS --out out.bin on --stop-np ranks; once it is computing,
+#  2. PROGRAM ARGS STOP_ARGS --sleep-ms MS --out out.bin on --stop-np ranks; once computing,
 #     `CMD JOB` stops it from outside; it must leave after a committed checkpoint, mid-run, with
 #     exit 0 and without writing out.bin;
-#  3. the same job again on --resume-np ranks: it must resume at the step it stopped at and run
+#  3. the same job again (PROGRAM ARGS RESUME_ARGS, e.g. another distribution or process grid)
+#     on --resume-np ranks: it must resume at the step it stopped at and run
 #     to the end, writing out.bin;
 #  4. `--compare CMD ref.bin out.bin` decides (compare_fields with a tolerance, 0 = bitwise).
 # Every example prints "running ... from step K", "stopped at step K" and "resumed at step K".
 set -euo pipefail
-stop_cmd="" compare_cmd="" ref_np=2 stop_np=3 resume_np=4 sleep_ms=20
+stop_cmd="" compare_cmd="" ref_np=2 stop_np=3 resume_np=4 sleep_ms=20 stop_args="" resume_args=""
 while (($#)); do
   case "$1" in
     --stop) stop_cmd=$2; shift 2 ;;
@@ -23,6 +24,8 @@ while (($#)); do
     --stop-np) stop_np=$2; shift 2 ;;
     --resume-np) resume_np=$2; shift 2 ;;
     --sleep-ms) sleep_ms=$2; shift 2 ;;
+    --stop-args) stop_args=$2; shift 2 ;;
+    --resume-args) resume_args=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "stop_resume: unknown option $1" >&2; exit 2 ;;
   esac
@@ -55,7 +58,8 @@ cat "$work/ref.log"
 
 echo "== run on $stop_np ranks, stopped from outside"
 job="$SRS_APP-job"
-SRS_APP=$job "$mpiexec" -n "$stop_np" "$@" --sleep-ms "$sleep_ms" --out "$work/out.bin" \
+# shellcheck disable=SC2086  # the extra args are meant to split into words
+SRS_APP=$job "$mpiexec" -n "$stop_np" "$@" $stop_args --sleep-ms "$sleep_ms" --out "$work/out.bin" \
   >"$work/stop.log" 2>&1 &
 job_pid=$!
 for _ in $(seq 600); do
@@ -77,7 +81,9 @@ stopped=$(sed -n 's/.*stopped at step \([0-9]*\).*/\1/p' "$work/stop.log" | head
 ((stopped > 0)) || fail "stopped before the first step"
 
 echo "== resume on $resume_np ranks"
-SRS_APP=$job "$mpiexec" -n "$resume_np" "$@" --out "$work/out.bin" >"$work/resume.log" 2>&1 \
+# shellcheck disable=SC2086
+SRS_APP=$job "$mpiexec" -n "$resume_np" "$@" $resume_args --out "$work/out.bin" \
+  >"$work/resume.log" 2>&1 \
   || fail "resumed run failed"
 cat "$work/resume.log"
 resumed=$(sed -n 's/.*resumed at step \([0-9]*\).*/\1/p' "$work/resume.log" | head -1)
