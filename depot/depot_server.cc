@@ -150,10 +150,14 @@ void DepotServer::Shutdown(absl::Duration deadline) {
   shut_down_ = true;
   SRS_LOG(INFO) << "shutting down: draining in-flight calls";
   server_->GetHealthCheckService()->SetServingStatus(false);
+  service_->StartDraining();
   stopping_.Notify();
   if (register_thread_.joinable()) register_thread_.join();
   if (sweep_thread_.joinable()) sweep_thread_.join();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+  if (!service_->WaitIdle(absl::Now() + deadline)) {
+    SRS_LOG(WARNING) << "shutdown deadline reached: cancelling the calls still running";
+  }
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
 }
 
 void DepotServer::Wait() { server_->Wait(); }

@@ -54,9 +54,47 @@ absl::StatusOr<PutResult> ReceivePut(grpc::ServerReader<v1::PutRequest>* reader,
 
 }  // namespace
 
+// Counts a running call; refuses it once the depot is draining.
+class DepotService::Call {
+ public:
+  explicit Call(DepotService* service) : service_(service) {
+    absl::MutexLock lock(&service_->mu_);
+    admitted_ = !service_->draining_;
+    if (admitted_) ++service_->active_;
+  }
+  ~Call() {
+    if (!admitted_) return;
+    absl::MutexLock lock(&service_->mu_);
+    --service_->active_;
+  }
+  bool admitted() const { return admitted_; }
+
+ private:
+  DepotService* service_;
+  bool admitted_ = false;
+};
+
+void DepotService::StartDraining() {
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+}
+
+bool DepotService::WaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return active_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+}
+
+#define SRS_DEPOT_ADMIT()                                                                   \
+  Call call(this);                                                                          \
+  if (!call.admitted()) {                                                                   \
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "depot shutting down: retry later"); \
+  }
+
 grpc::Status DepotService::Put(grpc::ServerContext* context,
                                grpc::ServerReader<v1::PutRequest>* reader,
                                v1::PutResponse* response) {
+  SRS_DEPOT_ADMIT();
   v1::PutRequest first;
   if (!reader->Read(&first) || first.part_case() != v1::PutRequest::kHeader) {
     return Reply(absl::InvalidArgumentError("put stream must start with a header"), "Put");
@@ -73,6 +111,7 @@ grpc::Status DepotService::Put(grpc::ServerContext* context,
 grpc::Status DepotService::BeginLocalPut(grpc::ServerContext* context,
                                          const v1::BeginLocalPutRequest* request,
                                          v1::BeginLocalPutResponse* response) {
+  SRS_DEPOT_ADMIT();
   absl::StatusOr<LocalPutTicket> ticket = store_->BeginLocalPut(request->header());
   if (!ticket.ok()) return Reply(ticket.status(), "BeginLocalPut");
   response->set_put_id(ticket->put_id);
@@ -83,6 +122,7 @@ grpc::Status DepotService::BeginLocalPut(grpc::ServerContext* context,
 grpc::Status DepotService::CommitLocalPut(grpc::ServerContext* context,
                                           const v1::CommitLocalPutRequest* request,
                                           v1::PutResponse* response) {
+  SRS_DEPOT_ADMIT();
   absl::StatusOr<PutResult> result = store_->CommitLocalPut(request->put_id());
   if (!result.ok()) return Reply(result.status(), "CommitLocalPut");
   *response->mutable_caps() = result->caps;
@@ -93,17 +133,20 @@ grpc::Status DepotService::CommitLocalPut(grpc::ServerContext* context,
 grpc::Status DepotService::AbortLocalPut(grpc::ServerContext* context,
                                          const v1::AbortLocalPutRequest* request,
                                          v1::AbortLocalPutResponse* response) {
+  SRS_DEPOT_ADMIT();
   return Reply(store_->AbortLocalPut(request->put_id()), "AbortLocalPut");
 }
 
 grpc::Status DepotService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
                                grpc::ServerWriter<v1::DataChunk>* writer) {
+  SRS_DEPOT_ADMIT();
   return Reply(store_->Get(request->read_cap(), WriterSink(writer)), "Get");
 }
 
 grpc::Status DepotService::ReadRange(grpc::ServerContext* context,
                                      const v1::ReadRangeRequest* request,
                                      grpc::ServerWriter<v1::DataChunk>* writer) {
+  SRS_DEPOT_ADMIT();
   std::vector<piece::Hyperslab> selections;
   for (const v1::Hyperslab& s : request->selections()) {
     selections.push_back({s.start(), s.stride(), s.count(), s.block()});
@@ -116,6 +159,7 @@ grpc::Status DepotService::ReadRange(grpc::ServerContext* context,
 grpc::Status DepotService::OpenLocal(grpc::ServerContext* context,
                                      const v1::OpenLocalRequest* request,
                                      v1::OpenLocalResponse* response) {
+  SRS_DEPOT_ADMIT();
   absl::StatusOr<PieceStore::LocalOpen> open = store_->OpenLocal(request->read_cap());
   if (!open.ok()) return Reply(open.status(), "OpenLocal");
   response->set_path(open->path);
@@ -125,6 +169,7 @@ grpc::Status DepotService::OpenLocal(grpc::ServerContext* context,
 
 grpc::Status DepotService::Stat(grpc::ServerContext* context, const v1::StatRequest* request,
                                 v1::PieceInfo* response) {
+  SRS_DEPOT_ADMIT();
   absl::StatusOr<v1::PieceInfo> info = store_->Stat(request->cap());
   if (!info.ok()) return Reply(info.status(), "Stat");
   *response = *info;
@@ -133,17 +178,20 @@ grpc::Status DepotService::Stat(grpc::ServerContext* context, const v1::StatRequ
 
 grpc::Status DepotService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                   v1::DeleteResponse* response) {
+  SRS_DEPOT_ADMIT();
   return Reply(store_->Delete(request->manage_cap()), "Delete");
 }
 
 grpc::Status DepotService::Renew(grpc::ServerContext* context, const v1::RenewRequest* request,
                                  v1::RenewResponse* response) {
+  SRS_DEPOT_ADMIT();
   std::vector<std::string> caps(request->manage_caps().begin(), request->manage_caps().end());
   return Reply(store_->Renew(caps, request->lease_seconds()), "Renew");
 }
 
 grpc::Status DepotService::ListJob(grpc::ServerContext* context, const v1::ListJobRequest* request,
                                    v1::ListJobResponse* response) {
+  SRS_DEPOT_ADMIT();
   absl::StatusOr<std::vector<v1::PieceInfo>> pieces = store_->ListJob(request->job());
   if (!pieces.ok()) return Reply(pieces.status(), "ListJob");
   for (v1::PieceInfo& info : *pieces) *response->add_pieces() = std::move(info);
@@ -152,6 +200,7 @@ grpc::Status DepotService::ListJob(grpc::ServerContext* context, const v1::ListJ
 
 grpc::Status DepotService::Info(grpc::ServerContext* context, const v1::InfoRequest* request,
                                 v1::DepotInfo* response) {
+  SRS_DEPOT_ADMIT();
   DepotIdentity id = identity_();
   PieceStore::Usage usage = store_->GetUsage();
   response->set_depot_id(id.depot_id);

@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "depot/piece_store.h"
 #include "srs/depot/v1/depot.grpc.pb.h"
 
@@ -50,9 +52,20 @@ class DepotService final : public v1::Depot::Service {
   grpc::Status Info(grpc::ServerContext* context, const v1::InfoRequest* request,
                     v1::DepotInfo* response) override;
 
+  // Graceful shutdown: from now on new calls get UNAVAILABLE ("depot shutting down"); the calls
+  // already running go on. WaitIdle returns true once none is left, false at `deadline`.
+  // (gRPC's own Shutdown(deadline) also waits for idle client connections, so the server
+  // drains here first and then shuts gRPC down at once.)
+  void StartDraining();
+  bool WaitIdle(absl::Time deadline);
+
  private:
+  class Call;
   PieceStore* store_;
   std::function<DepotIdentity()> identity_;
+  absl::Mutex mu_;
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace depot
