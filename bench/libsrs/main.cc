@@ -1,0 +1,101 @@
+// srs-bench-libsrs: what the library costs against the baseline it competes with, measured in
+// the same run (issue 5). Two ways to run it:
+//
+//   srs-bench-libsrs [--ranks 1,2,4] [--size 256M] [--iters 2000]
+//       the driver: for each N, starts a private srs-rss + srs-depot (tests/support/
+//       with-daemons.sh), runs the write phase on N ranks and the read phase on M ranks
+//       (M = N/2, or 2 for N = 1), and prints `name_npN: value` lines.
+//   mpiexec -n N srs-bench-libsrs --phase write|read [--size B] [--iters K] [--dir DEPOT_DIR]
+//       one phase (bench_phases.h), with SRS_RSS/SRS_APP/... in the environment.
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench_phases.h"
+
+namespace {
+
+int64_t ParseSize(const std::string& text) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  std::string unit = end != nullptr ? end : "";
+  if (unit == "K" || unit == "k") value *= 1 << 10;
+  if (unit == "M" || unit == "m") value *= 1 << 20;
+  if (unit == "G" || unit == "g") value *= 1 << 30;
+  return static_cast<int64_t>(value);
+}
+
+std::string Self() {
+  char path[4096] = {0};
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  return n > 0 ? std::string(path, static_cast<size_t>(n)) : "srs-bench-libsrs";
+}
+
+// Runs both phases for N -> M ranks on fresh daemons and prints their lines tagged with N.
+int DriveOne(int n, int64_t bytes, int iters) {
+  int m = n == 1 ? 2 : n / 2;
+  std::string self = Self(), mpiexec = SRS_BENCH_MPIEXEC;
+  std::ostringstream phases;
+  phases << "dir=${SRS_DEPOT_DIRS%% *}; export SRS_LOG=error; " << mpiexec << " -n " << n << " "
+         << self << " --phase write --size " << bytes << " --iters " << iters
+         << " --dir \"$dir\" && SRS_FORCE=yes " << mpiexec << " -n " << m << " " << self
+         << " --phase read --dir \"$dir\"";
+  std::string command = std::string(SRS_BENCH_WITH_DAEMONS) + " --rss " + SRS_BENCH_RSS +
+                        " --depot " + SRS_BENCH_DEPOT + " -- /bin/sh -c '" + phases.str() + "'";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return 1;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string text(line);
+    size_t colon = text.find(':');
+    if (colon == std::string::npos) continue;
+    std::string tag = text.compare(0, 7, "restart") == 0 || text.compare(0, 8, "raw_read") == 0
+                          ? "_np" + std::to_string(n) + "to" + std::to_string(m)
+                          : "_np" + std::to_string(n);
+    std::printf("%s%s%s", text.substr(0, colon).c_str(), tag.c_str(), text.substr(colon).c_str());
+    std::fflush(stdout);
+  }
+  return pclose(pipe) == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string phase, ranks = "1,2,4";
+  srs_bench::Options options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--phase")
+      phase = value;
+    else if (flag == "--ranks")
+      ranks = value;
+    else if (flag == "--size")
+      options.bytes_per_rank = ParseSize(value);
+    else if (flag == "--iters")
+      options.iters = std::atoi(value.c_str());
+    else if (flag == "--dir")
+      options.dir = value;
+    else {
+      std::fprintf(stderr, "srs-bench-libsrs: unknown option %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (phase.empty()) {  // the driver: no MPI here, it launches the MPI phases
+    int status = 0;
+    std::stringstream list(ranks);
+    for (std::string n; std::getline(list, n, ',');) {
+      status |= DriveOne(std::atoi(n.c_str()), options.bytes_per_rank, options.iters);
+    }
+    return status;
+  }
+  if (options.dir.empty()) options.dir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+  MPI_Init(&argc, &argv);
+  int rc = phase == "write" ? srs_bench::RunWritePhase(options) : srs_bench::RunReadPhase(options);
+  MPI_Finalize();
+  return rc;
+}
