@@ -571,8 +571,14 @@ absl::StatusOr<std::string> WritePieceImage(const PieceHeader& header,
   std::string name = absl::StrCat("srs-piece-image-", getpid(), "-", counter++, ".h5");
   Hdf5Lock lock;
   QuietHdf5();
+  // Grow the in-memory file in one step: the core driver reallocates by this increment, and
+  // 1 MiB steps would copy a 1 GiB image hundreds of times.
+  size_t expected = 1 << 20;
+  for (const DatasetWrite& ds : datasets) {
+    expected += ds.count * ElementSize(ds.type) + (ds.global_index ? ds.count * 8 : 0);
+  }
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  H5Pset_fapl_core(fapl.get(), 1 << 20, /*backing_store=*/0);
+  H5Pset_fapl_core(fapl.get(), expected, /*backing_store=*/0);
   Hid file(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!file.ok()) return H5Error(absl::StatusCode::kInternal, name, "cannot create in memory");
   SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets), "piece image"));
