@@ -104,6 +104,7 @@ std::vector<v1::JobSummary> RssState::ListJobs() const {
 }
 
 absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name) const {
+  if (job_name.empty()) return absl::InvalidArgumentError("no job name given");
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_name);
   if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job named ", job_name));

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,30 @@ std::string HexToken() {
   return out;
 }
 
+// Holds an exclusive lock on <state>/rss.lock for the life of the process: two daemons on one
+// state dir would each believe they own the runs. The kernel drops the lock on kill -9.
+absl::StatusOr<int> LockStateDir(const std::string& dir) {
+  std::string path = dir + "/rss.lock";
+  int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+    close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", dir, " is in use by another srs-rss (pid ",
+                     n > 0 ? std::string(pid, n) : "unknown", ")"));
+  }
+  std::string me = std::to_string(getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, me.data(), me.size(), 0) < 0) {
+    SRS_LOG(WARNING) << "cannot record the pid in " << path;
+  }
+  return fd;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> EnsureAdminToken(const std::string& state_dir) {
@@ -70,6 +95,7 @@ absl::StatusOr<std::string> EnsureAdminToken(const std::string& state_dir) {
 absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptions& options) {
   std::unique_ptr<RssServer> server(new RssServer(options));
   SRS_RETURN_IF_ERROR(MakeDir(options.state_dir));
+  SRS_ASSIGN_OR_RETURN(server->lock_fd_, LockStateDir(options.state_dir));
   SRS_ASSIGN_OR_RETURN(server->admin_token_, EnsureAdminToken(options.state_dir));
   DepotJanitor* janitor = options.janitor;
   if (janitor == nullptr) {
@@ -125,8 +151,12 @@ void RssServer::Shutdown(absl::Time deadline) {
 void RssServer::Wait() { server_->Wait(); }
 
 RssServer::~RssServer() {
-  Shutdown(absl::Now() + absl::Seconds(1));
-  server_->Wait();
+  if (server_ != nullptr) {
+    Shutdown(absl::Now() + absl::Seconds(1));
+    server_->Wait();
+  }
+  state_.reset();  // closes the database before the lock goes
+  if (lock_fd_ >= 0) close(lock_fd_);
 }
 
 }  // namespace srs

@@ -5,10 +5,10 @@
 //   ... server->port() ...
 //   server->Shutdown(absl::Now() + absl::Seconds(5));  server->Wait();
 //
-// Start creates the state dir, writes (or reuses) <state>/admin.token with mode 0600, opens the
-// SQLite state <state>/rss.db, serves srs.rss.v1 plus the standard gRPC health service, and runs
-// one background thread that marks runs without a watch as lost (after the lease) and works the
-// durable queue of piece deletions.
+// Start creates the state dir, locks it (one daemon per state dir), writes (or reuses)
+// <state>/admin.token with mode 0600, opens the SQLite state <state>/rss.db, serves srs.rss.v1 plus
+// the standard gRPC health service, and runs one background thread that marks runs without a watch
+// as lost (after the lease) and works the durable queue of piece deletions.
 #ifndef SRS_RSS_RSS_SERVER_H_
 #define SRS_RSS_RSS_SERVER_H_
 
@@ -63,6 +63,7 @@ class RssServer {
   std::string admin_token_;
   std::string address_;
   int port_ = 0;
+  int lock_fd_ = -1;  // exclusive lock on <state>/rss.lock
   absl::Notification stopping_;
   std::thread background_;
   absl::Mutex shutdown_mu_;

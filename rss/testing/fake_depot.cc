@@ -9,8 +9,14 @@ class FakeDepot::Service final : public depot::v1::Depot::Service {
  public:
   grpc::Status Renew(grpc::ServerContext*, const depot::v1::RenewRequest* req,
                      depot::v1::RenewResponse*) override {
+    absl::Duration delay;
+    {
+      absl::MutexLock lock(&mu);
+      ++renew_calls;  // counted on arrival, so a test can act while the call is held
+      delay = renew_delay;
+    }
+    absl::SleepFor(delay);
     absl::MutexLock lock(&mu);
-    ++renew_calls;
     if (down) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake depot is down");
     if (req->lease_seconds() == 0) {
       for (const std::string& cap : req->manage_caps()) pinned.insert(cap);
@@ -30,6 +36,7 @@ class FakeDepot::Service final : public depot::v1::Depot::Service {
   std::set<std::string> deleted ABSL_GUARDED_BY(mu);
   int renew_calls ABSL_GUARDED_BY(mu) = 0;
   bool down ABSL_GUARDED_BY(mu) = false;
+  absl::Duration renew_delay ABSL_GUARDED_BY(mu);
 };
 
 absl::StatusOr<std::unique_ptr<FakeDepot>> FakeDepot::Start() {
@@ -63,6 +70,10 @@ std::set<std::string> FakeDepot::deleted() const {
 int FakeDepot::renew_calls() const {
   absl::MutexLock lock(&service_->mu);
   return service_->renew_calls;
+}
+void FakeDepot::set_renew_delay(absl::Duration delay) {
+  absl::MutexLock lock(&service_->mu);
+  service_->renew_delay = delay;
 }
 void FakeDepot::set_down(bool down) {
   absl::MutexLock lock(&service_->mu);

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace srs {
 
@@ -26,6 +27,8 @@ class FakeDepot {
   std::set<std::string> deleted() const;
   int renew_calls() const;
   void set_down(bool down);  // every call answers UNAVAILABLE
+  // Renew waits this long before answering (a slow depot, to crash the RSS mid-commit).
+  void set_renew_delay(absl::Duration delay);
 
  private:
   class Service;

@@ -290,3 +290,57 @@ TEST(RssServerTest, InProcessStartTokenFileAndShutdownEndsWatches) {
 
 }  // namespace
 }  // namespace srs
+
+namespace srs {
+namespace {
+
+TEST_F(RssDaemonTest, SecondDaemonOnTheSameStateDirIsRefused) {
+  RssProcess::Options options;
+  options.binary = SRS_RSS_BINARY;
+  options.state_dir = dir_.path() + "/state";
+  auto second = RssProcess::Start(options);
+  EXPECT_FALSE(second.ok());
+  // The first one is unharmed.
+  rss::v1::ListJobsRequest list;
+  list.set_admin_token(admin_);
+  EXPECT_TRUE(client_->ListJobs(list).ok());
+}
+
+TEST_F(RssDaemonTest, SeveralJobsCheckpointConcurrently) {
+  constexpr int kJobs = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int j = 0; j < kJobs; ++j) {
+    threads.emplace_back([&, j] {
+      std::string job = absl::StrCat("job", j);
+      auto run = client_->RegisterRun(testing_util::RunRequest(job, 3, depot_->address()));
+      if (!run.ok()) return void(++failures);
+      for (int round = 0; round < 3; ++round) {
+        auto epoch = client_->BeginCheckpoint(
+            testing_util::BeginRequest(run->run_token(), 3, rss::v1::REASON_PERIODIC));
+        if (!epoch.ok() ||
+            !client_
+                 ->ReportPieces(testing_util::Report(run->run_token(), epoch->epoch(), 0, 3,
+                                                     depot_->address()))
+                 .ok() ||
+            !Commit(run->run_token(), epoch->epoch()).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  rss::v1::ListJobsRequest list;
+  list.set_admin_token(admin_);
+  auto jobs = client_->ListJobs(list);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->jobs_size(), kJobs);
+  for (const auto& job : jobs->jobs()) EXPECT_EQ(job.last_epoch(), 3) << job.job();
+  rss::v1::GetJobRequest get;
+  get.set_admin_token(admin_);
+  EXPECT_EQ(client_->GetJob(get).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace srs
