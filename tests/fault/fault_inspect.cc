@@ -106,6 +106,10 @@ int main(int argc, char** argv) {
   req.set_admin_token(*token);
   req.set_job(o.job);
   auto job = (*rss)->GetJob(req);
+  if (absl::IsNotFound(job.status())) {  // not registered yet
+    printf("job_state=none\nlast_epoch=0\n");
+    return 0;
+  }
   if (!job.ok()) {
     fprintf(stderr, "fault_inspect: %s\n", job.status().ToString().c_str());
     return 1;

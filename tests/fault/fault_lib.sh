@@ -20,6 +20,16 @@ fault_tree() {
   for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do fault_tree "$child"; done
 }
 
+# fault_signal_job SIG LEADER: signals a launched job's every process. Hydra puts its proxy and
+# each rank in a session of their own, so the process group alone is not enough: walk the tree.
+fault_signal_job() {
+  local sig=$1 leader=$2 pids
+  pids=$(fault_tree "$leader")
+  # shellcheck disable=SC2086
+  kill "-$sig" $pids 2>/dev/null
+  return 0
+}
+
 # kill -9 a launched job: its process group and every descendant still around.
 fault_kill_job() {
   local leader=$1 pids
@@ -34,7 +44,6 @@ fault_kill_job() {
 fault_cleanup() {
   local pid
   for pid in "${fault_jobs[@]}"; do
-    kill -CONT -- "-$pid" 2>/dev/null
     fault_kill_job "$pid"
   done
   for pid in "${fault_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
@@ -77,7 +86,6 @@ fault_setup() {
   fault_start_daemon srs-rss "$FAULT_WORK/rss.out" "$SRS_RSS_BIN" --listen 127.0.0.1:0 \
     --state "$FAULT_WORK/rss" --lease "$FAULT_LEASE"
   export SRS_RSS=$started_addr
-  FAULT_RSS_PID=$started_pid
   fault_start_daemon srs-depot "$FAULT_WORK/depot.out" "$SRS_DEPOT_BIN" --listen 127.0.0.1:0 \
     --dir "$FAULT_WORK/depot" --rss "$SRS_RSS"
   SRS_DEPOT_DIR=$FAULT_WORK/depot

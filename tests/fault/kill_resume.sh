@@ -27,7 +27,7 @@ fault_setup
 export SRS_CHECKPOINT_INTERVAL=${FAULT_INTERVAL:-0.4} SRS_KEEP=2
 solver_args=(--global $((1 << 18)) --sleep-ms 10)
 counts=(2 3 4 1)
-hits=0 compute_kills=0 ckpt_attempts=0 prev_epoch=0 prev_value=0 np_prev=0
+hits=0 compute_kills=0 ckpt_attempts=0 prev_epoch=0 np_prev=0
 discarded_epochs=" "
 
 for ((round = 1; round <= rounds + 1; ++round)); do
@@ -61,6 +61,8 @@ for ((round = 1; round <= rounds + 1; ++round)); do
     ((np != np_prev)) || fault_fail "test bug: same process count twice"
   fi
   np_prev=$np
+  fault_inspect
+  run=$insp_newest_run  # the run just registered (asked now: no delay between trigger and kill)
   if ((final)); then
     wait "$job_pid"
     rc=$?
@@ -73,7 +75,7 @@ for ((round = 1; round <= rounds + 1; ++round)); do
   if ((RANDOM % 2)); then
     ckpt_attempts=$((ckpt_attempts + 1))
     sleep "0.$((RANDOM % 5))"
-    "$WAIT_NEW_FILE" "$SRS_DEPOT_DIR" 5000 >"$log.newfile" || fault_log "  no checkpoint write seen"
+    "$WAIT_NEW_FILE" "$SRS_DEPOT_DIR/spool" 5000 >"$log.newfile" || fault_log "  no checkpoint write seen"
     how="after checkpoint write began ($(cat "$log.newfile"))"
   else
     compute_kills=$((compute_kills + 1))
@@ -81,8 +83,6 @@ for ((round = 1; round <= rounds + 1; ++round)); do
     how="during computation"
   fi
   kill -0 "$job_pid" 2>/dev/null || { cat "$log" "$log.err" >&2; fault_fail "round $round: job ended early"; }
-  fault_inspect
-  run=$insp_newest_run
   fault_kill_job "$job_pid"
   fault_log "  kill -9 $how; last ITER line: $(grep ITER "$log" | tail -1)"
   # The RSS notices the dead run once its lease runs out.

@@ -6,7 +6,7 @@
 #  2. A run that stops heartbeating (every rank SIGSTOPped while a checkpoint write is under way,
 #     so rank 0's watch stream goes silent) is marked "lost" once the lease (srs-rss --lease)
 #     runs out, and the checkpoint it was writing is discarded, never committed.
-#  3. `srs status` shows the lost run, `srs ls` the discarded checkpoint.
+#  3. `srs status` shows the lost run, `srs ls --all` the discarded checkpoint.
 #  4. The lost job resumes WITHOUT force on another process count, from the newest committed
 #     checkpoint, every element verified.
 #  5. A second resume while that run is alive is refused; with force (and the admin token) it
@@ -58,14 +58,14 @@ fault_inspect --run "$run_a"
 # --- 2. SIGSTOP during a checkpoint write: lost after the lease, checkpoint discarded -------
 caught=0
 for attempt in 1 2 3 4 5 6; do
-  "$WAIT_NEW_FILE" "$SRS_DEPOT_DIR" 5000 >/dev/null || continue
-  kill -STOP -- "-$a_pid"
+  "$WAIT_NEW_FILE" "$SRS_DEPOT_DIR/spool" 5000 >/dev/null || continue
+  fault_signal_job STOP "$a_pid"
   fault_inspect --run "$run_a"
   if ((insp_run_pending_checkpoints > 0)); then caught=1; break; fi
-  kill -CONT -- "-$a_pid"
+  fault_signal_job CONT "$a_pid"
   fault_log "attempt $attempt: the checkpoint committed before SIGSTOP; again"
 done
-((caught)) || { kill -STOP -- "-$a_pid"; fault_log "no checkpoint caught pending; stopped anyway"; }
+((caught)) || { fault_signal_job STOP "$a_pid"; fault_log "no checkpoint caught pending; stopped anyway"; }
 stopped_at=$SECONDS
 fault_log "run A stopped (SIGSTOP, every rank); checkpoints: $insp_checkpoints"
 fault_wait_run_state "$run_a" lost $((FAULT_LEASE * 4 + 10)) ||
@@ -87,8 +87,8 @@ if [ -n "$SRS_TOOL" ]; then
   out=$(srs_tool status "$SRS_APP")
   echo "$out" | grep -qi lost || { echo "$out" >&2; fault_fail "srs status does not show the lost run"; }
   if ((caught)); then
-    out=$(srs_tool ls "$SRS_APP")
-    echo "$out" | grep -qi discarded || { echo "$out" >&2; fault_fail "srs ls does not show the discarded checkpoint"; }
+    out=$(srs_tool ls --all "$SRS_APP")
+    echo "$out" | grep -qi discarded || { echo "$out" >&2; fault_fail "srs ls --all does not show the discarded checkpoint"; }
   fi
 fi
 
@@ -109,8 +109,16 @@ done
 fault_launch "$w/c0.log" 1 SRS_RESUME=yes SRS_FORCE=no -- "$SOLVER" "${solver_args[@]}" --iters 100000
 wait "$job_pid" && fault_fail "takeover of live run B accepted without force"
 grep -q FAILED_PRECONDITION "$w/c0.log.err" || { cat "$w/c0.log.err" >&2; fault_fail "refusal is not FAILED_PRECONDITION"; }
-kill -STOP -- "-$b_pid"  # B must not commit between our read of the RSS and the takeover
+fault_signal_job STOP "$b_pid"  # B must not commit between our read of the RSS and the takeover
+# A commit B sent just before it stopped still completes at the RSS: wait until the newest
+# committed checkpoint stays the same for a second.
 fault_inspect
+for _ in $(seq 20); do
+  before=$insp_last_epoch
+  sleep 1
+  fault_inspect
+  [ "$insp_last_epoch" = "$before" ] && break
+done
 expect=$insp_committed_value
 final=$((expect + 40))
 if [ -n "$SRS_TOOL" ]; then
@@ -139,6 +147,10 @@ if [ -n "$SRS_TOOL" ]; then
   out=$(srs_tool history "$SRS_APP")
   echo "$out"
   echo "$out" | grep -qi lost || fault_fail "srs history does not show the lost run"
-  [ "$(echo "$out" | grep -ci resum)" -ge 1 ] || fault_fail "srs history does not show the resumes"
+  # Each resume with the epoch it restarted from (as the RSS recorded it).
+  for e in ${insp_run_epochs//,/ }; do
+    ((e == 0)) && continue
+    echo "$out" | grep -q "epoch $e\b" || fault_fail "srs history does not show the resume from epoch $e"
+  done
 fi
 echo "lease_expiry: ok (interrupted checkpoint caught: $caught)"

@@ -1,10 +1,15 @@
 /* wait_new_file: blocks until a file that was not there at start appears anywhere under DIR
- * (recursively), prints its path and exits 0; exits 1 after TIMEOUT_MS. The fault driver uses it
+ * (recursively) whose name ends with SUFFIX (default: any), prints its path and exits 0; exits 1
+ * after TIMEOUT_MS. The fault driver uses it
  * to kill a job right after a checkpoint write began: a rank's piece (or the depot's temporary
  * file) shows up in the depot's directory before the checkpoint can be committed.
  *
- *   wait_new_file DIR TIMEOUT_MS
+ *   wait_new_file DIR TIMEOUT_MS [SUFFIX]
  *
+ * The fault tests watch the depot's spool/ directory, where a piece lives only while it is being
+ * written (a rank's <id>.h5 on the shared-host path, the depot's <id>.part for a streamed put);
+ * pieces/ also changes when a committed checkpoint is pinned (.meta rewrites) and when a piece is
+ * adopted (rename), both too late to count as "during the write". *
  * It polls every millisecond (a few entries per scan), which is fast next to a checkpoint write
  * that fsyncs. A file that appears and disappears between two scans is missed; the driver does
  * not count on a hit, it asks the RSS afterwards whether the killed run left a checkpoint
@@ -22,6 +27,12 @@
 
 static char known[MAX_NAMES][MAX_PATH];
 static int n_known;
+static const char* suffix = "";
+
+static int has_suffix(const char* name) {
+  size_t n = strlen(name), k = strlen(suffix);
+  return n >= k && strcmp(name + n - k, suffix) == 0;
+}
 
 static int is_known(const char* path) {
   for (int i = 0; i < n_known; ++i)
@@ -48,7 +59,7 @@ static int scan(const char* dir, int record, char* found) {
     }
     if (record) {
       if (n_known < MAX_NAMES) snprintf(known[n_known++], MAX_PATH, "%s", path);
-    } else if (!is_known(path)) {
+    } else if (has_suffix(e->d_name) && !is_known(path)) {
       snprintf(found, MAX_PATH, "%s", path);
       hit = 1;
     }
@@ -64,10 +75,11 @@ static double now_ms(void) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: wait_new_file DIR TIMEOUT_MS\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: wait_new_file DIR TIMEOUT_MS [SUFFIX]\n");
     return 2;
   }
+  if (argc == 4) suffix = argv[3];
   char found[MAX_PATH];
   scan(argv[1], 1, found);
   double deadline = now_ms() + atof(argv[2]);
