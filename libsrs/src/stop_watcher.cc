@@ -68,6 +68,12 @@ void StopWatcher::Run() {
       context_ = nullptr;
       if (stopping_) return;
     }
+    if (status.ok()) {
+      // The RSS closes the stream cleanly only when the run is no longer active (stopped,
+      // finished, lost or taken over): there is nothing left to watch.
+      SRS_LOG(INFO) << "the RSS ended the stop watch: the run is no longer active";
+      return;
+    }
     if (got_event) backoff = 0.1;  // the stream worked: retry fast after a drop
     SRS_LOG(WARNING) << "stop watch stream ended (" << status.ToString() << "); retrying in "
                      << backoff << " s; the job keeps running";

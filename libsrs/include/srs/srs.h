@@ -75,8 +75,9 @@ extern "C" {
  * Local. */
 const char *SRS_Error_string(int code);
 
-/* The detailed message of the last failed call on this rank, or "" if none. The pointer stays
- * valid until the next SRS call on this thread. Local. */
+/* The detailed message of the last failed call on this thread, or "" if none (a successful call
+ * does not clear it). The pointer stays valid until the next failing SRS call on this thread.
+ * Local. */
 const char *SRS_Last_error(void);
 
 /* ---- Datatypes ---------------------------------------------------------------------------- */
@@ -176,7 +177,8 @@ int SRS_Register(const char *name, void *data, SRS_Datatype type, int64_t global
  * nprocs) elements (SRS_DIST_NONE: the rank's old count; SRS_DIST_SAME: all global_count).
  * Errors: FAILED_PRECONDITION (not a restart), NOT_FOUND (no such array), INVALID_ARGUMENT (a
  * type that cannot convert, NONE with a different process count, a 2-D grid that does not match),
- * UNAVAILABLE (a depot is unreachable), DATA_LOSS (a corrupt piece). */
+ * UNAVAILABLE (a depot is unreachable), DATA_LOSS (a corrupt piece). The library cannot see the
+ * size of `data`: check the stored global count with SRS_Query when it may differ. */
 int SRS_Read(const char *name, void *data, SRS_Datatype type, SRS_Distribution dist);
 
 /* Local. What the checkpoint being restarted from holds for `name`: its stored type and global
@@ -188,14 +190,22 @@ int SRS_Query(const char *name, SRS_Datatype *type, int64_t *global_count);
  * With no stop pending this is one small collective (no RPC, no file system access). If a
  * periodic checkpoint is due (checkpoint_interval) or one was requested from outside
  * (`srs checkpoint`), it is written here and 0 is returned. If the RSS is unreachable the job
- * goes on (0) and a stop request waits until it is back. */
+ * goes on (0) and a stop request waits until it is back. A periodic or requested checkpoint that
+ * fails leaves the previous one as the restart point, logs a warning and returns 0 (the job goes
+ * on); a stop checkpoint that fails returns the error and the stop stays pending (the next call
+ * tries again). After it returned 1 it keeps returning 1 without communicating. */
 int SRS_Check_Stop(void);
 
-/* Collective. Writes and commits a checkpoint of every registered array now, and goes on. */
+/* Collective. Writes and commits a checkpoint of every registered array now, and goes on.
+ * Errors: FAILED_PRECONDITION (nothing registered, ranks registered different arrays, or the run
+ * was stopped), UNAVAILABLE (the RSS or a depot is unreachable), RESOURCE_EXHAUSTED (a depot is
+ * full). On error the previous checkpoint stays the restart point. */
 int SRS_Checkpoint(void);
 
 /* Collective. Tells the RSS the job is complete: its checkpoints are deleted from the depots.
- * Destroys the context. */
+ * Destroys the context. FAILED_PRECONDITION after SRS_Check_Stop returned 1 (a stopped job must
+ * stay resumable: just call MPI_Finalize). On any other error the context stays, so the call can
+ * be retried; MPI_Finalize releases it in any case. */
 int SRS_Finish(void);
 
 #ifdef __cplusplus
