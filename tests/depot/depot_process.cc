@@ -17,9 +17,9 @@
 namespace srs {
 namespace testing {
 
-absl::StatusOr<std::unique_ptr<DepotProcess>> DepotProcess::Start(const std::string& binary,
-                                                                  std::vector<std::string> args,
-                                                                  const std::string& log_path) {
+absl::StatusOr<std::unique_ptr<DepotProcess>> DepotProcess::Start(
+    const std::string& binary, std::vector<std::string> args, const std::string& log_path,
+    const std::string& ready_prefix) {
   bool has_listen = false;
   for (const std::string& a : args) has_listen |= a == "--listen";
   if (!has_listen) args.insert(args.begin(), {"--listen", "127.0.0.1:0"});
@@ -53,10 +53,10 @@ absl::StatusOr<std::unique_ptr<DepotProcess>> DepotProcess::Start(const std::str
     line += c;
   }
   close(out[0]);  // later stdout writes hit a closed pipe; the daemon prints only this line
-  const std::string prefix = "srs-depot listening on ";
+  const std::string& prefix = ready_prefix;
   if (!absl::StartsWith(line, prefix)) {
     return absl::UnavailableError(
-        absl::StrCat("srs-depot did not start (stdout '", line, "'); log:\n", process->ReadLog()));
+        absl::StrCat(binary, " did not start (stdout '", line, "'); log:\n", process->ReadLog()));
   }
   process->address_ = line.substr(prefix.size());
   return process;

@@ -20,10 +20,11 @@ namespace testing {
 class DepotProcess {
  public:
   // `args` follow the binary (e.g. {"--dir", dir, "--capacity", "0"}); --listen 127.0.0.1:0 is
-  // added unless given. stderr goes to `log_path`.
-  static absl::StatusOr<std::unique_ptr<DepotProcess>> Start(const std::string& binary,
-                                                             std::vector<std::string> args,
-                                                             const std::string& log_path);
+  // added unless given. stderr goes to `log_path`. Works for srs-rss too: pass its
+  // "srs-rss listening on " as `ready_prefix`.
+  static absl::StatusOr<std::unique_ptr<DepotProcess>> Start(
+      const std::string& binary, std::vector<std::string> args, const std::string& log_path,
+      const std::string& ready_prefix = "srs-depot listening on ");
   ~DepotProcess();
 
   const std::string& address() const { return address_; }
