@@ -272,6 +272,9 @@ absl::Status RssState::DropCheckpoint(Job* job, int64_t epoch, const std::string
   }
   SRS_RETURN_IF_ERROR(store_->DeletePieces(job->row.name, epoch));
   ckpt.pieces.clear();
+  // History keeps names, types, sizes and timings; the per-rank counts (ranks x arrays) are only
+  // needed to restart, and would make a long job's history grow without bound.
+  for (v1::ArraySpec& array : *ckpt.summary.mutable_arrays()) array.clear_local_counts();
   SRS_LOG(INFO).Field("job", job->row.name).Field("epoch", epoch).Field("state", state)
       << "checkpoint dropped, pieces queued for deletion";
   return PutCheckpoint(*job, ckpt);

@@ -32,8 +32,8 @@ struct RssServerOptions {
   std::string state_dir;
   absl::Duration lease = absl::Seconds(10);
   absl::Duration keepalive = absl::Seconds(1);
-  absl::Duration depot_timeout = absl::Seconds(30);
-  DepotJanitor* janitor = nullptr;  // tests inject one; null = the gRPC janitor
+  absl::Duration depot_timeout = absl::Seconds(10);  // below the library's rpc_timeout (30 s)
+  DepotJanitor* janitor = nullptr;                   // tests inject one; null = the gRPC janitor
 };
 
 class RssServer {

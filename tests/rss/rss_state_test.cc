@@ -136,6 +136,10 @@ TEST_F(RssStateTest, RetentionKeepsNewestAndDeletesOlderPiecesThroughTheQueue) {
   int64_t e2 = Checkpoint(run, 2);
   int64_t e3 = Checkpoint(run, 2);
   EXPECT_EQ(State("heat", e1), "deleted");
+  auto job = state_->GetJob("heat");
+  EXPECT_EQ(job->checkpoints(0).pieces_size(), 0);
+  EXPECT_EQ(job->checkpoints(0).arrays(0).local_counts_size(), 0);  // history stays small
+  EXPECT_EQ(job->checkpoints(1).arrays(0).local_counts_size(), 2);
   EXPECT_EQ(State("heat", e2), "committed");
   EXPECT_EQ(State("heat", e3), "committed");
   EXPECT_EQ(state_->ProcessDeleteQueue(), 0);
