@@ -9,14 +9,15 @@
  *
  * Decomposition: the field is cut the way SRS's block distribution cuts a 1-D array, so the
  * array the solver computes on is exactly the array SRS checkpoints: rank r owns a contiguous run
- * of grid points (whole rows when P divides ny, otherwise up to a row boundary inside a rank),
+ * of grid points (whole rows when P divides ny; otherwise a rank may start or end mid-row),
  * and a halo of nx points on each side (the row above its first point, the row below its last)
  * exchanged with its neighbours every step. Every point's update reads the same five values in
  * the same order on any process count, so the result is bitwise independent of P.
  *
- * SRS: 10 lines (marked "SRS"). The field u and the step counter are registered; a run stopped
- * from outside (`srs stop`) leaves after its checkpoint, and the next run of the same job reads
- * both back on its own process count.
+ * SRS: 9 calls on 10 lines (marked "SRS"; the 10th declares the distribution handle). The
+ * field u and the step counter are registered; a run stopped from outside (`srs stop`) leaves
+ * after its checkpoint, and the next run of the same job reads both back on its own process
+ * count.
  *
  * Output: rank 0 prints the step count, sum and 2-norm of the final field (%.17g), and with
  * --out writes the final field as raw little-endian doubles in global order (for bitwise tests).

@@ -9,7 +9,7 @@
 ! iteration. The iteration stops when max |u_new - u| < tol or after `iters` iterations; a
 ! maximum is exact in any order, so the run is bitwise identical on any process count.
 !
-! SRS: 10 lines (marked "! SRS"): the owned columns u(:, 1:ncols) — a rank-2 section,
+! SRS: 9 calls (marked "! SRS"): the owned columns u(:, 1:ncols) — a rank-2 section,
 ! contiguous because it spans whole columns — with SRS's block_cyclic_2d distribution on the
 ! 1 x P grid, and the iteration counter. A resumed run builds the distribution for its own P and
 ! reads its own columns back.

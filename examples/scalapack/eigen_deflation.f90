@@ -16,7 +16,7 @@
 ! own process count, lets SRS read its local pieces of A and x — already in ScaLAPACK's local
 ! layout (column-major, leading dimension = NUMROC) — and hands them to PBLAS as they are.
 !
-! SRS: 12 calls (marked "! SRS"). Output: the eigenvalues (%.17g); with --out the eigenvalues
+! SRS: 14 calls (marked "! SRS"). Output: the eigenvalues (%.17g); with --out the eigenvalues
 ! followed by the final (deflated) A in global column-major order, as raw doubles.
 program eigen_deflation
   use, intrinsic :: iso_fortran_env, only: int64, real64, output_unit, error_unit

@@ -3,19 +3,21 @@
 # SRS_DEPOT=auto, SRS_APP, SRS_TOKEN_FILE exported):
 #
 #   stop_resume.sh --stop "CMD" --compare "CMD" --ref-np N --stop-np N --resume-np N \
-#                  [--sleep-ms MS] [--stop-args "ARGS"] [--resume-args "ARGS"] -- PROGRAM ARGS...
+#                  [--sleep-ms MS] [--stop-after SECONDS] [--stop-args "ARGS"]
+#                  [--resume-args "ARGS"] -- PROGRAM ARGS...
 #
 #  1. reference: PROGRAM ARGS --out ref.bin on --ref-np ranks, uninterrupted (its own job name);
-#  2. PROGRAM ARGS STOP_ARGS --sleep-ms MS --out out.bin on --stop-np ranks; once computing,
-#     `CMD JOB` stops it from outside; it must leave after a committed checkpoint, mid-run, with
-#     exit 0 and without writing out.bin;
+#  2. PROGRAM ARGS STOP_ARGS --sleep-ms MS --out out.bin on --stop-np ranks; once it computes
+#     (plus --stop-after seconds), `CMD JOB` stops it from outside; it must leave after a
+#     committed checkpoint, mid-run, with exit 0 and without writing out.bin;
 #  3. the same job again (PROGRAM ARGS RESUME_ARGS, e.g. another distribution or process grid)
 #     on --resume-np ranks: it must resume at the step it stopped at and run
 #     to the end, writing out.bin;
-#  4. `--compare CMD ref.bin out.bin` decides (compare_fields with a tolerance, 0 = bitwise).
+#  4. `--compare CMD ref.bin out.bin` decides (compare_fields TOL: 0 = bitwise).
 # Every example prints "running ... from step K", "stopped at step K" and "resumed at step K".
 set -euo pipefail
-stop_cmd="" compare_cmd="" ref_np=2 stop_np=3 resume_np=4 sleep_ms=20 stop_args="" resume_args=""
+stop_cmd="" compare_cmd="" ref_np=2 stop_np=3 resume_np=4 sleep_ms=20 stop_after=0.5
+stop_args="" resume_args=""
 while (($#)); do
   case "$1" in
     --stop) stop_cmd=$2; shift 2 ;;
@@ -24,6 +26,7 @@ while (($#)); do
     --stop-np) stop_np=$2; shift 2 ;;
     --resume-np) resume_np=$2; shift 2 ;;
     --sleep-ms) sleep_ms=$2; shift 2 ;;
+    --stop-after) stop_after=$2; shift 2 ;;
     --stop-args) stop_args=$2; shift 2 ;;
     --resume-args) resume_args=$2; shift 2 ;;
     --) shift; break ;;
@@ -68,7 +71,7 @@ for _ in $(seq 600); do
   sleep 0.05
 done
 grep -q "running" "$work/stop.log" || fail "the job did not start"
-sleep 0.5  # let it compute some steps
+sleep "$stop_after"  # let it compute some steps
 $stop_cmd "$job" || fail "stop request failed"
 rc=0
 wait "$job_pid" || rc=$?
