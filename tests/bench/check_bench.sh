@@ -5,7 +5,8 @@
 #   check_bench.sh [--json] --names "fig1 fig2 ..." -- CMD ARGS...
 #
 # Text mode expects lines `name: value`; --json expects `"name": value` somewhere in the output
-# (one JSON object per line).
+# (one JSON object per line). A name ending in `*` matches any suffix of [A-Za-z0-9_] (figures a
+# benchmark tags with its rank counts, e.g. check_stop_ratio_np2).
 set -u
 json=0 names=""
 while (($#)); do
@@ -28,11 +29,14 @@ echo "check_bench: '$*' exited $rc after $((SECONDS - start)) s" >&2
 ((rc == 0)) || { echo "FAIL: the benchmark failed" >&2; exit 1; }
 number='-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?'
 missing=0
+set -f  # the names' `*` are ours, not globs
 for name in $names; do
+  key=$name
+  [ "${name%\*}" != "$name" ] && key="${name%\*}[A-Za-z0-9_]*"
   if ((json)); then
-    pattern="\"$name\": *$number"
+    pattern="\"$key\": *$number"
   else
-    pattern="^$name: $number\$"
+    pattern="^$key: $number\$"
   fi
   if ! grep -Eq "$pattern" "$out"; then
     echo "FAIL: no finite figure '$name' in the output" >&2
