@@ -168,6 +168,7 @@ class FileStagedPiece : public StagedPiece {
     moved_ = true;
     if (rename((meta + ".tmp").c_str(), meta.c_str()) != 0) return Errno("rename", meta);
     published_ = true;
+    backend_->MarkVerified(piece_id_);
     // The piece is durable once the directory entries are: fsync pieces/ (and spool/, which
     // lost an entry).
     SRS_RETURN_IF_ERROR(FsyncDir(backend_->dir() + "/pieces"));
@@ -259,13 +260,7 @@ void FileBackend::DiscardSpool(const std::string& piece_id) {
 absl::Status FileBackend::CheckIntegrity(const PieceRecord& record) {
   const std::string& id = record.info.piece_id();
   const std::string path = PiecePath(id);
-  auto stamp_of = [&](FileStamp* stamp) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) return false;
-    *stamp = FileStamp{st.st_ino, st.st_size, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
-                       st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec};
-    return true;
-  };
+  auto stamp_of = [&](FileStamp* stamp) { return StampOf(path, stamp); };
   FileStamp before;
   if (!stamp_of(&before)) {
     return absl::DataLossError(absl::StrCat("piece ", id, ": file ", path, " is missing"));
@@ -350,6 +345,21 @@ absl::Status FileBackend::Remove(const std::string& piece_id) {
   unlink(PiecePath(piece_id).c_str());
   Forget(piece_id);
   return FsyncDir(dir_ + "/pieces");
+}
+
+bool FileBackend::StampOf(const std::string& path, FileStamp* stamp) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return false;
+  *stamp = FileStamp{st.st_ino, st.st_size, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+                     st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec};
+  return true;
+}
+
+void FileBackend::MarkVerified(const std::string& piece_id) {
+  FileStamp stamp;
+  if (!StampOf(PiecePath(piece_id), &stamp)) return;
+  absl::MutexLock lock(&mu_);
+  verified_[piece_id] = stamp;
 }
 
 void FileBackend::Forget(const std::string& piece_id) {

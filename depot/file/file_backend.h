@@ -56,6 +56,9 @@ class FileBackend : public PieceBackend {
   friend class FileStagedPiece;
   absl::Status WriteMeta(const PieceRecord& record);
   void Forget(const std::string& piece_id);
+  // Records the just-published file as verified: its bytes were hashed on the way in, so the
+  // first read need not hash it again. Any later change moves mtime/ctime and voids this.
+  void MarkVerified(const std::string& piece_id);
 
   const std::string dir_;
   struct FileStamp {
@@ -65,6 +68,7 @@ class FileBackend : public PieceBackend {
       return inode == o.inode && size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns;
     }
   };
+  static bool StampOf(const std::string& path, FileStamp* stamp);
   absl::Mutex mu_;
   std::map<std::string, FileStamp> verified_ ABSL_GUARDED_BY(mu_);
 };
