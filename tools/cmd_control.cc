@@ -13,11 +13,27 @@
 namespace srs::tools {
 namespace {
 
+// In embedded mode the RSS belongs to the `srs run` of the job, which stops it as soon as the job
+// has left: then bring the private RSS up again from its state and ask it.
+absl::StatusOr<rssv1::GetJobResponse> GetJobReconnecting(OpenedSite* site, RssAdmin* admin,
+                                                         const std::string& job) {
+  absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
+  if (info.ok() || !site->site.embedded ||
+      (!absl::IsUnavailable(info.status()) && !absl::IsCancelled(info.status()))) {
+    return info;
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  SRS_ASSIGN_OR_RETURN(*site, OpenSite(/*need_depot=*/false));
+  SRS_ASSIGN_OR_RETURN(*admin, ConnectAdmin(site->site));
+  return admin->GetJob(job);
+}
+
 // Polls until the newest run is no longer running, then reports how it ended.
-absl::Status WaitUntilStopped(RssAdmin& admin, const std::string& job, absl::Duration timeout) {
+absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::string& job,
+                              absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    SRS_ASSIGN_OR_RETURN(rssv1::GetJobResponse info, admin.GetJob(job));
+    SRS_ASSIGN_OR_RETURN(rssv1::GetJobResponse info, GetJobReconnecting(site, admin, job));
     const rssv1::Configuration* run = NewestRun(info);
     std::string state = run != nullptr ? run->state() : "";
     if (run != nullptr && state != "running") {
@@ -73,7 +89,7 @@ int RequestCommand(const Args& argv, bool stop) {
               static_cast<long long>(*request));
   std::fflush(stdout);
   if (stop && args.Has("wait")) {
-    absl::Status waited = WaitUntilStopped(*admin, job, absl::Seconds(*timeout));
+    absl::Status waited = WaitUntilStopped(&*site, &*admin, job, absl::Seconds(*timeout));
     if (!waited.ok()) return Fail(name, waited);
   }
   return 0;

@@ -220,7 +220,7 @@ int RunJob(const ArgParser& args) {
   std::unique_ptr<PrivateDaemons> daemons;
   if (site->embedded) {
     absl::StatusOr<std::unique_ptr<PrivateDaemons>> started =
-        EnsurePrivateDaemons(&*site, /*need_depot=*/true, /*create=*/true);
+        EnsurePrivateDaemons(&*site, /*need_depot=*/true, /*create=*/true, Starter::kRun);
     if (!started.ok()) return Fail("run", started.status());
     daemons = std::move(*started);
   } else if (!Reachable(site->rss, absl::Seconds(5))) {

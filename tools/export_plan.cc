@@ -1,8 +1,12 @@
 #include "tools/export_plan.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/piece_format.h"
 #include "common/status_macros.h"
 
 namespace srs::tools {
@@ -46,20 +50,36 @@ std::vector<layout::Transfer> ConcatenationPlan(const rssv1::ArraySpec& array, i
   return plan;
 }
 
+// The /srs_index/<name> list of one old rank's piece. Ranged reads serve array datasets only, so
+// the piece comes whole (index lists exist only for user-defined layouts, which are small).
+absl::Status ReadPieceIndex(const rssv1::PieceRecord& piece, const std::string& name,
+                            DepotSet* depots, std::vector<int64_t>* index) {
+  SRS_ASSIGN_OR_RETURN(DepotClient * depot, depots->Get(piece.depot_address()));
+  SRS_ASSIGN_OR_RETURN(std::string image, depot->GetAll(piece.read_cap()));
+  char path[] = "/tmp/srs-export-index.XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return absl::InternalError("cannot create a temporary file in /tmp");
+  bool written = write(fd, image.data(), image.size()) == static_cast<ssize_t>(image.size());
+  close(fd);
+  absl::Status status = written ? piece::ReadIndex(path, name, index)
+                                : absl::InternalError("cannot write a temporary file in /tmp");
+  unlink(path);
+  return status;
+}
+
 // map/func layouts travel as per-rank global index lists inside the pieces.
 absl::StatusOr<layout::Distribution> ExplicitLayout(const rssv1::CheckpointSummary& checkpoint,
                                                     const rssv1::ArraySpec& array,
                                                     DepotSet* depots) {
   std::vector<std::vector<int64_t>> index(checkpoint.nprocs());
   for (int rank = 0; rank < checkpoint.nprocs(); ++rank) {
-    int64_t count = LocalCountOf(array, rank);
-    if (count == 0) continue;
-    ExportChunk chunk{rank, {{0, count, 1, count}}, {}, count};
-    std::vector<char> bytes;
-    SRS_RETURN_IF_ERROR(ReadChunk(checkpoint, std::string("srs_index/") + array.name(),
-                                  ElementType::kInt64, chunk, depots, &bytes));
-    index[rank].resize(count);
-    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(index[rank].data()));
+    if (LocalCountOf(array, rank) == 0) continue;  // such a rank has no index dataset
+    const rssv1::PieceRecord* piece = PieceOfRank(checkpoint, rank);
+    if (piece == nullptr) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint ", checkpoint.epoch(), " has no piece of rank ", rank));
+    }
+    SRS_RETURN_IF_ERROR(ReadPieceIndex(*piece, array.name(), depots, &index[rank]));
   }
   return layout::Distribution::Explicit(std::move(index));
 }

@@ -206,26 +206,55 @@ void PrivateDaemons::StopAll() {
     pids_[i] = -1;
   }
   count_ = 0;
+  if (lock_fd_ >= 0) close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+absl::Status MakeStateDir(const std::string& state_dir, bool create) {
+  struct stat st;
+  if (stat(state_dir.c_str(), &st) == 0) return absl::OkStatus();
+  if (!create) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no RSS configured (rss in srs.config or SRS_RSS) and no private one in ",
+                     state_dir, "; start a job here with `srs run` first"));
+  }
+  if (mkdir(state_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", state_dir, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::string OwnerOf(const std::string& state_dir) {
+  std::ifstream in(state_dir + "/owner");
+  std::string pid;
+  in >> pid;
+  return pid.empty() ? "?" : pid;
 }
 
 absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site, bool need_depot,
-                                                                     bool create) {
-  struct stat st;
-  if (stat(site->state_dir.c_str(), &st) != 0) {
-    if (!create) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("no RSS configured (rss in srs.config or SRS_RSS) and no private one in ",
-                       site->state_dir, "; start a job here with `srs run` first"));
-    }
-    if (mkdir(site->state_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot create ", site->state_dir, ": ", std::strerror(errno)));
+                                                                     bool create, Starter starter) {
+  SRS_RETURN_IF_ERROR(MakeStateDir(site->state_dir, create));
+  SRS_ASSIGN_OR_RETURN(int lock_fd, LockStateDir(site->state_dir));
+  if (starter == Starter::kRun) {
+    Ports ports = ReadPorts(site->state_dir + "/ports");
+    if (ports.rss > 0 && Reachable(absl::StrCat("127.0.0.1:", ports.rss), absl::Seconds(1))) {
+      close(lock_fd);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "another srs run (pid ", OwnerOf(site->state_dir), ") is using the private daemons of ",
+          site->state_dir, "; wait for it, run in another directory, or configure a shared rss"));
     }
   }
-  SRS_ASSIGN_OR_RETURN(int lock_fd, LockStateDir(site->state_dir));
   auto daemons = std::make_unique<PrivateDaemons>();
   absl::Status status = StartMissing(site, need_depot, daemons.get());
-  close(lock_fd);
+  if (status.ok() && starter == Starter::kRun) {
+    status = WriteFileAtomically(site->state_dir + "/owner", absl::StrCat(getpid(), "\n"));
+  }
+  if (status.ok() && starter == Starter::kTool && daemons->started_any()) {
+    daemons->HoldLock(lock_fd);
+  } else {
+    close(lock_fd);
+  }
   if (!status.ok()) return status;
   return daemons;
 }
@@ -250,8 +279,8 @@ absl::StatusOr<OpenedSite> OpenSite(bool need_depot) {
   OpenedSite opened;
   SRS_ASSIGN_OR_RETURN(opened.site, LoadSite());
   if (opened.site.embedded) {
-    SRS_ASSIGN_OR_RETURN(opened.daemons,
-                         EnsurePrivateDaemons(&opened.site, need_depot, /*create=*/false));
+    SRS_ASSIGN_OR_RETURN(opened.daemons, EnsurePrivateDaemons(&opened.site, need_depot,
+                                                              /*create=*/false, Starter::kTool));
   }
   return opened;
 }

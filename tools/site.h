@@ -47,6 +47,8 @@ class PrivateDaemons {
   PrivateDaemons& operator=(const PrivateDaemons&) = delete;
 
   void Adopt(pid_t pid) { pids_[count_++] = pid; }
+  // Keeps the state directory's lock until the daemons are stopped (see EnsurePrivateDaemons).
+  void HoldLock(int fd) { lock_fd_ = fd; }
   bool started_any() const { return count_ > 0; }
   // Stops them now (idempotent); used on the way out and from the signal path of `srs run`.
   void StopAll();
@@ -54,13 +56,23 @@ class PrivateDaemons {
  private:
   pid_t pids_[2] = {-1, -1};
   int count_ = 0;
+  int lock_fd_ = -1;
 };
+
+// Who brings the private daemons up: `srs run` keeps them for the whole job; the other tools
+// only for their own short lifetime.
+enum class Starter { kRun, kTool };
 
 // Embedded mode: makes sure the private RSS (and, if `need_depot`, the depot) of this directory
 // answer, starting from their state what is not running. `create` allows making ./.srs; without
 // it a directory that never ran `srs run` is FAILED_PRECONDITION. Fills site->rss.
+//
+// The daemons die with whoever started them, so sharing must not outlive the owner: a tool that
+// starts daemons holds .srs/lock until it has stopped them (so a `srs run` arriving meanwhile
+// waits, then starts its own), and `srs run` refuses (FAILED_PRECONDITION) to borrow daemons
+// another `srs run` owns, since they would vanish when that job ends.
 absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site, bool need_depot,
-                                                                     bool create);
+                                                                     bool create, Starter starter);
 
 // Connects with the admin token (from token_file); one-line errors when either is missing.
 absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site);
