@@ -210,6 +210,7 @@ SRS_API int SRS_Init(MPI_Comm comm, const char* config_path) {
     if (lib::g_context != nullptr) {
       return absl::FailedPreconditionError("SRS_Init: already initialised (SRS_Init twice)");
     }
+    if (comm == MPI_COMM_NULL) return absl::InvalidArgumentError("SRS_Init: MPI_COMM_NULL");
     absl::StatusOr<std::unique_ptr<lib::Context>> context =
         lib::Context::Create(comm, lib::NameOf(config_path));
     if (!context.ok()) return context.status();

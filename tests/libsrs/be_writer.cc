@@ -72,6 +72,66 @@ std::vector<Array> Arrays(int n) {
   return arrays;
 }
 
+// The BeginCheckpoint request: every array's spec, as the library would send it.
+v1::BeginCheckpointRequest BeginRequest(const std::string& token, const std::vector<Array>& arrays,
+                                        int n) {
+  v1::BeginCheckpointRequest begin;
+  begin.set_run_token(token);
+  begin.set_reason(v1::REASON_STOP);
+  for (const Array& a : arrays) {
+    v1::ArraySpec* spec = begin.add_arrays();
+    spec->set_name(a.name);
+    spec->set_srs_type(srs::ElementTypeName(a.type));
+    spec->set_global_count(srs_test::kCount);
+    v1::Distribution* d = spec->mutable_distribution();
+    d->set_kind(a.kind);
+    if (a.kind == "block_cyclic") d->set_block_size(a.params[0]);
+    if (a.kind == "block_cyclic_2d") {
+      d->set_rows(a.params[0]), d->set_cols(a.params[1]), d->set_mb(a.params[2]);
+      d->set_nb(a.params[3]), d->set_nprow(a.params[4]), d->set_npcol(a.params[5]);
+      d->set_rsrc(a.params[6]), d->set_csrc(a.params[7]);
+    }
+    for (int r = 0; r < n; ++r) spec->add_local_counts(a.globals[r].size());
+  }
+  v1::ArraySpec* pr = begin.add_arrays();  // per-rank data: r + 2 elements on rank r
+  pr->set_name("per_rank");
+  pr->set_srs_type("int64");
+  pr->mutable_distribution()->set_kind("none");
+  int64_t total = 0;
+  for (int r = 0; r < n; ++r) pr->add_local_counts(r + 2), total += r + 2;
+  pr->set_global_count(total);
+  return begin;
+}
+
+// Rank r's piece, every dataset big-endian, streamed to its depot; returns its record.
+absl::StatusOr<v1::PieceRecord> PutPiece(const std::string& job, int64_t epoch, int r, int n,
+                                         const std::vector<Array>& arrays,
+                                         const std::string& depot_address) {
+  std::vector<int64_t> per_rank;
+  for (int i = 0; i < r + 2; ++i) per_rank.push_back(r * 100 + i);
+  std::vector<srs::piece::DatasetWrite> ds;
+  for (const Array& a : arrays) {
+    srs::piece::DatasetWrite w{
+        a.name,           a.type, a.data[r].data(), static_cast<int64_t>(a.globals[r].size()),
+        srs_test::kCount, a.kind, a.params};
+    if (a.index) w.global_index = a.globals[r].data();
+    ds.push_back(w);
+  }
+  ds.push_back({"per_rank", srs::ElementType::kInt64, per_rank.data(), r + 2, r + 2, "none", {}});
+  for (auto& w : ds) w.big_endian = true;
+  srs::piece::PieceHeader header{job, epoch, r, n, ""};
+  SRS_ASSIGN_OR_RETURN(std::string image, srs::piece::WritePieceImage(header, ds));
+  SRS_ASSIGN_OR_RETURN(auto depot, srs::DepotClient::Connect(depot_address, absl::Seconds(30)));
+  srs::depot::v1::PieceKey key;
+  key.set_job(job), key.set_epoch(epoch), key.set_rank(r);
+  SRS_ASSIGN_OR_RETURN(auto put, depot->PutBytes(key, image, 0));
+  v1::PieceRecord rec;
+  rec.set_rank(r), rec.set_depot_address(depot_address);
+  rec.set_read_cap(put.caps().read()), rec.set_manage_cap(put.caps().manage());
+  rec.set_size_bytes(put.info().size_bytes()), rec.set_xxh3_64(put.info().xxh3_64());
+  return rec;
+}
+
 absl::Status WriteAll(int n) {
   std::string job = std::getenv("SRS_APP");
   char host[256] = {0};
@@ -85,71 +145,18 @@ absl::Status WriteAll(int n) {
   reg.set_keep(1);
   for (int r = 0; r < n; ++r) {
     auto* p = reg.add_ranks();
-    p->set_rank(r);
-    p->set_host(host);
-    p->set_depot("auto");
+    p->set_rank(r), p->set_host(host), p->set_depot("auto");
   }
   SRS_ASSIGN_OR_RETURN(v1::RegisterRunResponse run, rss->RegisterRun(reg));
   std::vector<Array> arrays = Arrays(n);
-  std::vector<std::vector<int64_t>> per_rank(n);
-  v1::BeginCheckpointRequest begin;
-  begin.set_run_token(run.run_token());
-  begin.set_reason(v1::REASON_STOP);
-  for (const Array& a : arrays) {
-    v1::ArraySpec* spec = begin.add_arrays();
-    spec->set_name(a.name);
-    spec->set_srs_type(srs::ElementTypeName(a.type));
-    spec->set_global_count(srs_test::kCount);
-    spec->mutable_distribution()->set_kind(a.kind);
-    if (a.kind == "block_cyclic") spec->mutable_distribution()->set_block_size(a.params[0]);
-    if (a.kind == "block_cyclic_2d") {
-      auto* d = spec->mutable_distribution();
-      d->set_rows(a.params[0]), d->set_cols(a.params[1]), d->set_mb(a.params[2]);
-      d->set_nb(a.params[3]), d->set_nprow(a.params[4]), d->set_npcol(a.params[5]);
-      d->set_rsrc(a.params[6]), d->set_csrc(a.params[7]);
-    }
-    for (int r = 0; r < n; ++r) spec->add_local_counts(a.globals[r].size());
-  }
-  v1::ArraySpec* pr = begin.add_arrays();
-  pr->set_name("per_rank");
-  pr->set_srs_type("int64");
-  pr->mutable_distribution()->set_kind("none");
-  int64_t total = 0;
-  for (int r = 0; r < n; ++r) {
-    for (int i = 0; i < r + 2; ++i) per_rank[r].push_back(r * 100 + i);
-    pr->add_local_counts(r + 2);
-    total += r + 2;
-  }
-  pr->set_global_count(total);
-  SRS_ASSIGN_OR_RETURN(v1::BeginCheckpointResponse begun, rss->BeginCheckpoint(begin));
+  SRS_ASSIGN_OR_RETURN(v1::BeginCheckpointResponse begun,
+                       rss->BeginCheckpoint(BeginRequest(run.run_token(), arrays, n)));
   v1::ReportPiecesRequest report;
   report.set_run_token(run.run_token());
   report.set_epoch(begun.epoch());
   for (int r = 0; r < n; ++r) {
-    std::vector<srs::piece::DatasetWrite> ds;
-    for (const Array& a : arrays) {
-      srs::piece::DatasetWrite w{
-          a.name,           a.type, a.data[r].data(), static_cast<int64_t>(a.globals[r].size()),
-          srs_test::kCount, a.kind, a.params};
-      if (a.index) w.global_index = a.globals[r].data();
-      w.big_endian = true;
-      ds.push_back(w);
-    }
-    srs::piece::DatasetWrite w{
-        "per_rank", srs::ElementType::kInt64, per_rank[r].data(), r + 2, r + 2, "none", {}};
-    w.big_endian = true;
-    ds.push_back(w);
-    srs::piece::PieceHeader header{job, begun.epoch(), r, n, ""};
-    SRS_ASSIGN_OR_RETURN(std::string image, srs::piece::WritePieceImage(header, ds));
-    SRS_ASSIGN_OR_RETURN(auto depot,
-                         srs::DepotClient::Connect(run.rank_depots(r), absl::Seconds(30)));
-    srs::depot::v1::PieceKey key;
-    key.set_job(job), key.set_epoch(begun.epoch()), key.set_rank(r);
-    SRS_ASSIGN_OR_RETURN(auto put, depot->PutBytes(key, image, 0));
-    v1::PieceRecord* rec = report.add_pieces();
-    rec->set_rank(r), rec->set_depot_address(run.rank_depots(r));
-    rec->set_read_cap(put.caps().read()), rec->set_manage_cap(put.caps().manage());
-    rec->set_size_bytes(put.info().size_bytes()), rec->set_xxh3_64(put.info().xxh3_64());
+    SRS_ASSIGN_OR_RETURN(*report.add_pieces(),
+                         PutPiece(job, begun.epoch(), r, n, arrays, run.rank_depots(r)));
   }
   SRS_RETURN_IF_ERROR(rss->ReportPieces(report).status());
   v1::CommitCheckpointRequest commit;
