@@ -107,4 +107,5 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 ls "$work/siteA/depot"/pieces/*.h5 >/dev/null 2>&1 && fail "site A's depot still holds pieces"
+echo "$history"
 echo PASS
