@@ -17,9 +17,10 @@
 namespace srs {
 namespace testing {
 
-absl::StatusOr<std::unique_ptr<DepotProcess>> DepotProcess::Start(
-    const std::string& binary, std::vector<std::string> args, const std::string& log_path,
-    const std::string& ready_prefix) {
+absl::StatusOr<std::unique_ptr<DepotProcess>> DepotProcess::Start(const std::string& binary,
+                                                                  std::vector<std::string> args,
+                                                                  const std::string& log_path,
+                                                                  const std::string& ready_prefix) {
   bool has_listen = false;
   for (const std::string& a : args) has_listen |= a == "--listen";
   if (!has_listen) args.insert(args.begin(), {"--listen", "127.0.0.1:0"});

@@ -1,7 +1,7 @@
 // The depot registers with the real srs-rss: it keeps serving while the RSS is down, registers
 // once the RSS comes up, and re-registers after the RSS restarts (last_seen moves on).
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -69,10 +69,10 @@ TEST_F(RssRegistrationTest, RegistersWhenTheRssComesUpAndAgainAfterItRestarts) {
   StartRss("127.0.0.1:0");
   const std::string rss_address = rss_->address();
   rss_.reset();  // the RSS is down when the depot starts
-  auto depot = DepotProcess::Start(SRS_DEPOT_BIN,
-                                   {"--dir", dir_ + "/depot", "--rss", rss_address, "--host",
-                                    "node-a", "--capacity", "1000000"},
-                                   dir_ + "/depot.log");
+  auto depot = DepotProcess::Start(
+      SRS_DEPOT_BIN,
+      {"--dir", dir_ + "/depot", "--rss", rss_address, "--host", "node-a", "--capacity", "1000000"},
+      dir_ + "/depot.log");
   ASSERT_TRUE(depot.ok()) << depot.status();
   depot_ = std::move(*depot);
   absl::SleepFor(absl::Milliseconds(1500));
