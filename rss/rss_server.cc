@@ -112,6 +112,15 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->service_.get());
+  // A stream can stay open while its client is frozen (SIGSTOP, a hung node): the kernel keeps
+  // the socket and flow control absorbs our keepalives for hours. HTTP/2 pings find it: a client
+  // that does not answer within the timeout has its transport closed, its watch ends, and the
+  // lease starts to run out.
+  int ping_timeout_ms =
+      static_cast<int>(absl::ToInt64Milliseconds(std::max(absl::Seconds(1), options.lease / 2)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ping_timeout_ms);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.SetMaxReceiveMessageSize(-1);  // manifests of thousands of ranks
   builder.SetMaxSendMessageSize(-1);
   server->server_ = builder.BuildAndStart();

@@ -2,8 +2,13 @@
 // restarting on the same --state: committed checkpoints, configurations and a pending stop must
 // all be there; a half-reported checkpoint (or one whose commit was cut short) must never be
 // committed; every acknowledged report must have been durable.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -191,6 +196,72 @@ TEST_F(RssCrashTest, KillNineAtEveryProtocolPointLosesNothingCommitted) {
       }
     }
   }
+}
+
+// rss_watch_holder as a child process; SIGKILLed and reaped by the destructor.
+class WatchHolder {
+ public:
+  WatchHolder(const std::string& address, const std::string& token) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      execl(SRS_WATCH_HOLDER, SRS_WATCH_HOLDER, address.c_str(), token.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fds[0];
+  }
+  ~WatchHolder() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);  // works on a stopped process too
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) close(out_);
+  }
+  // Reads the child's output until `text` shows up.
+  bool WaitFor(const std::string& text, absl::Duration timeout) {
+    absl::Time deadline = absl::Now() + timeout;
+    while (output_.find(text) == std::string::npos && absl::Now() < deadline) {
+      pollfd pfd{out_, POLLIN, 0};
+      if (poll(&pfd, 1, 100) <= 0) continue;
+      char buf[256];
+      ssize_t n = read(out_, buf, sizeof(buf));
+      if (n <= 0) return false;
+      output_.append(buf, n);
+    }
+    return output_.find(text) != std::string::npos;
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string output_;
+};
+
+// A job whose rank 0 is frozen (SIGSTOP) keeps its TCP connection open; the RSS must still see
+// that it stopped answering and mark the run lost once the lease is over.
+TEST_F(RssCrashTest, FrozenWatchHolderIsMarkedLostAfterTheLease) {
+  Register();
+  WatchHolder holder(rss_->address(), token_);
+  ASSERT_TRUE(holder.WaitFor("KEEPALIVE", absl::Seconds(10)));
+  absl::SleepFor(absl::Seconds(lease_seconds_ + 1));
+  EXPECT_EQ(Job(kJob)->summary().state(), "running") << "a live watch must hold the lease";
+  ASSERT_EQ(kill(holder.pid(), SIGSTOP), 0);
+  absl::Time frozen = absl::Now();
+  std::string state = "running";
+  while (state == "running" && absl::Now() - frozen < absl::Seconds(20)) {
+    absl::SleepFor(absl::Milliseconds(100));
+    state = Job(kJob)->summary().state();
+  }
+  absl::Duration took = absl::Now() - frozen;
+  EXPECT_EQ(state, "lost") << "after " << took;
+  EXPECT_GE(took, absl::Seconds(lease_seconds_));
+  // ping interval (1 s) + ping timeout (1 s) + a keepalive tick (1 s) + lease + sweep + slack
+  EXPECT_LE(took, absl::Seconds(lease_seconds_ + 5));
 }
 
 }  // namespace
