@@ -27,7 +27,7 @@ trap cleanup EXIT
 cd "$work"
 unset SRS_RSS SRS_CONFIG SRS_APP SRS_TOKEN_FILE SRS_DEPOT
 # Big enough to take several seconds, so there is time to stop it part-way.
-solver=("$heat" --nx 256 --ny 256 --steps 3000 --sleep-ms 2)
+solver=("$heat" --nx 128 --ny 128 --steps 1000 --sleep-ms 2)
 say() { printf '\n== %s\n' "$*"; }
 
 say "reference: heat2d, uninterrupted, 2 ranks"
@@ -41,7 +41,7 @@ for _ in $(seq 300); do
   kill -0 "$bg" 2>/dev/null || { echo "demo: the 4-rank run ended before it could be stopped" >&2; exit 1; }
   sleep 0.1
 done
-sleep 2
+sleep 1
 
 say "srs stop heat2d --wait (from outside, part-way)"
 "$srs" stop heat2d --wait
