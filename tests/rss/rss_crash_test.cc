@@ -86,115 +86,133 @@ class RssCrashTest : public RssDaemonTest {
     EXPECT_EQ(committed, committed_);
   }
 
+ public:  // one per crash point; public so the test can list them as member pointers
+  void CrashBetweenReports();
+  void CrashBeforeCommit();
+  void CrashAfterCommit();
+  void CrashWithPendingStop();
+  void CrashDuringReportStream();
+  void CrashWhilePinning();
+
+ protected:
   std::string token_;
   std::set<int64_t> committed_;
   int runs_ = 0;
 };
 
+// Crash point 0: between reports.
+void RssCrashTest::CrashBetweenReports() {
+  int64_t epoch = Begin(v1::REASON_PERIODIC);
+  ReportRanks(epoch, 0, kRanks / 2);
+  CrashAndRestart();
+  CheckInvariants(epoch, kRanks / 2);
+  EXPECT_EQ(Commit(token_, epoch).code(), absl::StatusCode::kFailedPrecondition);
+  v1::AbortCheckpointRequest abort;
+  abort.set_run_token(token_);
+  abort.set_epoch(epoch);
+  ASSERT_TRUE(client_->AbortCheckpoint(abort).ok());
+  EXPECT_EQ(CheckpointState(kJob, epoch), "discarded");
+}
+
+// Crash point 1: all reported, before commit: the reports were durable.
+void RssCrashTest::CrashBeforeCommit() {
+  int64_t epoch = Begin(v1::REASON_PERIODIC);
+  ReportRanks(epoch, 0, kRanks);
+  CrashAndRestart();
+  CheckInvariants(epoch, kRanks);
+  CommitOk(epoch);
+}
+
+// Crash point 2: right after the commit was acknowledged.
+void RssCrashTest::CrashAfterCommit() {
+  int64_t epoch = Begin(v1::REASON_REQUESTED);
+  ReportRanks(epoch, 0, kRanks);
+  CommitOk(epoch);
+  CrashAndRestart();
+  CheckInvariants(-1, 0);
+}
+
+// Crash point 3: with a pending stop, then the stop checkpoint and a restart of the job.
+void RssCrashTest::CrashWithPendingStop() {
+  auto stop = RequestStop(kJob);
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  CrashAndRestart();
+  CheckInvariants(-1, 0);
+  EXPECT_TRUE(Job(kJob)->summary().stop_pending());
+  {
+    Watcher watcher(client_.get(), token_);
+    EXPECT_EQ(watcher.WaitFor(v1::RunEvent::STOP, absl::Seconds(5)), *stop);
+  }
+  int64_t epoch = Begin(v1::REASON_STOP);
+  ReportRanks(epoch, 0, kRanks);
+  CommitOk(epoch);
+  EXPECT_EQ(Job(kJob)->summary().state(), "stopped");
+  Register();
+}
+
+// Crash point 4: during a stream of one-rank reports: every acknowledged one survives.
+void RssCrashTest::CrashDuringReportStream() {
+  int64_t epoch = Begin(v1::REASON_PERIODIC);
+  std::atomic<int> acked{0};
+  std::thread reporter([&] {
+    for (int rank = 0; rank < kRanks; ++rank) {
+      if (!client_->ReportPieces(Report(token_, epoch, rank, rank + 1, depot_->address())).ok()) {
+        return;
+      }
+      acked = rank + 1;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+  while (acked < 3) absl::SleepFor(absl::Milliseconds(1));
+  rss_->Kill9();
+  reporter.join();
+  int before = acked;
+  client_.reset();
+  StartRss();
+  auto job = Job(kJob);
+  ASSERT_TRUE(job.ok());
+  for (const auto& ckpt : job->checkpoints()) {
+    if (ckpt.epoch() != epoch) continue;
+    EXPECT_EQ(ckpt.state(), "pending");
+    EXPECT_GE(ckpt.pieces_size(), before);
+  }
+  ReportRanks(epoch, 0, kRanks);  // the library's retry: identical reports are accepted
+  CommitOk(epoch);
+  CheckInvariants(-1, 0);
+}
+
+// Crash point 5: while the commit is pinning pieces on a slow depot.
+void RssCrashTest::CrashWhilePinning() {
+  int64_t epoch = Begin(v1::REASON_PERIODIC);
+  ReportRanks(epoch, 0, kRanks);
+  // The slow pin outlasts the lease: hold it with a watch, as the library does.
+  Watcher watcher(client_.get(), token_);
+  ASSERT_NE(watcher.WaitFor(v1::RunEvent::KEEPALIVE, absl::Seconds(5)), -1);
+  depot_->set_renew_delay(absl::Seconds(3));
+  int renews = depot_->renew_calls();
+  std::thread committer([&] { Commit(token_, epoch).IgnoreError(); });
+  while (depot_->renew_calls() == renews) absl::SleepFor(absl::Milliseconds(1));
+  rss_->Kill9();
+  committer.join();
+  watcher.Stop();
+  depot_->set_renew_delay(absl::ZeroDuration());
+  client_.reset();
+  StartRss();
+  CheckInvariants(epoch, kRanks);  // still pending, nothing lost
+  CommitOk(epoch);                 // the library's retry
+  CheckInvariants(-1, 0);
+}
+
 TEST_F(RssCrashTest, KillNineAtEveryProtocolPointLosesNothingCommitted) {
   Register();
+  const std::vector<void (RssCrashTest::*)()> points = {
+      &RssCrashTest::CrashBetweenReports,     &RssCrashTest::CrashBeforeCommit,
+      &RssCrashTest::CrashAfterCommit,        &RssCrashTest::CrashWithPendingStop,
+      &RssCrashTest::CrashDuringReportStream, &RssCrashTest::CrashWhilePinning};
   for (int round = 0; round < 12; ++round) {
-    SCOPED_TRACE(absl::StrCat("round ", round, " point ", round % 6));
-    switch (round % 6) {
-      case 0: {  // between reports
-        int64_t epoch = Begin(v1::REASON_PERIODIC);
-        ReportRanks(epoch, 0, kRanks / 2);
-        CrashAndRestart();
-        CheckInvariants(epoch, kRanks / 2);
-        EXPECT_EQ(Commit(token_, epoch).code(), absl::StatusCode::kFailedPrecondition);
-        v1::AbortCheckpointRequest abort;
-        abort.set_run_token(token_);
-        abort.set_epoch(epoch);
-        ASSERT_TRUE(client_->AbortCheckpoint(abort).ok());
-        EXPECT_EQ(CheckpointState(kJob, epoch), "discarded");
-        break;
-      }
-      case 1: {  // all reported, before commit: the reports were durable
-        int64_t epoch = Begin(v1::REASON_PERIODIC);
-        ReportRanks(epoch, 0, kRanks);
-        CrashAndRestart();
-        CheckInvariants(epoch, kRanks);
-        CommitOk(epoch);
-        break;
-      }
-      case 2: {  // right after the commit was acknowledged
-        int64_t epoch = Begin(v1::REASON_REQUESTED);
-        ReportRanks(epoch, 0, kRanks);
-        CommitOk(epoch);
-        CrashAndRestart();
-        CheckInvariants(-1, 0);
-        break;
-      }
-      case 3: {  // with a pending stop, then the stop checkpoint and a restart of the job
-        auto stop = RequestStop(kJob);
-        ASSERT_TRUE(stop.ok()) << stop.status();
-        CrashAndRestart();
-        CheckInvariants(-1, 0);
-        EXPECT_TRUE(Job(kJob)->summary().stop_pending());
-        {
-          Watcher watcher(client_.get(), token_);
-          EXPECT_EQ(watcher.WaitFor(v1::RunEvent::STOP, absl::Seconds(5)), *stop);
-        }
-        int64_t epoch = Begin(v1::REASON_STOP);
-        ReportRanks(epoch, 0, kRanks);
-        CommitOk(epoch);
-        EXPECT_EQ(Job(kJob)->summary().state(), "stopped");
-        Register();
-        break;
-      }
-      case 4: {  // during a stream of one-rank reports: every acknowledged one survives
-        int64_t epoch = Begin(v1::REASON_PERIODIC);
-        std::atomic<int> acked{0};
-        std::thread reporter([&] {
-          for (int rank = 0; rank < kRanks; ++rank) {
-            if (!client_->ReportPieces(Report(token_, epoch, rank, rank + 1, depot_->address()))
-                     .ok()) {
-              return;
-            }
-            acked = rank + 1;
-            absl::SleepFor(absl::Milliseconds(5));
-          }
-        });
-        while (acked < 3) absl::SleepFor(absl::Milliseconds(1));
-        rss_->Kill9();
-        reporter.join();
-        int before = acked;
-        client_.reset();
-        StartRss();
-        auto job = Job(kJob);
-        ASSERT_TRUE(job.ok());
-        for (const auto& ckpt : job->checkpoints()) {
-          if (ckpt.epoch() != epoch) continue;
-          EXPECT_EQ(ckpt.state(), "pending");
-          EXPECT_GE(ckpt.pieces_size(), before);
-        }
-        ReportRanks(epoch, 0, kRanks);  // the library's retry: identical reports are accepted
-        CommitOk(epoch);
-        CheckInvariants(-1, 0);
-        break;
-      }
-      case 5: {  // while the commit is pinning pieces on a slow depot
-        int64_t epoch = Begin(v1::REASON_PERIODIC);
-        ReportRanks(epoch, 0, kRanks);
-        // The slow pin outlasts the lease: hold it with a watch, as the library does.
-        Watcher watcher(client_.get(), token_);
-        ASSERT_NE(watcher.WaitFor(v1::RunEvent::KEEPALIVE, absl::Seconds(5)), -1);
-        depot_->set_renew_delay(absl::Seconds(3));
-        int renews = depot_->renew_calls();
-        std::thread committer([&] { Commit(token_, epoch).IgnoreError(); });
-        while (depot_->renew_calls() == renews) absl::SleepFor(absl::Milliseconds(1));
-        rss_->Kill9();
-        committer.join();
-        watcher.Stop();
-        depot_->set_renew_delay(absl::ZeroDuration());
-        client_.reset();
-        StartRss();
-        CheckInvariants(epoch, kRanks);  // still pending, nothing lost
-        CommitOk(epoch);                 // the library's retry
-        CheckInvariants(-1, 0);
-        break;
-      }
-    }
+    SCOPED_TRACE(absl::StrCat("round ", round, " point ", round % points.size()));
+    (this->*points[round % points.size()])();
+    if (HasFatalFailure()) return;
   }
 }
 
