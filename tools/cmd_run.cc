@@ -74,7 +74,11 @@ struct RunRequest {
 };
 
 absl::Status CheckResumable(const Site& site, const RunRequest& run) {
-  SRS_ASSIGN_OR_RETURN(RssAdmin admin, ConnectAdmin(site));
+  absl::StatusOr<RssAdmin> connected = ConnectAdmin(site);
+  // Without an admin token the tool cannot look; the library's RegisterRun still refuses.
+  if (absl::IsFailedPrecondition(connected.status())) return absl::OkStatus();
+  SRS_RETURN_IF_ERROR(connected.status());
+  RssAdmin& admin = *connected;
   absl::StatusOr<rssv1::GetJobResponse> info = admin.GetJob(run.job);
   if (absl::IsNotFound(info.status())) {
     return absl::NotFoundError(absl::StrCat("nothing to resume: the RSS ", site.rss,
@@ -160,6 +164,13 @@ std::string NewestRunId(const Site& site, const std::string& job) {
 int ReportOutcome(const Site& site, const RunRequest& run, const std::string& previous_run_id,
                   int exit_code) {
   absl::StatusOr<RssAdmin> admin = ConnectAdmin(site);
+  if (absl::IsFailedPrecondition(admin.status())) {
+    std::fprintf(stderr,
+                 "srs run: %s exited with status %d (%s, so srs cannot ask the RSS how "
+                 "the run ended)\n",
+                 run.job.c_str(), exit_code, std::string(admin.status().message()).c_str());
+    return exit_code;
+  }
   absl::StatusOr<rssv1::GetJobResponse> info =
       admin.ok() ? admin->GetJob(run.job) : absl::StatusOr<rssv1::GetJobResponse>(admin.status());
   const rssv1::Configuration* newest = info.ok() ? NewestRun(*info) : nullptr;
