@@ -154,10 +154,13 @@ void DepotServer::Shutdown(absl::Duration deadline) {
   stopping_.Notify();
   if (register_thread_.joinable()) register_thread_.join();
   if (sweep_thread_.joinable()) sweep_thread_.join();
-  if (!service_->WaitIdle(absl::Now() + deadline)) {
+  const absl::Time end = absl::Now() + deadline;
+  if (!service_->WaitIdle(end)) {
     SRS_LOG(WARNING) << "shutdown deadline reached: cancelling the calls still running";
   }
-  server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  // A handler that has returned may still be sending its reply: give gRPC a short grace to
+  // flush it. Not the whole deadline: gRPC would also wait that long for idle client channels.
+  server_->Shutdown(absl::ToChronoTime(std::min(end, absl::Now() + absl::Milliseconds(500))));
 }
 
 void DepotServer::Wait() { server_->Wait(); }

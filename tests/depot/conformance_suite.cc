@@ -35,7 +35,7 @@ TEST_P(DepotConformance, PutStatGetAndList) {
   }
   auto bytes = depot_->GetAll(put->caps().read());
   ASSERT_TRUE(bytes.ok()) << bytes.status();
-  EXPECT_EQ(*bytes, image);
+  EXPECT_TRUE(*bytes == image) << "Get returned different bytes";
   ASSERT_TRUE(
       depot_->PutBytes(Key("conf-a", 2, 0), MakePieceImage(Key("conf-a", 2, 0), 10), 0).ok());
   ASSERT_TRUE(

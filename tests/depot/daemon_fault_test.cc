@@ -43,6 +43,9 @@ class DaemonFaultTest : public ::testing::Test {
     client_ = std::move(DepotClient::Connect(process_->address(), absl::Seconds(20))).value();
   }
   std::string depot_dir() const { return dir_ + "/depot"; }
+  bool SpoolEmpty() const {
+    return std::system(("test -z \"$(ls -A " + depot_dir() + "/spool)\"").c_str()) == 0;
+  }
   std::string PiecePath(const v1::PutResponse& put) const {
     return depot_dir() + "/pieces/" + put.info().piece_id() + ".h5";
   }
@@ -99,9 +102,9 @@ TEST_F(DaemonFaultTest, KillDuringPutLeavesNoPartialPieceAndKeepsEarlierOnes) {
   std::string image_b = MakePieceImage(b, 200000);
   request.set_chunk(image_b.substr(0, image_b.size() / 2));
   ASSERT_TRUE(writer->Write(request));
-  absl::SleepFor(absl::Milliseconds(200));  // let the depot write the chunk to its spool
-  // The put really is half-way: its bytes sit in the spool.
-  EXPECT_NE(std::system(("test -z \"$(ls -A " + depot_dir() + "/spool)\"").c_str()), 0);
+  // The put really is half-way: its bytes reach the depot's spool.
+  for (int i = 0; i < 100 && SpoolEmpty(); ++i) absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_FALSE(SpoolEmpty());
   auto killed = process_->Stop(SIGKILL, absl::Seconds(5));
   ASSERT_TRUE(killed.ok() && WIFSIGNALED(*killed)) << "srs-depot did not die of SIGKILL";
   writer->WritesDone();
@@ -114,10 +117,9 @@ TEST_F(DaemonFaultTest, KillDuringPutLeavesNoPartialPieceAndKeepsEarlierOnes) {
   EXPECT_EQ((*listed)[0].key().rank(), 0);
   auto bytes = client_->GetAll(put_a->caps().read());
   ASSERT_TRUE(bytes.ok()) << bytes.status();
-  EXPECT_EQ(*bytes, image_a);
+  EXPECT_TRUE(*bytes == image_a) << "piece a changed across the crash";
   EXPECT_TRUE(piece::VerifyPiece(PiecePath(*put_a)).ok());
-  EXPECT_EQ(std::system(("test -z \"$(ls -A " + depot_dir() + "/spool)\"").c_str()), 0)
-      << "spool not emptied at restart";
+  EXPECT_TRUE(SpoolEmpty()) << "spool not emptied at restart";
   EXPECT_TRUE(client_->PutBytes(b, image_b, 0).ok());  // the key is free
 }
 
@@ -202,7 +204,7 @@ TEST_F(DaemonFaultTest, MalformedPutStreamsAreRefusedAndTheDepotStaysHealthy) {
   EXPECT_EQ(run(true, false, good), grpc::StatusCode::INVALID_ARGUMENT);  // no trailer
   EXPECT_EQ(run(true, true, good ^ 1), grpc::StatusCode::DATA_LOSS);      // bytes damaged
   EXPECT_EQ(client_->ListJob("fault-stream")->size(), 0u);
-  EXPECT_EQ(std::system(("test -z \"$(ls -A " + depot_dir() + "/spool)\"").c_str()), 0);
+  EXPECT_TRUE(SpoolEmpty());
   EXPECT_EQ(HealthStatus(), 1);
   EXPECT_EQ(run(true, true, good), grpc::StatusCode::OK);  // and a good put still works
   EXPECT_EQ(client_->ListJob("fault-stream")->size(), 1u);
@@ -221,7 +223,10 @@ TEST_F(DaemonFaultTest, SigtermDrainsAPutInFlight) {
   ASSERT_TRUE(writer->Write(request));
   request.set_chunk(image.substr(0, 1000));
   ASSERT_TRUE(writer->Write(request));
-  absl::SleepFor(absl::Milliseconds(100));
+  // Wait until the depot is really inside the put (its bytes reach the spool): a call whose
+  // handler has not started yet when SIGTERM arrives is refused, not drained.
+  for (int i = 0; i < 100 && SpoolEmpty(); ++i) absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_FALSE(SpoolEmpty());
   kill(process_->pid(), SIGTERM);  // the put is running: it must be allowed to finish
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(client_->Info().status().code(), absl::StatusCode::kUnavailable);  // new calls: no
@@ -237,7 +242,9 @@ TEST_F(DaemonFaultTest, SigtermDrainsAPutInFlight) {
   ASSERT_TRUE(exit.ok()) << exit.status();
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0);
   StartDepot();
-  EXPECT_EQ(client_->GetAll(response.caps().read()).value_or(""), image);
+  auto back = client_->GetAll(response.caps().read());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == image) << "the drained put came back different";
 }
 
 TEST_F(DaemonFaultTest, SigtermExitsZeroAndPiecesSurviveRestart) {
