@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -45,7 +46,13 @@ absl::StatusOr<rss::v1::GetJobResponse> Job() {
   rss::v1::GetJobRequest req;
   req.set_admin_token(a.token);
   req.set_job(Env("SRS_APP"));
-  return a.rss->GetJob(req);
+  // On a loaded machine a first connection can time out; a listing is safe to retry.
+  absl::StatusOr<rss::v1::GetJobResponse> job = a.rss->GetJob(req);
+  for (int attempt = 1; attempt < 4 && absl::IsUnavailable(job.status()); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+    job = a.rss->GetJob(req);
+  }
+  return job;
 }
 
 absl::Status CountPeriodic() {
