@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -21,9 +22,12 @@ namespace {
 
 absl::Status MakeDir(const std::string& dir) {
   if (dir.empty()) return absl::InvalidArgumentError("--state DIR is required");
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  std::error_code ec;
+  // Parents too: `--state .srs/rss` just works. A dir we create is ours alone (tokens inside).
+  if (std::filesystem::create_directories(dir, ec)) chmod(dir.c_str(), 0700);
+  if (ec || !std::filesystem::is_directory(dir, ec)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot create state dir ", dir, ": ", std::strerror(errno)));
+        absl::StrCat("cannot create state dir ", dir, ": ", ec ? ec.message() : "not a directory"));
   }
   return absl::OkStatus();
 }

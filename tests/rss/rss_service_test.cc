@@ -267,6 +267,10 @@ TEST(RssServerTest, InProcessStartTokenFileAndShutdownEndsWatches) {
   struct stat st;
   ASSERT_EQ(stat((options.state_dir + "/admin.token").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
+  for (const char* secret : {"/rss.db", "/rss.db-wal"}) {  // run tokens, manage capabilities
+    ASSERT_EQ(stat((options.state_dir + secret).c_str(), &st), 0) << secret;
+    EXPECT_EQ(st.st_mode & 0777, 0600) << secret;
+  }
   auto token = ReadAdminToken(options.state_dir + "/admin.token");
   ASSERT_TRUE(token.ok());
   EXPECT_EQ(*token, (*server)->admin_token());
