@@ -32,7 +32,16 @@ function(srs_add_unit_test name)
     set(cmd ${prefix} -- ${cmd})
   endif()
   add_test(NAME ${name} COMMAND ${cmd})
-  set_tests_properties(${name} PROPERTIES LABELS "unit;${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+  # A GoogleTest binary that drives real daemons is an e2e/fault test, not a unit test: keep
+  # `ctest -L unit` to the fast, self-contained ones.
+  set(labels unit ${T_LABELS})
+  if("e2e" IN_LIST T_LABELS OR "fault" IN_LIST T_LABELS OR "mpi" IN_LIST T_LABELS OR T_DAEMONS)
+    set(labels ${T_LABELS})
+    if(T_DAEMONS AND NOT "e2e" IN_LIST labels)
+      list(APPEND labels e2e)
+    endif()
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${T_TIMEOUT})
 endfunction()
 
 # An MPI test: built from SOURCES (or an existing TARGET), run once per count in NP under
