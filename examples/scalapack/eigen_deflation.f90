@@ -94,6 +94,11 @@ program eigen_deflation
       eigenvalues(step / iters) = lambda
       call pdger(n, n, -lambda, x, 1, 1, descx, 1, x, 1, 1, descx, 1, a, 1, 1, desca)
       call start_vector()
+      if (rank == 0) then
+        write (output_unit, '(a,i0,a,es24.17,a,i0)') 'eigen_deflation: lambda(', step / iters, &
+          ') = ', lambda, ', A deflated at step ', step
+        flush (output_unit)
+      end if
     end if
     if (sleep_ms > 0) call sleep_milliseconds(sleep_ms)
     call srs_check_stop(stop_requested, ierr)                                           ! SRS

@@ -3,12 +3,13 @@
 # SRS_DEPOT=auto, SRS_APP, SRS_TOKEN_FILE exported):
 #
 #   stop_resume.sh --stop "CMD" --compare "CMD" --ref-np N --stop-np N --resume-np N \
-#                  [--sleep-ms MS] [--stop-after SECONDS] [--stop-args "ARGS"]
+#                  [--sleep-ms MS] [--stop-when REGEX] [--stop-after SECONDS] [--stop-args "ARGS"]
 #                  [--resume-args "ARGS"] -- PROGRAM ARGS...
 #
 #  1. reference: PROGRAM ARGS --out ref.bin on --ref-np ranks, uninterrupted (its own job name);
-#  2. PROGRAM ARGS STOP_ARGS --sleep-ms MS --out out.bin on --stop-np ranks; once it computes
-#     (plus --stop-after seconds), `CMD JOB` stops it from outside; it must leave after a
+#  2. PROGRAM ARGS STOP_ARGS --sleep-ms MS --out out.bin on --stop-np ranks; once its output
+#     matches --stop-when (default "running"), plus --stop-after seconds (default 0.5), `CMD JOB`
+#     stops it from outside; it must leave after a
 #     committed checkpoint, mid-run, with exit 0 and without writing out.bin;
 #  3. the same job again (PROGRAM ARGS RESUME_ARGS, e.g. another distribution or process grid)
 #     on --resume-np ranks: it must resume at the step it stopped at and run
@@ -17,7 +18,7 @@
 # Every example prints "running ... from step K", "stopped at step K" and "resumed at step K".
 set -euo pipefail
 stop_cmd="" compare_cmd="" ref_np=2 stop_np=3 resume_np=4 sleep_ms=20 stop_after=0.5
-stop_args="" resume_args=""
+stop_when="running" stop_args="" resume_args=""
 while (($#)); do
   case "$1" in
     --stop) stop_cmd=$2; shift 2 ;;
@@ -27,6 +28,7 @@ while (($#)); do
     --resume-np) resume_np=$2; shift 2 ;;
     --sleep-ms) sleep_ms=$2; shift 2 ;;
     --stop-after) stop_after=$2; shift 2 ;;
+    --stop-when) stop_when=$2; shift 2 ;;
     --stop-args) stop_args=$2; shift 2 ;;
     --resume-args) resume_args=$2; shift 2 ;;
     --) shift; break ;;
@@ -65,12 +67,12 @@ job="$SRS_APP-job"
 SRS_APP=$job "$mpiexec" -n "$stop_np" "$@" $stop_args --sleep-ms "$sleep_ms" --out "$work/out.bin" \
   >"$work/stop.log" 2>&1 &
 job_pid=$!
-for _ in $(seq 600); do
-  grep -q "running" "$work/stop.log" && break
+for _ in $(seq 1200); do
+  grep -q "$stop_when" "$work/stop.log" && break
   kill -0 "$job_pid" 2>/dev/null || break
   sleep 0.05
 done
-grep -q "running" "$work/stop.log" || fail "the job did not start"
+grep -q "$stop_when" "$work/stop.log" || fail "the job never printed '$stop_when'"
 sleep "$stop_after"  # let it compute some steps
 $stop_cmd "$job" || fail "stop request failed"
 rc=0
