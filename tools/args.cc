@@ -25,6 +25,11 @@ void ArgParser::AddPositional(const std::string& name, const std::string& help, 
   positional_specs_.push_back({name, help, optional});
 }
 
+void ArgParser::AddRepeatedPositional(const std::string& name, const std::string& help) {
+  repeated_name_ = name;
+  repeated_help_ = help;
+}
+
 void ArgParser::TakeCommandAfterOptions(const std::string& help) {
   takes_command_ = true;
   command_help_ = help;
@@ -129,11 +134,13 @@ absl::Status ArgParser::CheckPositionals(const std::vector<std::string>& positio
     return absl::InvalidArgumentError(
         absl::StrCat("missing ", positional_specs_[positionals.size()].name, "; usage: ", usage_));
   }
-  if (positionals.size() > positional_specs_.size()) {
+  if (!repeated_name_.empty() && positionals.size() > positional_specs_.size()) {
+    repeated_.assign(positionals.begin() + positional_specs_.size(), positionals.end());
+  } else if (positionals.size() > positional_specs_.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unexpected argument '", positionals[positional_specs_.size()], "'; usage: ", usage_));
   }
-  for (size_t i = 0; i < positionals.size(); ++i) {
+  for (size_t i = 0; i < positionals.size() && i < positional_specs_.size(); ++i) {
     positionals_[positional_specs_[i].name] = positionals[i];
   }
   if (takes_command_ && command_.empty()) {
@@ -144,9 +151,13 @@ absl::Status ArgParser::CheckPositionals(const std::vector<std::string>& positio
 
 std::string ArgParser::Help() const {
   std::string text = absl::StrCat("usage: ", usage_, "\n\n", description_, "\n");
-  if (!positional_specs_.empty() || takes_command_) text += "\narguments:\n";
+  if (!positional_specs_.empty() || !repeated_name_.empty() || takes_command_)
+    text += "\narguments:\n";
   for (const PositionalSpec& spec : positional_specs_) {
     absl::StrAppendFormat(&text, "  %-22s %s\n", spec.name, spec.help);
+  }
+  if (!repeated_name_.empty()) {
+    absl::StrAppendFormat(&text, "  %-22s %s\n", repeated_name_ + "...", repeated_help_);
   }
   if (takes_command_) absl::StrAppendFormat(&text, "  %-22s %s\n", "-- PROG ARGS", command_help_);
   text += "\noptions:\n";

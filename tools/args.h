@@ -32,6 +32,8 @@ class ArgParser {
                 const std::string& help);
   // A positional argument, required unless `optional`.
   void AddPositional(const std::string& name, const std::string& help, bool optional = false);
+  // Any number of trailing positionals (after the declared ones), e.g. NAME... .
+  void AddRepeatedPositional(const std::string& name, const std::string& help);
   // Everything from the first non-option (or after "--") is a command line to run (srs run).
   void TakeCommandAfterOptions(const std::string& help);
 
@@ -49,6 +51,7 @@ class ArgParser {
   absl::StatusOr<int64_t> GetInt(const std::string& name, int64_t fallback, int64_t min) const;
   std::string Positional(const std::string& name) const;
   const std::vector<std::string>& command() const { return command_; }
+  const std::vector<std::string>& repeated() const { return repeated_; }
 
  private:
   struct Option {
@@ -72,6 +75,9 @@ class ArgParser {
   std::string description_;
   std::vector<Option> options_;
   std::vector<PositionalSpec> positional_specs_;
+  std::string repeated_name_;
+  std::string repeated_help_;
+  std::vector<std::string> repeated_;
   bool takes_command_ = false;
   std::string command_help_;
   bool help_ = false;

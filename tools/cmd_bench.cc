@@ -68,7 +68,7 @@ int BenchCommand(const Args& argv) {
                  "overall); ARGS after -- go to every benchmark.");
   args.AddFlag("list", 'l', "list the benchmarks found and exit");
   args.AddFlag("json", 'j', "machine-readable results (passed to each benchmark)");
-  for (int i = 0; i < 16; ++i) args.AddPositional("NAME", "benchmark(s) to run", true);
+  args.AddRepeatedPositional("NAME", "the benchmarks to run (default: all)");
   std::vector<std::string> mine = argv;
   std::vector<std::string> extra;
   auto dashdash = std::find(mine.begin(), mine.end(), "--");
@@ -90,10 +90,7 @@ int BenchCommand(const Args& argv) {
     for (const auto& [name, path] : all) std::printf("%s\t%s\n", name.c_str(), path.c_str());
     return 0;
   }
-  std::vector<std::string> wanted;
-  for (size_t i = 0; i < mine.size(); ++i) {
-    if (mine[i][0] != '-') wanted.push_back(mine[i]);
-  }
+  const std::vector<std::string>& wanted = args.repeated();
   std::vector<std::pair<std::string, std::string>> chosen;
   for (const std::string& name : wanted) {
     auto it = std::find_if(all.begin(), all.end(), [&](const auto& b) { return b.first == name; });
