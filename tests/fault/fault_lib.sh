@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the insp_* and SRS_* variables are for the sourcing scripts
 # Shared helpers of the fault tests (sourced, bash). Starts a private srs-rss (with a short run
 # lease, which tests/support/with-daemons.sh does not pass) and one srs-depot on free loopback
 # ports, launches jobs in their own process group, and stops EVERY process it started on exit

@@ -13,6 +13,7 @@
 #   kill_resume.sh SOLVER FAULT_INSPECT WAIT_NEW_FILE
 # Env: SRS_RSS_BIN, SRS_DEPOT_BIN, SRS_MPIEXEC; FAULT_ROUNDS (12), FAULT_LEASE (2), FAULT_SEED.
 set -u
+# shellcheck disable=SC2154  # insp_* and job_pid are set by fault_lib.sh (printf -v, globals)
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=fault_lib.sh
 . "$here/fault_lib.sh"

@@ -16,6 +16,7 @@
 #   lease_expiry.sh SOLVER FAULT_INSPECT WAIT_NEW_FILE [SRS_TOOL]
 # Env: SRS_RSS_BIN, SRS_DEPOT_BIN, SRS_MPIEXEC, FAULT_LEASE (3).
 set -u
+# shellcheck disable=SC2154  # insp_* and job_pid are set by fault_lib.sh (printf -v, globals)
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=fault_lib.sh
 . "$here/fault_lib.sh"
