@@ -16,12 +16,14 @@ export SRS_APP=layouts-$np
 "$SRS" run -n "$np" -- "$EXPORT_LAYOUTS" >run.out 2>&1 &
 bg=$!
 wait_running "$SRS_APP"
+expect_status 0 "checkpoint requested for $SRS_APP" "$SRS" checkpoint "$SRS_APP"
 expect_status 0 "stopped: checkpoint epoch" "$SRS" stop "$SRS_APP" --wait --timeout 60
 wait "$bg" || fail "srs run failed: $(cat run.out)"
 bg=""
 grep -q "stopped with checkpoint epoch" run.out || fail "no stop report: $(cat run.out)"
 expect_status 0 "$SRS_APP +stopped +$np " "$SRS" status
 expect_status 0 "${SRS_DEPOT_ADDRS%% *}" "$SRS" ls "$SRS_APP"
+expect_status 0 " $np +[^ ]+ +stopped " "$SRS" history "$SRS_APP"
 expect_status 0 "block_cyclic_2d\(23x17" "$SRS" ls "$SRS_APP"
 expect_status 0 "exported $SRS_APP epoch" "$SRS" export "$SRS_APP" out.h5
 [ ! -e out.h5.partial ] || fail "export left its temporary file"
