@@ -11,7 +11,7 @@
 
 #include "srs/srs.h"
 
-int srs_fortran_init(MPI_Fint comm, const char *config_path) {
+int srs_fortran_init(MPI_Fint comm, const char* config_path) {
   return SRS_Init(MPI_Comm_f2c(comm), config_path);
 }
 
