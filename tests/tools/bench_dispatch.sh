@@ -2,6 +2,7 @@
 # `srs bench` dispatch: it finds srs-bench-* next to srs, runs all or the named ones, passes
 # --json and the arguments after -- through, reports a failing benchmark, and says when there are
 # none. Uses a copy of srs beside two stand-in benchmarks (the real ones come from bench/).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/srs-bench-test.XXXXXX")
 trap 'rm -rf "$dir"' EXIT

@@ -2,6 +2,7 @@
 # The srs command line's argument handling and its one-line errors: bad arguments exit 2, a
 # missing RSS, an unknown job, nothing to resume exit 1 with a reason the user can act on; every
 # subcommand has --help.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 fresh_dir
 trap 'rm -rf "$test_dir"' EXIT
@@ -23,6 +24,7 @@ expect_status 2 "needs a value" "$SRS" export job out.h5 --epoch
 
 # No RSS configured and this directory never ran a job: the embedded tools say what to do.
 for cmd in "status" "ls job" "history job" "stop job" "checkpoint job" "export job o.h5"; do
+  # shellcheck disable=SC2086 # the words of $cmd are separate arguments
   expect_status 1 "no RSS configured .*srs run" "$SRS" $cmd
 done
 [ ! -e .srs ] || fail "a read-only tool created .srs"

@@ -6,6 +6,7 @@
 # history and export show the checkpoint; export's array equals the field the solver holds at
 # that step (a resume with --steps = the stopped step writes exactly that field); --resume on
 # another count finishes; nothing to resume / unknown job are clear errors.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 : "${HEAT2D:?}"
 fresh_dir
@@ -16,7 +17,7 @@ py=/usr/bin/python3
 
 expect_status 1 "nothing to resume: .* knows no job 'heat'" "$SRS" run --resume -n 2 -- "$HEAT2D"
 expect_status 0 "heat finished \(2 ranks" "$SRS" run -n 2 -- "$HEAT2D" --nx 32 --ny 32 --steps 20
-[ -d .srs/rss ] && [ -f .srs/srs.config ] && [ -f .srs/ports ] || fail ".srs state missing"
+for f in .srs/rss/admin.token .srs/srs.config .srs/ports; do [ -e "$f" ] || fail "$f missing"; done
 for port in $(private_ports); do port_open "$port" && fail "a private daemon still listens on $port"; done
 expect_status 1 "nothing to resume: job 'heat' has no committed checkpoint" \
   "$SRS" run --resume -n 3 -- "$HEAT2D"

@@ -4,11 +4,12 @@
 # stopped; the export must open in h5dump and h5py with each array in global index order and the
 # 2-D array as [rows][cols] with element (i, j) = i + j*rows. Also: status/ls in external mode,
 # the depot address in ls, and srs stop on a job that is not running.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 : "${EXPORT_LAYOUTS:?}" "${SRS_RSS:?run under with-daemons.sh}"
 np=${1:-4}
 work=$SRS_TEST_WORKDIR
-cd "$work"
+cd "$work" || exit 1
 bg=""
 trap '[ -n "$bg" ] && kill -TERM $bg 2>/dev/null; wait' EXIT
 export SRS_APP=layouts-$np

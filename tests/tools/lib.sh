@@ -13,13 +13,14 @@ expect_status() {
   out=$("$@" 2>&1) || rc=$?
   if [ "$rc" != "$want" ]; then fail "'$*' exited $rc, want $want; output: $out"; fi
   if ! grep -qE -- "$pattern" <<<"$out"; then fail "'$*' output lacks /$pattern/: $out"; fi
+  # shellcheck disable=SC2034 # read by the sourcing tests
   last_output=$out
 }
 
 # A fresh directory removed at exit, with no SRS configuration inherited.
 fresh_dir() {
   test_dir=$(mktemp -d "${TMPDIR:-/tmp}/srs-tools-test.XXXXXX")
-  cd "$test_dir"
+  cd "$test_dir" || exit 1
   unset SRS_RSS SRS_CONFIG SRS_TOKEN_FILE SRS_DEPOT SRS_HOST SRS_RESUME
 }
 

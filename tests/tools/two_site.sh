@@ -6,6 +6,7 @@
 # ranks reading site A's pieces across the link, finishes bit-for-bit equal to an uninterrupted
 # run, and SRS_Finish empties site A's depot.
 # Where namespaces cannot be created (not root, no ip netns) the test exits 77: SKIPPED.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 : "${HEAT2D:?}" "${SRS_RSS_BIN:?}" "${SRS_DEPOT_BIN:?}"
 
@@ -99,7 +100,8 @@ expect_status 0 "heat finished \(2 ranks" site B "$SRS" run --resume -n 2 -- "${
   --out "$work/siteB/final.bin"
 cmp -s "$work/reference.bin" "$work/siteB/final.bin" || fail "site B's result differs from the reference"
 history=$(site B "$SRS" history heat)
-grep -q "siteA" <<<"$history" && grep -q "siteB" <<<"$history" || fail "history lacks a site: $history"
+grep -q "siteA" <<<"$history" || fail "history lacks site A: $history"
+grep -q "siteB" <<<"$history" || fail "history lacks site B: $history"
 
 # SRS_Finish deletes the job's pieces; site A's depot must end up empty.
 for _ in $(seq 100); do
