@@ -110,6 +110,18 @@ absl::StatusOr<PieceSummary> ReadPieceSummary(const std::string& path);
 // DATA_LOSS naming the file and the dataset on any mismatch.
 absl::StatusOr<PieceSummary> VerifyPiece(const std::string& path);
 
+// VerifyPiece plus the size and XXH3 of the whole file, from ONE sequential read of the file.
+// Only the metadata lookups (attributes, where each contiguous dataset's raw bytes lie) hold
+// the HDF5 lock; the byte pass runs without it, so several pieces verify in parallel. Datasets
+// that are not one contiguous range of the file (compact, chunked, external, unallocated) are
+// checked through HDF5 instead. DATA_LOSS also when the file changes while it is verified.
+struct VerifiedFile {
+  PieceSummary summary;
+  int64_t size = 0;
+  uint64_t xxh3 = 0;
+};
+absl::StatusOr<VerifiedFile> VerifyPieceFile(const std::string& path);
+
 // Number of elements all `selections` select (no file access). INVALID_ARGUMENT for negative
 // start/count/block or stride < 1.
 absl::StatusOr<int64_t> SelectionElements(const std::vector<Hyperslab>& selections);

@@ -139,10 +139,10 @@ class StreamPut : public PutSession {
                        " differs from the trailer's ", ChecksumToString(xxh3_64)));
     }
     SRS_ASSIGN_OR_RETURN(StagedPiece::Sealed sealed, staged_->Seal());
-    if (sealed.xxh3 != xxh3_64 || sealed.size != received_) {
+    if (sealed.size != received_) {
       return absl::DataLossError("put: staged bytes differ from the bytes received");
     }
-    SRS_ASSIGN_OR_RETURN(PutResult result, store_->Finish(pending_, *staged_, sealed));
+    SRS_ASSIGN_OR_RETURN(PutResult result, store_->Finish(pending_, *staged_, sealed, &xxh3_64));
     committed_ = true;
     failed_ = false;
     return result;
@@ -232,19 +232,26 @@ void PieceStore::Release(const Pending& pending) {
 }
 
 absl::StatusOr<PutResult> PieceStore::Finish(Pending& pending, StagedPiece& staged,
-                                             const StagedPiece::Sealed& sealed) {
+                                             const StagedPiece::Sealed& sealed,
+                                             const uint64_t* expected_xxh3) {
   SRS_RETURN_IF_ERROR(GrowReservation(pending, sealed.size));
-  absl::StatusOr<piece::PieceSummary> summary = staged.Verify();
-  if (!summary.ok()) {
-    return Annotate(summary.status(),
-                    absl::StrCat("put ", KeyText(pending.header.key()), ": piece rejected"));
+  const std::string rejected =
+      absl::StrCat("put ", KeyText(pending.header.key()), ": piece rejected");
+  absl::StatusOr<piece::VerifiedFile> verified = staged.Verify();
+  if (!verified.ok()) return Annotate(verified.status(), rejected);
+  if (verified->size != sealed.size ||
+      (expected_xxh3 != nullptr && verified->xxh3 != *expected_xxh3)) {
+    return absl::DataLossError(absl::StrCat(rejected, ": stored bytes (", verified->size, ", ",
+                                            ChecksumToString(verified->xxh3),
+                                            ") differ from the bytes received"));
   }
+  const piece::PieceSummary* summary = &verified->summary;
   PieceRecord record;
   v1::PieceInfo& info = record.info;
   info.set_piece_id(pending.piece_id);
   *info.mutable_key() = pending.header.key();
-  info.set_size_bytes(sealed.size);
-  info.set_xxh3_64(sealed.xxh3);
+  info.set_size_bytes(verified->size);
+  info.set_xxh3_64(verified->xxh3);
   absl::Time now = options_.now();
   info.set_created_unix_ms(UnixMs(now));
   absl::Duration lease = pending.header.lease_seconds() > 0
@@ -321,7 +328,7 @@ absl::StatusOr<PutResult> PieceStore::CommitLocalPut(const std::string& put_id) 
     SRS_ASSIGN_OR_RETURN(std::unique_ptr<StagedPiece> staged,
                          backend_->AdoptSpool(pending.piece_id));
     SRS_ASSIGN_OR_RETURN(StagedPiece::Sealed sealed, staged->Seal());
-    return Finish(pending, *staged, sealed);
+    return Finish(pending, *staged, sealed, nullptr);
   }();
   if (!result.ok()) {
     backend_->DiscardSpool(pending.piece_id);

@@ -62,15 +62,15 @@ class StagedPiece {
  public:
   virtual ~StagedPiece() = default;
   virtual absl::Status Append(absl::string_view bytes) = 0;
-  // All bytes are in: make them durable (fsync) and return the size and XXH3 of the whole file
-  // (hashed while appending, or read back for adopted spool files).
+  // All bytes are in: make them durable (fsync) and return their size (no byte is read back:
+  // Verify does that, once).
   struct Sealed {
     int64_t size = 0;
-    uint64_t xxh3 = 0;
   };
   virtual absl::StatusOr<Sealed> Seal() = 0;
-  // HDF5 structure and every dataset checksum (piece::VerifyPiece).
-  virtual absl::StatusOr<piece::PieceSummary> Verify() = 0;
+  // HDF5 structure, every dataset checksum, and the size and XXH3 of the whole piece as it is
+  // stored, from one read of it (piece::VerifyPieceFile).
+  virtual absl::StatusOr<piece::VerifiedFile> Verify() = 0;
   // Makes the piece visible and durable under record.info.piece_id, with its record.
   virtual absl::Status Publish(const PieceRecord& record) = 0;
 };
@@ -186,8 +186,11 @@ class PieceStore {
   absl::StatusOr<Pending> Reserve(const v1::PutHeader& header);
   absl::Status GrowReservation(Pending& pending, int64_t total);
   void Release(const Pending& pending);
+  // Verifies and publishes. `expected_xxh3`: the hash of the streamed bytes, which the stored
+  // file must have (nullptr for a local put, whose file is the only copy).
   absl::StatusOr<PutResult> Finish(Pending& pending, StagedPiece& staged,
-                                   const StagedPiece::Sealed& sealed);
+                                   const StagedPiece::Sealed& sealed,
+                                   const uint64_t* expected_xxh3);
   enum class CapKind { kRead, kManage, kEither };
   absl::StatusOr<PieceRecord> Lookup(const std::string& cap, CapKind kind, absl::string_view op);
   absl::StatusOr<PieceRecord> LookupForRead(const std::string& read_cap, absl::string_view op);

@@ -135,7 +135,6 @@ class FileStagedPiece : public StagedPiece {
   absl::Status Append(absl::string_view bytes) override {
     if (fd_ < 0) return absl::FailedPreconditionError("staged piece is not writable");
     SRS_RETURN_IF_ERROR(WriteAll(fd_, bytes.data(), bytes.size(), path_));
-    hasher_.Update(bytes.data(), bytes.size());
     size_ += static_cast<int64_t>(bytes.size());
     return absl::OkStatus();
   }
@@ -145,20 +144,20 @@ class FileStagedPiece : public StagedPiece {
       if (fsync(fd_) != 0) return Errno("fsync", path_);
       close(fd_);
       fd_ = -1;
-      return Sealed{size_, hasher_.Digest()};
+      return Sealed{size_};
     }
-    // Adopted: the writer created the file; make it durable and hash what is really there.
-    if (access(path_.c_str(), F_OK) != 0) {
+    // Adopted: the writer created (and normally fsynced) the file; the depot makes it durable
+    // itself all the same, which costs little when the writer already did.
+    struct stat st;
+    if (stat(path_.c_str(), &st) != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("local put: the writer did not create ", path_));
     }
     SRS_RETURN_IF_ERROR(FsyncFile(path_));
-    Sealed sealed;
-    SRS_ASSIGN_OR_RETURN(sealed.xxh3, HashFile(path_, &sealed.size));
-    return sealed;
+    return Sealed{static_cast<int64_t>(st.st_size)};
   }
 
-  absl::StatusOr<piece::PieceSummary> Verify() override { return piece::VerifyPiece(path_); }
+  absl::StatusOr<piece::VerifiedFile> Verify() override { return piece::VerifyPieceFile(path_); }
 
   absl::Status Publish(const PieceRecord& record) override {
     SRS_RETURN_IF_ERROR(backend_->WriteMeta(record));  // to <id>.meta.tmp, fsynced
@@ -180,7 +179,6 @@ class FileStagedPiece : public StagedPiece {
   std::string piece_id_;
   std::string path_;
   int fd_;
-  Xxh3Hasher hasher_;
   int64_t size_ = 0;
   bool moved_ = false;
   bool published_ = false;

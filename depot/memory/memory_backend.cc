@@ -22,11 +22,14 @@ class MemoryStagedPiece : public StagedPiece {
     bytes_.append(bytes.data(), bytes.size());
     return absl::OkStatus();
   }
-  absl::StatusOr<Sealed> Seal() override {
-    return Sealed{static_cast<int64_t>(bytes_.size()), Xxh3(bytes_.data(), bytes_.size())};
-  }
-  absl::StatusOr<piece::PieceSummary> Verify() override {
-    return piece::VerifyPieceImage(bytes_, absl::StrCat("piece ", piece_id_));
+  absl::StatusOr<Sealed> Seal() override { return Sealed{static_cast<int64_t>(bytes_.size())}; }
+  absl::StatusOr<piece::VerifiedFile> Verify() override {
+    piece::VerifiedFile verified;
+    SRS_ASSIGN_OR_RETURN(verified.summary,
+                         piece::VerifyPieceImage(bytes_, absl::StrCat("piece ", piece_id_)));
+    verified.size = static_cast<int64_t>(bytes_.size());
+    verified.xxh3 = Xxh3(bytes_.data(), bytes_.size());
+    return verified;
   }
   absl::Status Publish(const PieceRecord& record) override {
     backend_->Put(piece_id_, std::make_shared<const std::string>(std::move(bytes_)));

@@ -192,6 +192,43 @@ TEST_F(PieceFormatTest, CorruptionIsDataLossNamingFileAndDataset) {
   EXPECT_EQ(VerifyPiece(Path("junk.h5")).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// VerifyPieceFile reads the file once: the whole-file hash it returns is the file's, and a byte
+// flipped in any dataset (the last one too) or a truncated file is still caught.
+TEST_F(PieceFormatTest, OnePassVerificationHashesTheFileAndCatchesDamage) {
+  std::vector<double> a(70000), b(50000);
+  std::iota(a.begin(), a.end(), 0.25);
+  std::iota(b.begin(), b.end(), 1e6 + 0.75);
+  const std::string path = Path("one.h5");
+  ASSERT_TRUE(
+      WritePieceFile(path, Header(),
+                     {Write("a", ElementType::kDouble, a), Write("b", ElementType::kDouble, b)})
+          .ok());
+  std::stringstream all;
+  all << std::ifstream(path, std::ios::binary).rdbuf();
+  const std::string bytes = all.str();
+  absl::StatusOr<VerifiedFile> v = VerifyPieceFile(path);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->size, static_cast<int64_t>(bytes.size()));
+  EXPECT_EQ(v->xxh3, Xxh3(bytes.data(), bytes.size()));
+  ASSERT_EQ(v->summary.datasets.size(), 2u);
+  auto damaged = [&](const std::string& name, const std::string& contents) {
+    std::ofstream(Path(name), std::ios::binary) << contents;
+    return VerifyPieceFile(Path(name)).status();
+  };
+  double needle = b.back();
+  size_t at = bytes.find(std::string(reinterpret_cast<char*>(&needle), 8));
+  ASSERT_NE(at, std::string::npos);
+  std::string flipped = bytes;
+  flipped[at] ^= 0x01;
+  absl::Status s = damaged("flip.h5", flipped);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(s.message(), HasSubstr("dataset 'b'"));
+  EXPECT_EQ(damaged("cut.h5", bytes.substr(0, bytes.size() - 4096)).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(damaged("half.h5", bytes.substr(0, bytes.size() / 2)).code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST_F(PieceFormatTest, InvalidWritesAreRejected) {
   std::vector<double> v(3);
   EXPECT_EQ(
