@@ -73,7 +73,8 @@ absl::Status RssAdmin::Convert(const grpc::Status& status, const std::string& wh
     return FromGrpcStatus(
         status, absl::StrCat(what, " at ", address_, " (wrong admin token? check token_file)"));
   }
-  return FromGrpcStatus(status, absl::StrCat(what, " at ", address_));
+  // The RSS names the call in its own messages; say only which RSS answered.
+  return FromGrpcStatus(status, absl::StrCat("RSS ", address_));
 }
 
 absl::StatusOr<rssv1::ListJobsResponse> RssAdmin::ListJobs() {
