@@ -341,8 +341,11 @@ absl::StatusOr<Hid> OpenFile(const std::string& path, const std::string* image =
   return file;
 }
 
+// A root dataset, or an index dataset "srs_index/<name>".
 absl::StatusOr<Hid> OpenDataset(hid_t file, const std::string& path, const std::string& name) {
-  if (name.empty() || absl::StrContains(name, "/") || name == kIndexGroup ||
+  const bool index = !IndexedDatasetOf(name).empty();
+  if (name.empty() || (!index && absl::StrContains(name, "/")) || name == kIndexGroup ||
+      (index && H5Lexists(file, kIndexGroup, H5P_DEFAULT) <= 0) ||
       H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return absl::NotFoundError(absl::StrCat(path, ": no dataset '", name, "'"));
@@ -656,7 +659,15 @@ absl::Status ReadSelectionImpl(const std::string& path, const std::string* image
   SRS_ASSIGN_OR_RETURN(Hid file, OpenFile(path, image));
   SRS_ASSIGN_OR_RETURN(Hid dset, OpenDataset(file.get(), path, dataset));
   const std::string context = absl::StrCat(path, ": dataset '", dataset, "'");
-  SRS_ASSIGN_OR_RETURN(DatasetSummary summary, ReadDatasetSummary(file.get(), dset.get(), dataset));
+  DatasetSummary summary;  // an index dataset has no attributes: int64, its length
+  summary.count = IndexedDatasetOf(dataset).empty() ? -2 : DatasetLength(dset.get());
+  if (summary.count == -2) {
+    SRS_ASSIGN_OR_RETURN(summary, ReadDatasetSummary(file.get(), dset.get(), dataset));
+  } else if (summary.count < 0) {
+    return absl::DataLossError(absl::StrCat(context, ": index is not 1-D"));
+  } else if (wire_type != ElementType::kInt64) {
+    return absl::InvalidArgumentError(absl::StrCat(context, ": an index reads as int64 only"));
+  }
   if (IsComplex(summary.type) != IsComplex(wire_type)) {
     return absl::InvalidArgumentError(absl::StrCat(context, ": cannot convert stored ",
                                                    ElementTypeName(summary.type), " to ",
@@ -785,6 +796,13 @@ absl::Status ReadSelectionImage(const std::string& image, const std::string& nam
                                 const std::vector<Hyperslab>& selections, void* out,
                                 size_t out_bytes) {
   return ReadSelectionImpl(name, &image, dataset, wire_type, selections, out, out_bytes);
+}
+
+std::string IndexedDatasetOf(const std::string& dataset) {
+  const std::string prefix = absl::StrCat(kIndexGroup, "/");
+  if (!absl::StartsWith(dataset, prefix)) return "";
+  std::string name = dataset.substr(prefix.size());
+  return name.empty() || absl::StrContains(name, "/") || name == "." ? "" : name;
 }
 
 absl::StatusOr<int64_t> SelectionElements(const std::vector<Hyperslab>& selections) {

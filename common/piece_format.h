@@ -126,8 +126,13 @@ absl::StatusOr<VerifiedFile> VerifyPieceFile(const std::string& path);
 // start/count/block or stride < 1.
 absl::StatusOr<int64_t> SelectionElements(const std::vector<Hyperslab>& selections);
 
+// "srs_index/<name>" (kIndexGroup) names the global index of dataset <name>: returns <name>,
+// or "" when `dataset` is not such a name.
+std::string IndexedDatasetOf(const std::string& dataset);
+
 // Reads the elements of `selections` of `dataset`, concatenated in REQUEST order, converted by
-// HDF5 to `wire_type` in little-endian byte order, into `out` (out_bytes long).
+// HDF5 to `wire_type` in little-endian byte order, into `out` (out_bytes long). `dataset` may be
+// an index dataset "srs_index/<name>", read with wire type int64 only.
 // NOT_FOUND: unknown dataset. OUT_OF_RANGE: a selection past the end. INVALID_ARGUMENT:
 // negative values or stride < 1, a type that does not convert (complex <-> real), `out` too
 // small.

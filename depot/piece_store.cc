@@ -411,9 +411,15 @@ absl::Status PieceStore::ReadRange(const std::string& read_cap, const std::strin
   SRS_RETURN_IF_ERROR(piece::SelectionElements(selections).status());
   SRS_ASSIGN_OR_RETURN(PieceRecord record, LookupForRead(read_cap, "ReadRange"));
   const std::string& id = record.info.piece_id();
+  // "srs_index/<name>": the int64 global index of <name>, as long as <name> (checked at commit).
+  const std::string indexed = piece::IndexedDatasetOf(dataset);
+  if (!indexed.empty() && type != ElementType::kInt64) {
+    return absl::InvalidArgumentError(absl::StrCat("ReadRange: index dataset '", dataset,
+                                                   "' reads as int64 only, not ", wire_type));
+  }
   const v1::DatasetInfo* info = nullptr;
   for (const v1::DatasetInfo& d : record.info.datasets()) {
-    if (d.name() == dataset) info = &d;
+    if (d.name() == (indexed.empty() ? dataset : indexed)) info = &d;
   }
   if (info == nullptr) {
     return absl::NotFoundError(

@@ -74,6 +74,54 @@ TEST_P(DepotConformance, RangedReadsSelectConvertAndSpanChunks) {
   EXPECT_EQ(floats[149999], static_cast<float>(299999 + 2.5));
 }
 
+// Remote restarts of map/func arrays fetch only the index bytes: "srs_index/<name>", int64.
+TEST_P(DepotConformance, IndexDatasetsReadByRange) {
+  v1::PieceKey key = Key("conf-index", 1, 0);
+  const int64_t n = 200000;  // 1.6 MB of int64: more than one chunk
+  std::vector<double> v(n, 1.0);
+  std::vector<int64_t> index(n);
+  for (int64_t i = 0; i < n; ++i) index[i] = 7 * i + 3;
+  piece::DatasetWrite ds{"m", ElementType::kDouble, v.data(), n, 7 * n, "map", {}};
+  ds.global_index = index.data();
+  absl::StatusOr<std::string> image =
+      piece::WritePieceImage(piece::PieceHeader{"conf-index", 1, 0, 1, ""}, {ds});
+  ASSERT_TRUE(image.ok()) << image.status();
+  auto put = depot_->PutBytes(key, *image, 0);
+  ASSERT_TRUE(put.ok()) << put.status();
+  const std::string cap = put->caps().read();
+  std::vector<int64_t> got(n);
+  ASSERT_TRUE(
+      depot_->ReadRange(cap, "srs_index/m", ElementType::kInt64, {{0, 1, n, 1}}, got.data(), n * 8)
+          .ok());
+  EXPECT_EQ(got, index);
+  int64_t two[2];
+  ASSERT_TRUE(depot_
+                  ->ReadRange(cap, "srs_index/m", ElementType::kInt64,
+                              {{n - 1, 1, 1, 1}, {5, 1, 1, 1}}, two, sizeof(two))
+                  .ok());
+  EXPECT_EQ(two[0], 7 * (n - 1) + 3);
+  EXPECT_EQ(two[1], 38);
+  auto code = [&](const std::string& name, ElementType t, piece::Hyperslab sel) {
+    return depot_->ReadRange(cap, name, t, {sel}, two, sizeof(two)).code();
+  };
+  EXPECT_EQ(code("srs_index/m", ElementType::kInt64, {n - 1, 1, 2, 1}),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(code("srs_index/m", ElementType::kDouble, {0, 1, 1, 1}),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("srs_index/m", ElementType::kInt64, {-1, 1, 1, 1}),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("srs_index/nope", ElementType::kInt64, {0, 1, 1, 1}), absl::StatusCode::kNotFound);
+  // A dataset without an index (block layout) has none to read.
+  v1::PieceKey plain = Key("conf-index", 2, 0);
+  auto other = depot_->PutBytes(plain, MakePieceImage(plain, 10), 0);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(depot_
+                ->ReadRange(other->caps().read(), "srs_index/u", ElementType::kInt64,
+                            {{0, 1, 1, 1}}, two, sizeof(two))
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_P(DepotConformance, MalformedReadsAreRefusedCleanly) {
   v1::PieceKey key = Key("conf-bad", 1, 0);
   auto put = depot_->PutBytes(key, MakePieceImage(key, 100), 0);

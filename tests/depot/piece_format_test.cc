@@ -113,6 +113,23 @@ TEST_F(PieceFormatTest, HeaderAndIndexRoundTrip) {
   ASSERT_TRUE(ReadIndex(Path("p.h5"), "m", &got).ok());
   EXPECT_EQ(got, index);
   EXPECT_EQ(ReadIndex(Path("p.h5"), "z", &got).code(), absl::StatusCode::kNotFound);
+  // Ranged reads of "srs_index/<name>": int64 only, same validation as any dataset.
+  int64_t two[2] = {0, 0};
+  ASSERT_TRUE(ReadSelection(Path("p.h5"), "srs_index/m", ElementType::kInt64,
+                            {{2, 1, 1, 1}, {0, 1, 1, 1}}, two, sizeof(two))
+                  .ok());
+  EXPECT_EQ(two[0], 11);
+  EXPECT_EQ(two[1], 5);
+  auto code = [&](const std::string& name, ElementType t, Hyperslab sel) {
+    return ReadSelection(Path("p.h5"), name, t, {sel}, two, sizeof(two)).code();
+  };
+  EXPECT_EQ(code("srs_index/m", ElementType::kInt64, {2, 1, 2, 1}), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(code("srs_index/m", ElementType::kDouble, {0, 1, 1, 1}),
+            absl::StatusCode::kInvalidArgument);
+  for (const char* missing : {"srs_index/z", "srs_index/", "srs_index/m/x", "srs_index/nope"}) {
+    EXPECT_EQ(code(missing, ElementType::kInt64, {0, 1, 1, 1}), absl::StatusCode::kNotFound)
+        << missing;
+  }
 }
 
 TEST_F(PieceFormatTest, ImageEqualsFileContentsAndReads) {
