@@ -32,5 +32,7 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/SRSConfigVersion.cmake"
 install(FILES "${PROJECT_BINARY_DIR}/SRSConfig.cmake" "${PROJECT_BINARY_DIR}/SRSConfigVersion.cmake"
   DESTINATION ${SRS_INSTALL_CMAKEDIR})
 
+# srs.pc finds its prefix relative to itself: one "../" per component of LIBDIR/pkgconfig.
+file(RELATIVE_PATH SRS_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/srs.pc.in" "${PROJECT_BINARY_DIR}/srs.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/srs.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
