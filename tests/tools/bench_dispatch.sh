@@ -16,4 +16,10 @@ expect_status 0 "^alpha --json --size 8$" "$dir/srs" bench alpha --json -- --siz
 expect_status 1 "no benchmark 'gamma'; available: alpha, beta" "$dir/srs" bench gamma
 expect_status 3 "beta failed with status 3" "$dir/srs" bench
 grep -q "^alpha $" <<<"$last_output" || fail "bench without names did not run alpha"
+# With srs-bench-all present, `srs bench` runs it alone (it drives the others itself).
+printf '#!/bin/sh\necho "all $*"\n' >"$dir/srs-bench-all"
+chmod +x "$dir/srs-bench-all"
+expect_status 0 "^all --json$" "$dir/srs" bench --json
+grep -q "^alpha" <<<"$last_output" && fail "bench without names ran alpha beside srs-bench-all"
+expect_status 0 "^alpha $" "$dir/srs" bench alpha
 echo PASS
