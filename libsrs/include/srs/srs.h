@@ -174,7 +174,10 @@ int SRS_Register(const char *name, void *data, SRS_Datatype type, int64_t global
  * distribution from the run that wrote it). Each rank fetches, in parallel, only the selections it
  * needs from the depots that hold them. Values convert to `type` where HDF5 converts (e.g.
  * int32 -> double, any byte order). `data` must hold SRS_Local_count(dist, global_count, rank,
- * nprocs) elements (SRS_DIST_NONE: the rank's old count; SRS_DIST_SAME: all global_count).
+ * nprocs) elements (SRS_DIST_NONE: the rank's own old count; SRS_DIST_SAME of a distributed
+ * array: all global_count; SRS_DIST_SAME of an array registered with SRS_DIST_NONE: old rank 0's
+ * count, which is what a scalar such as an iteration counter needs — SRS_Query reports the sum
+ * over the old ranks for such an array).
  * Errors: FAILED_PRECONDITION (not a restart), NOT_FOUND (no such array), INVALID_ARGUMENT (a
  * type that cannot convert, NONE with a different process count, a 2-D grid that does not match),
  * UNAVAILABLE (a depot is unreachable), DATA_LOSS (a corrupt piece). The library cannot see the
