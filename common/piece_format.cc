@@ -493,17 +493,6 @@ absl::Status CheckDigest(const std::string& context, uint64_t stored, uint64_t d
                                           ChecksumToString(digest), ")"));
 }
 
-absl::Status CheckIndex(hid_t file, const std::string& context, const DatasetSummary& ds) {
-  if (!ds.has_index) return absl::OkStatus();
-  std::string index_path = absl::StrCat(kIndexGroup, "/", ds.name);
-  Hid index(H5Dopen2(file, index_path.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!index.ok() || DatasetLength(index.get()) != ds.count) {
-    H5Eclear2(H5E_DEFAULT);
-    return absl::DataLossError(absl::StrCat(context, ": index length does not match"));
-  }
-  return absl::OkStatus();
-}
-
 // A dataset whose raw bytes are one range of the file, hashed by the byte pass.
 struct RawRange {
   size_t dataset = 0;  // index in PieceSummary::datasets
@@ -546,7 +535,13 @@ absl::StatusOr<VerifyPlan> PlanVerification(const std::string& path, const std::
     const DatasetSummary& ds = plan.summary.datasets[i];
     const std::string context = absl::StrCat(path, ": dataset '", ds.name, "'");
     SRS_ASSIGN_OR_RETURN(Hid dset, OpenDataset(file.get(), path, ds.name));
-    SRS_RETURN_IF_ERROR(CheckIndex(file.get(), context, ds));
+    if (ds.has_index) {
+      Hid index(H5Dopen2(file.get(), absl::StrCat(kIndexGroup, "/", ds.name).c_str(), H5P_DEFAULT),
+                H5Dclose);
+      if (!index.ok() || DatasetLength(index.get()) != ds.count) {
+        return absl::DataLossError(absl::StrCat(context, ": index length does not match"));
+      }
+    }
     RawRange range;
     range.dataset = i;
     range.size = static_cast<uint64_t>(ds.count) * ElementSize(ds.type);
@@ -635,12 +630,6 @@ absl::Status HashPass(int fd, const std::string& path, VerifyPlan& plan, Verifie
   out->size = static_cast<int64_t>(pos);
   out->xxh3 = whole.Digest();
   return status;
-}
-
-bool SameFile(const struct stat& a, const struct stat& b) {
-  auto ns = [](const timespec& t) { return t.tv_sec * 1000000000LL + t.tv_nsec; };
-  return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
-         ns(a.st_mtim) == ns(b.st_mtim) && ns(a.st_ctim) == ns(b.st_ctim);
 }
 
 absl::Status ReadSelectionImpl(const std::string& path, const std::string* image,
@@ -769,8 +758,11 @@ absl::StatusOr<VerifiedFile> VerifyPieceFile(const std::string& path) {
   SRS_RETURN_IF_ERROR(HashPass(fd, path, plan, &verified));
   // HDF5 read the metadata by name, the pass read the bytes through `fd`: both must have
   // seen the same, unchanged file for the checks to cover the bytes that were hashed.
-  if (fstat(fd, &after) != 0 || stat(path.c_str(), &named) != 0 || !SameFile(before, after) ||
-      named.st_ino != before.st_ino || named.st_dev != before.st_dev) {
+  auto ns = [](const timespec& t) { return t.tv_sec * 1000000000LL + t.tv_nsec; };
+  if (fstat(fd, &after) != 0 || stat(path.c_str(), &named) != 0 ||
+      after.st_size != before.st_size || ns(after.st_mtim) != ns(before.st_mtim) ||
+      ns(after.st_ctim) != ns(before.st_ctim) || named.st_ino != before.st_ino ||
+      named.st_dev != before.st_dev) {
     return absl::DataLossError(absl::StrCat(path, ": file changed while being verified"));
   }
   SRS_RETURN_IF_ERROR(CheckRanges(plan, path));
@@ -820,24 +812,22 @@ absl::StatusOr<int64_t> SelectionElements(const std::vector<Hyperslab>& selectio
 
 absl::Status ReadIndex(const std::string& path, const std::string& dataset,
                        std::vector<int64_t>* global_index) {
-  Hdf5Lock lock;
-  QuietHdf5();
-  SRS_ASSIGN_OR_RETURN(Hid file, OpenFile(path));
-  std::string index_path = absl::StrCat(kIndexGroup, "/", dataset);
-  if (absl::StrContains(dataset, "/") || H5Lexists(file.get(), kIndexGroup, H5P_DEFAULT) <= 0 ||
-      H5Lexists(file.get(), index_path.c_str(), H5P_DEFAULT) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return absl::NotFoundError(absl::StrCat(path, ": no index for dataset '", dataset, "'"));
+  const std::string name = absl::StrCat(kIndexGroup, "/", dataset);
+  Hdf5Lock lock;  // recursive: held so the length and the read see the same file
+  int64_t n = -1;
+  {
+    QuietHdf5();
+    SRS_ASSIGN_OR_RETURN(Hid file, OpenFile(path));
+    absl::StatusOr<Hid> index = OpenDataset(file.get(), path, name);
+    if (index.ok()) n = DatasetLength(index->get());
+    if (IndexedDatasetOf(name) != dataset || absl::IsNotFound(index.status())) {
+      return absl::NotFoundError(absl::StrCat(path, ": no index for dataset '", dataset, "'"));
+    }
+    if (n < 0) return absl::DataLossError(absl::StrCat(path, ": unreadable ", name));
   }
-  Hid index(H5Dopen2(file.get(), index_path.c_str(), H5P_DEFAULT), H5Dclose);
-  int64_t n = index.ok() ? DatasetLength(index.get()) : -1;
-  if (n < 0) return H5Error(absl::StatusCode::kDataLoss, path, index_path);
   global_index->assign(n, 0);
-  if (n > 0 && H5Dread(index.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                       global_index->data()) < 0) {
-    return H5Error(absl::StatusCode::kDataLoss, path, index_path);
-  }
-  return absl::OkStatus();
+  return ReadSelection(path, name, ElementType::kInt64, {{0, 1, n, 1}}, global_index->data(),
+                       n * sizeof(int64_t));
 }
 
 }  // namespace piece
