@@ -1,12 +1,7 @@
 #include "libsrs/src/piece_fetcher.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -88,17 +83,22 @@ absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
     SRS_ASSIGN_OR_RETURN(std::string path, depot->OpenLocal(piece.read_cap));
     return piece::ReadIndex(path, dataset, index);
   }
-  SRS_ASSIGN_OR_RETURN(std::string image, depot->GetAll(piece.read_cap));
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string path = absl::StrCat(tmpdir != nullptr ? tmpdir : "/tmp", "/srs-index.XXXXXX");
-  int fd = mkstemp(path.data());
-  if (fd < 0) return absl::InternalError(absl::StrCat("mkstemp ", path, ": ", strerror(errno)));
-  bool written = ::write(fd, image.data(), image.size()) == static_cast<ssize_t>(image.size());
-  ::close(fd);
-  absl::Status status = written ? piece::ReadIndex(path, dataset, index)
-                                : absl::InternalError(absl::StrCat("cannot write ", path));
-  ::unlink(path.c_str());
-  return status;
+  // Across hosts, fetch only the index bytes: the piece's record says how many elements the
+  // dataset (and so its index) has, and the depot serves "srs_index/<name>" by range.
+  SRS_ASSIGN_OR_RETURN(depot::v1::PieceInfo info, depot->Stat(piece.read_cap));
+  int64_t count = -1;
+  for (const depot::v1::DatasetInfo& held : info.datasets()) {
+    if (held.name() == dataset) count = held.count();
+  }
+  if (count < 0) {
+    return absl::NotFoundError(absl::StrCat("the piece holds no dataset '", dataset, "'"));
+  }
+  index->assign(static_cast<size_t>(count), 0);
+  if (count == 0) return absl::OkStatus();
+  const piece::Hyperslab whole{0, count, 1, count};
+  return depot->ReadRange(piece.read_cap, absl::StrCat(piece::kIndexGroup, "/", dataset),
+                          ElementType::kInt64, {whole}, index->data(),
+                          static_cast<size_t>(count) * sizeof(int64_t));
 }
 
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
