@@ -1,7 +1,5 @@
 #include "tools/export_plan.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 
@@ -50,21 +48,16 @@ std::vector<layout::Transfer> ConcatenationPlan(const rssv1::ArraySpec& array, i
   return plan;
 }
 
-// The /srs_index/<name> list of one old rank's piece. Ranged reads serve array datasets only, so
-// the piece comes whole (index lists exist only for user-defined layouts, which are small).
-absl::Status ReadPieceIndex(const rssv1::PieceRecord& piece, const std::string& name,
+// The /srs_index/<name> list of one old rank's piece (`count` elements), read by range: the
+// depot serves "srs_index/<name>" like an array dataset, so only the index bytes move.
+absl::Status ReadPieceIndex(const rssv1::PieceRecord& piece, const std::string& name, int64_t count,
                             DepotSet* depots, std::vector<int64_t>* index) {
   SRS_ASSIGN_OR_RETURN(DepotClient * depot, depots->Get(piece.depot_address()));
-  SRS_ASSIGN_OR_RETURN(std::string image, depot->GetAll(piece.read_cap()));
-  char path[] = "/tmp/srs-export-index.XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return absl::InternalError("cannot create a temporary file in /tmp");
-  bool written = write(fd, image.data(), image.size()) == static_cast<ssize_t>(image.size());
-  close(fd);
-  absl::Status status = written ? piece::ReadIndex(path, name, index)
-                                : absl::InternalError("cannot write a temporary file in /tmp");
-  unlink(path);
-  return status;
+  index->assign(static_cast<size_t>(count), 0);
+  const piece::Hyperslab whole{0, count, 1, count};
+  return depot->ReadRange(piece.read_cap(), absl::StrCat(piece::kIndexGroup, "/", name),
+                          ElementType::kInt64, {whole}, index->data(),
+                          static_cast<size_t>(count) * sizeof(int64_t));
 }
 
 // map/func layouts travel as per-rank global index lists inside the pieces.
@@ -79,7 +72,8 @@ absl::StatusOr<layout::Distribution> ExplicitLayout(const rssv1::CheckpointSumma
       return absl::DataLossError(
           absl::StrCat("checkpoint ", checkpoint.epoch(), " has no piece of rank ", rank));
     }
-    SRS_RETURN_IF_ERROR(ReadPieceIndex(*piece, array.name(), depots, &index[rank]));
+    SRS_RETURN_IF_ERROR(
+        ReadPieceIndex(*piece, array.name(), LocalCountOf(array, rank), depots, &index[rank]));
   }
   return layout::Distribution::Explicit(std::move(index));
 }
