@@ -76,14 +76,18 @@ for ((round = 1; round <= rounds + 1; ++round)); do
   if ((RANDOM % 2)); then
     ckpt_attempts=$((ckpt_attempts + 1))
     sleep "0.$((RANDOM % 5))"
-    "$WAIT_NEW_FILE" "$SRS_DEPOT_DIR/spool" 5000 >"$log.newfile" || fault_log "  no checkpoint write seen"
+    # wait_new_file kills the job itself the moment the write begins (pids taken beforehand).
+    WAIT_NEW_FILE_KILL="$(fault_tree "$job_pid" | tr '\n' ' ')" \
+      "$WAIT_NEW_FILE" "$SRS_DEPOT_DIR/spool" 5000 >"$log.newfile" || fault_log "  no checkpoint write seen"
     how="after checkpoint write began ($(cat "$log.newfile"))"
   else
     compute_kills=$((compute_kills + 1))
     sleep "$((RANDOM % 2)).$((RANDOM % 10))"
     how="during computation"
   fi
-  kill -0 "$job_pid" 2>/dev/null || { cat "$log" "$log.err" >&2; fault_fail "round $round: job ended early"; }
+  if [ "$how" = "during computation" ]; then
+    kill -0 "$job_pid" 2>/dev/null || { cat "$log" "$log.err" >&2; fault_fail "round $round: job ended early"; }
+  fi
   fault_kill_job "$job_pid"
   fault_log "  kill -9 $how; last ITER line: $(grep ITER "$log" | tail -1)"
   # The RSS notices the dead run once its lease runs out.

@@ -10,16 +10,22 @@
  * written (a rank's <id>.h5 on the shared-host path, the depot's <id>.part for a streamed put);
  * pieces/ also changes when a committed checkpoint is pinned (.meta rewrites) and when a piece is
  * adopted (rename), both too late to count as "during the write". *
+ * With WAIT_NEW_FILE_KILL="PID PID ..." in the environment it sends SIGKILL to those processes
+ * the moment it sees the file, before printing: a shell that learned of the file first and then
+ * walked the job's process tree would often kill only after a small checkpoint had committed.
+ *
  * It polls every millisecond (a few entries per scan), which is fast next to a checkpoint write
  * that fsyncs. A file that appears and disappears between two scans is missed; the driver does
  * not count on a hit, it asks the RSS afterwards whether the killed run left a checkpoint
  * unfinished. */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define MAX_NAMES 4096
@@ -68,6 +74,17 @@ static int scan(const char* dir, int record, char* found) {
   return hit;
 }
 
+/* SIGKILLs every pid listed in $WAIT_NEW_FILE_KILL (space separated). */
+static void kill_listed(void) {
+  const char* list = getenv("WAIT_NEW_FILE_KILL");
+  if (list == NULL) return;
+  char* end = NULL;
+  for (long pid = strtol(list, &end, 10); end != list; pid = strtol(list, &end, 10)) {
+    if (pid > 0) kill((pid_t)pid, SIGKILL);
+    list = end;
+  }
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -86,6 +103,7 @@ int main(int argc, char** argv) {
   struct timespec tick = {0, 1000000L};
   while (now_ms() < deadline) {
     if (scan(argv[1], 0, found)) {
+      kill_listed();
       printf("%s\n", found);
       return 0;
     }
