@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_codes.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 #include "depot/file/file_backend.h"
 #include "depot/memory/memory_backend.h"

@@ -1,7 +1,5 @@
 #include "depot/piece_store.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <deque>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/checksum.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 
 namespace srs {
@@ -52,23 +51,6 @@ absl::Status ValidateHeader(const v1::PutHeader& header) {
 }
 
 }  // namespace
-
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  size_t got = 0;
-  while (got < bytes) {
-    ssize_t n = getrandom(raw.data() + got, bytes - got, 0);
-    if (n > 0) got += n;
-    // EINTR: retry. Nothing else can fail for a small request with a valid buffer.
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : raw) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
-  return hex;
-}
 
 std::vector<std::vector<piece::Hyperslab>> SplitSelections(
     const std::vector<piece::Hyperslab>& selections, int64_t max_elements) {

@@ -205,8 +205,6 @@ class PieceStore {
   int64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Random lowercase hex from getrandom(2) (2 * bytes characters).
-std::string RandomHex(size_t bytes);
 // Splits selections into groups that each select at most max_elements elements, keeping the
 // request order; used to stream ranged reads with bounded memory. Selections must be valid.
 std::vector<std::vector<piece::Hyperslab>> SplitSelections(

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 #include "rss/client/rss_client.h"
 
@@ -30,19 +30,6 @@ absl::Status MakeDir(const std::string& dir) {
         absl::StrCat("cannot create state dir ", dir, ": ", ec ? ec.message() : "not a directory"));
   }
   return absl::OkStatus();
-}
-
-std::string HexToken() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) out += {kHex[b >> 4], kHex[b & 15]};
-  return out;
 }
 
 // Holds an exclusive lock on <state>/rss.lock for the life of the process: two daemons on one
@@ -78,7 +65,7 @@ absl::StatusOr<std::string> EnsureAdminToken(const std::string& state_dir) {
     chmod(path.c_str(), 0600);  // whoever loosened it: the token is a password
     return existing;
   }
-  std::string token = HexToken();
+  std::string token = RandomHex(16);
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) {

@@ -2,14 +2,13 @@
 // Checkpoints live in rss_checkpoints.cc, tool queries in rss_queries.cc.
 #include "rss/rss_state.h"
 
-#include <sys/random.h>
-
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 
 namespace srs {
@@ -17,22 +16,6 @@ namespace srs {
 namespace v1 = rss::v1;
 
 namespace {
-
-std::string RandomToken() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
 
 absl::Status ValidateRegister(const v1::RegisterRunRequest& req) {
   if (req.job().empty()) return absl::InvalidArgumentError("RegisterRun: job name is empty");
@@ -261,7 +244,7 @@ RssState::Run RssState::NewRun(const v1::RegisterRunRequest& req,
   run.row.job = req.job();
   run.row.seq = seq;
   run.row.run_id = absl::StrCat(req.job(), "-", seq);
-  run.row.token = RandomToken();
+  run.row.token = RandomHex(16);
   run.last_alive = options_.clock();
   v1::Configuration& config = run.row.config;
   config.set_run_id(run.row.run_id);
