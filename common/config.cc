@@ -62,6 +62,13 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"rpc_timeout", "seconds before an RPC to the RSS or a depot gives up (default 30)"},
       {"transport", "depot transport: auto (shared-host fast path when possible), grpc"},
       {"log", "log level on stderr: error, warning (default), info, debug"},
+      {"redundancy", "none (default), partner (a full copy on another host's depot), replicas:K"},
+      {"checkpoint_mode", "async (copy to staging, write in the background) or sync"},
+      {"staging_limit", "bytes of staging memory async checkpoints may use"},
+      {"tls_ca", "PEM file of the CA that signed the RSS's and depots' certificates"},
+      {"tls_cert", "PEM client certificate (mutual TLS)"},
+      {"tls_key", "PEM private key of tls_cert"},
+      {"rss_lost_timeout", "seconds a job keeps going without reaching any RSS before failing"},
   };
   return keys;
 }
@@ -102,8 +109,8 @@ absl::StatusOr<Config> Config::Parse(absl::string_view text, absl::string_view o
     std::string key = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, equals)));
     std::string value(absl::StripAsciiWhitespace(line.substr(equals + 1)));
     if (!IsValidKeyName(key)) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": '", key,
-                                                     "' is not a key name (letters, digits, _)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": '", key, "' is not a key name (letters, digits, _)"));
     }
     if (!IsKnownKey(key)) {
       return absl::InvalidArgumentError(
@@ -111,9 +118,8 @@ absl::StatusOr<Config> Config::Parse(absl::string_view text, absl::string_view o
     }
     auto [it, inserted] = config.entries_.try_emplace(key, Entry{value, where});
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": key '", key,
-                                                     "' set twice (first at ", it->second.origin,
-                                                     ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": key '", key, "' set twice (first at ", it->second.origin, ")"));
     }
   }
   return config;
@@ -167,9 +173,8 @@ absl::StatusOr<int64_t> Config::GetInt(absl::string_view key, int64_t fallback) 
   if (it == entries_.end()) return fallback;
   int64_t value = 0;
   if (!absl::SimpleAtoi(it->second.value, &value)) {
-    return absl::InvalidArgumentError(absl::StrCat(it->second.origin, ": ", key,
-                                                   " must be an integer, got '",
-                                                   it->second.value, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        it->second.origin, ": ", key, " must be an integer, got '", it->second.value, "'"));
   }
   return value;
 }
@@ -179,9 +184,8 @@ absl::StatusOr<double> Config::GetDouble(absl::string_view key, double fallback)
   if (it == entries_.end()) return fallback;
   double value = 0;
   if (!absl::SimpleAtod(it->second.value, &value)) {
-    return absl::InvalidArgumentError(absl::StrCat(it->second.origin, ": ", key,
-                                                   " must be a number, got '", it->second.value,
-                                                   "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        it->second.origin, ": ", key, " must be a number, got '", it->second.value, "'"));
   }
   return value;
 }
@@ -191,9 +195,8 @@ absl::StatusOr<bool> Config::GetBool(absl::string_view key, bool fallback) const
   if (it == entries_.end()) return fallback;
   bool value = false;
   if (!absl::SimpleAtob(it->second.value, &value)) {
-    return absl::InvalidArgumentError(absl::StrCat(it->second.origin, ": ", key,
-                                                   " must be true/false, got '",
-                                                   it->second.value, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        it->second.origin, ": ", key, " must be true/false, got '", it->second.value, "'"));
   }
   return value;
 }

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -28,6 +30,33 @@ absl::StatusOr<Transport> ParseTransport(const Config& config) {
   if (value == "auto") return Transport::kAuto;
   if (value == "grpc") return Transport::kGrpc;
   return BadValue(config, "transport", absl::StrCat("'", value, "' is not auto or grpc"));
+}
+
+// `none`, `partner` or `replicas:K` (K copies in all, on depots of K different hosts).
+absl::StatusOr<int> ParseRedundancy(const Config& config) {
+  std::string value = absl::AsciiStrToLower(config.GetString("redundancy", "none"));
+  int copies = 0;
+  if (value == "none") {
+    copies = 1;
+  } else if (value == "partner") {
+    copies = 2;
+  } else if (absl::StartsWith(value, "replicas:") &&
+             absl::SimpleAtoi(value.substr(sizeof("replicas:") - 1), &copies) && copies >= 1 &&
+             copies <= 16) {
+  } else {
+    return BadValue(
+        config, "redundancy",
+        absl::StrCat("'", value, "' is not none, partner or replicas:K (1 <= K <= 16)"));
+  }
+  if (copies > 1) {
+    // A checkpoint may commit only with its redundancy complete; until depots replicate, such a
+    // checkpoint could never commit, so refuse at start rather than fail at the first stop.
+    return absl::UnimplementedError(absl::StrCat(
+        "config key 'redundancy' (", config.Origin("redundancy"), "): '", value,
+        "' needs copies on depots of other hosts, which this version of SRS cannot make yet; "
+        "use redundancy = none"));
+  }
+  return copies;
 }
 
 absl::Status ParseNumbers(const Config& config, Settings* s) {
@@ -67,6 +96,7 @@ absl::StatusOr<Settings> SettingsFromConfig(const Config& config) {
   SRS_RETURN_IF_ERROR(ParseNumbers(config, &s));
   SRS_ASSIGN_OR_RETURN(s.resume, ParseResume(config));
   SRS_ASSIGN_OR_RETURN(s.transport, ParseTransport(config));
+  SRS_ASSIGN_OR_RETURN(s.redundancy_copies, ParseRedundancy(config));
   if (s.resume == ResumeMode::kNo && config.Has("epoch") && s.epoch != 0) {
     return BadValue(config, "epoch", "set together with resume = no");
   }

@@ -30,6 +30,9 @@ struct Settings {
   absl::Duration rpc_timeout = absl::Seconds(30);
   Transport transport = Transport::kAuto;
   std::string log;  // "" = leave the level as SRS_LOG set it
+  // Copies of each piece a checkpoint needs before it commits: 1 = `none`, 2 = `partner`,
+  // K = `replicas:K` (DESIGN.md §3).
+  int redundancy_copies = 1;
 };
 
 // Parses a loaded Config; INVALID_ARGUMENT names the key and where its value came from.
