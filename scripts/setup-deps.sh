@@ -10,6 +10,8 @@ packages=(
   libabsl-dev libgtest-dev libgmock-dev gfortran
   libsqlite3-dev libxxhash-dev libscalapack-mpich-dev
   python3-h5py-serial iproute2 procps
+  libssl-dev openssl libcli11-dev ccache
+  slurm-wlm slurm-client munge util-linux
 )
 
 missing=()
