@@ -36,3 +36,23 @@ install(FILES "${PROJECT_BINARY_DIR}/SRSConfig.cmake" "${PROJECT_BINARY_DIR}/SRS
 file(RELATIVE_PATH SRS_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/srs.pc.in" "${PROJECT_BINARY_DIR}/srs.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/srs.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The benchmarks `srs bench` runs that their own folders do not install. They find srs-rss and
+# srs-depot next to themselves, so `srs bench` works from any prefix.
+foreach(t srs-bench-rss)
+  if(TARGET ${t})
+    install(TARGETS ${t} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+endforeach()
+
+# The example solvers, to try `srs run -n 4 -- PREFIX/libexec/srs/examples/heat2d` after an
+# install; their RPATH reaches LIBDIR from there, relative to themselves.
+set(SRS_INSTALL_EXAMPLESDIR "${CMAKE_INSTALL_LIBEXECDIR}/srs/examples")
+file(RELATIVE_PATH _srs_examples_to_lib "/prefix/${SRS_INSTALL_EXAMPLESDIR}"
+     "/prefix/${CMAKE_INSTALL_LIBDIR}")
+foreach(t heat2d cg jacobi eigen_deflation)
+  if(TARGET ${t})
+    set_target_properties(${t} PROPERTIES INSTALL_RPATH "$ORIGIN/${_srs_examples_to_lib}")
+    install(TARGETS ${t} RUNTIME DESTINATION ${SRS_INSTALL_EXAMPLESDIR})
+  endif()
+endforeach()

@@ -62,13 +62,14 @@ int RunBenchmark(const std::string& path, const std::vector<std::string>& extra)
 }  // namespace
 
 int BenchCommand(const Args& argv) {
-  ArgParser args("srs bench [--list] [--json] [NAME...] [-- ARGS]",
+  ArgParser args("srs bench [--list] [--json] [--tiny] [NAME...] [-- ARGS]",
                  "Runs the SRS benchmarks (srs-bench-NAME executables next to srs): by default\n"
                  "srs-bench-all (every figure, in one report), or the NAMEs given. --json asks "
                  "each for one JSON result line (JSON Lines\n"
                  "overall); ARGS after -- go to every benchmark.");
   args.AddFlag("list", 'l', "list the benchmarks found and exit");
   args.AddFlag("json", 'j', "machine-readable results (passed to each benchmark)");
+  args.AddFlag("tiny", 't', "the smallest sizes, a quick check that everything runs (passed on)");
   args.AddRepeatedPositional("NAME", "the benchmarks to run (default: all)");
   std::vector<std::string> mine = argv;
   std::vector<std::string> extra;
@@ -115,6 +116,7 @@ int BenchCommand(const Args& argv) {
       chosen = all;
     }
   }
+  if (args.Has("tiny")) extra.insert(extra.begin(), "--tiny");
   if (args.Has("json")) extra.insert(extra.begin(), "--json");
   int worst = 0;
   for (const auto& [name, path] : chosen) {

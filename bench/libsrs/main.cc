@@ -2,9 +2,10 @@
 // the same run (issue 5). Two ways to run it:
 //
 //   srs-bench-libsrs [--ranks 1,2,4] [--size 256M] [--iters 2000]
-//       the driver: for each N, starts a private srs-rss + srs-depot (tests/support/
-//       with-daemons.sh), runs the write phase on N ranks and the read phase on M ranks
-//       (M = N/2, or 2 for N = 1), and prints `name_npN: value` lines.
+//       the driver: for each N, starts a private srs-rss + srs-depot (bench/suite/daemons.h:
+//       next to this executable in an install, else the build tree's), runs the write phase on
+//       N ranks and the read phase on M ranks (M = N/2, or 2 for N = 1), and prints
+//       `name_npN: value` lines.
 //   mpiexec -n N srs-bench-libsrs --phase write|read [--size B] [--iters K] [--dir DEPOT_DIR]
 //       one phase (bench_phases.h), with SRS_RSS/SRS_APP/... in the environment.
 #include <mpi.h>
@@ -12,10 +13,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/suite/bench_paths.h"
+#include "bench/suite/daemons.h"
 #include "bench_phases.h"
 
 namespace {
@@ -36,19 +40,17 @@ std::string Self() {
   return n > 0 ? std::string(path, static_cast<size_t>(n)) : "srs-bench-libsrs";
 }
 
-// Runs both phases for N -> M ranks on fresh daemons and prints their lines tagged with N.
-int DriveOne(int n, int64_t bytes, int iters) {
-  int m = n == 1 ? 2 : n / 2;
-  std::string self = Self(), mpiexec = SRS_BENCH_MPIEXEC;
-  std::ostringstream phases;
-  phases << "dir=${SRS_DEPOT_DIRS%% *}; export SRS_LOG=error; " << mpiexec << " -n " << n << " "
-         << self << " --phase write --size " << bytes << " --iters " << iters
-         << " --dir \"$dir\" && SRS_FORCE=yes " << mpiexec << " -n " << m << " " << self
-         << " --phase read --dir \"$dir\"";
-  std::string command = std::string(SRS_BENCH_WITH_DAEMONS) + " --rss " + SRS_BENCH_RSS +
-                        " --depot " + SRS_BENCH_DEPOT + " -- /bin/sh -c '" + phases.str() + "'";
+// A fresh work directory under $TMPDIR for one N's daemons; empty on failure.
+std::string MakeWorkdir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/srs-bench-libsrs.XXXXXX";
+  return mkdtemp(pattern.data()) != nullptr ? pattern : "";
+}
+
+// Runs `command` through the shell and prints its `name: value` lines tagged with N (-> M).
+bool RunTagged(const std::string& command, int n, int m) {
   FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return 1;
+  if (pipe == nullptr) return false;
   char line[512];
   while (std::fgets(line, sizeof line, pipe) != nullptr) {
     std::string text(line);
@@ -60,7 +62,37 @@ int DriveOne(int n, int64_t bytes, int iters) {
     std::printf("%s%s%s", text.substr(0, colon).c_str(), tag.c_str(), text.substr(colon).c_str());
     std::fflush(stdout);
   }
-  return pclose(pipe) == 0 ? 0 : 1;
+  return pclose(pipe) == 0;
+}
+
+// Runs both phases for N -> M ranks on fresh daemons and prints their lines tagged with N.
+int DriveOne(int n, int64_t bytes, int iters) {
+  int m = n == 1 ? 2 : n / 2;
+  std::string workdir = MakeWorkdir();
+  if (workdir.empty()) {
+    std::perror("srs-bench-libsrs: mkdtemp");
+    return 1;
+  }
+  bool ok = false;
+  {
+    srs::bench::Daemons daemons;
+    if (daemons.Start(srs::bench::FindDaemons("", ""), workdir)) {
+      setenv("SRS_RSS", daemons.rss_address().c_str(), 1);
+      setenv("SRS_DEPOT", "auto", 1);
+      setenv("SRS_TOKEN_FILE", daemons.token_file().c_str(), 1);
+      setenv("SRS_APP", ("bench-libsrs-" + std::to_string(getpid())).c_str(), 1);
+      setenv("SRS_LOG", "error", 1);
+      std::string self = Self(), mpiexec = SRS_BENCH_MPIEXEC, dir = daemons.depot_dir();
+      std::ostringstream phases;
+      phases << mpiexec << " -n " << n << " '" << self << "' --phase write --size " << bytes
+             << " --iters " << iters << " --dir '" << dir << "' && SRS_FORCE=yes " << mpiexec
+             << " -n " << m << " '" << self << "' --phase read --dir '" << dir << "'";
+      ok = RunTagged(phases.str(), n, m);
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(workdir, ignored);
+  return ok ? 0 : 1;
 }
 
 }  // namespace

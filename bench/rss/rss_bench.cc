@@ -35,13 +35,22 @@ namespace {
 
 namespace v1 = rss::v1;
 
+// srs-rss next to this executable (an install, wherever its prefix is), else the build tree's.
+std::string DefaultRssBinary() {
+  std::error_code error;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  std::filesystem::path beside = self.parent_path() / "srs-rss";
+  if (!error && access(beside.c_str(), X_OK) == 0) return beside.string();
+  return SRS_RSS_BINARY;
+}
+
 struct Options {
   int ranks = 4096;
   int arrays = 8;
   int depots = 4;
   int rounds = 4;
   int threads = 8;
-  std::string binary = SRS_RSS_BINARY;
+  std::string binary = DefaultRssBinary();
 };
 
 double Seconds(absl::Time since) { return absl::ToDoubleSeconds(absl::Now() - since); }
