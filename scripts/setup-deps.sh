@@ -31,3 +31,22 @@ if ((${#missing[@]})); then
 else
   echo "setup-deps: all packages present"
 fi
+
+# Some of the packages above (libscalapack-mpich-dev -> mpi-default-bin) install Open MPI too,
+# and Debian's alternatives then make plain mpicc, mpicxx, mpif90, mpiexec and mpirun Open MPI's,
+# whose headers are not installed. Point them (and CMake's find_package(MPI), which starts from
+# them) at MPICH, the MPI SRS is built with. Idempotent: only a differing choice is changed.
+prefer_alternative() {  # NAME PATH
+  local name=$1 path=$2 current
+  [ -e "$path" ] || return 0
+  current=$(update-alternatives --query "$name" 2>/dev/null | sed -n 's/^Value: //p')
+  [ "$current" = "$path" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup-deps: $name is '${current:-unset}', not MPICH; as root: update-alternatives --set $name $path" >&2
+    return 0
+  fi
+  update-alternatives --set "$name" "$path" >/dev/null
+  echo "setup-deps: $name -> $path"
+}
+prefer_alternative mpi /usr/bin/mpicc.mpich
+prefer_alternative mpirun /usr/bin/mpirun.mpich
