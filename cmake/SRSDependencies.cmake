@@ -37,6 +37,7 @@ find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(SQLite3 REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)  # header-only (libcli11-dev): the srs command line
 find_program(SRS_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 
 find_path(SRS_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)

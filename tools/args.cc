@@ -1,16 +1,50 @@
 #include "tools/args.h"
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace srs::tools {
+namespace {
+
+std::vector<CommandSpec>* g_spec_sink = nullptr;
+
+// CLI11's help, with our "usage: srs CMD ..." line (the one the errors quote) in place of its
+// generated one.
+class UsageFormatter : public CLI::Formatter {
+ public:
+  UsageFormatter(std::string usage, std::string description)
+      : usage_(std::move(usage)), description_(std::move(description)) {}
+  std::string make_description(const CLI::App*) const override { return ""; }
+  std::string make_usage(const CLI::App*, std::string) const override {
+    return "usage: " + usage_ + "\n\n" + description_ + "\n";
+  }
+
+ private:
+  std::string usage_;
+  std::string description_;
+};
+
+std::string CliNames(const CommandSpec::Option& option) {
+  std::string names = option.short_name != 0 ? std::string("-") + option.short_name + "," : "";
+  return names + "--" + option.name;
+}
+
+}  // namespace
 
 ArgParser::ArgParser(std::string usage, std::string description)
-    : usage_(std::move(usage)), description_(std::move(description)) {}
+    : usage_(std::move(usage)), description_(std::move(description)) {
+  options_.push_back({"quiet", 'q', false, "", "no progress or chatter: only results and errors"});
+}
+
+ArgParser::~ArgParser() = default;
+
+void ArgParser::SetSpecSink(std::vector<CommandSpec>* sink) { g_spec_sink = sink; }
 
 void ArgParser::AddFlag(const std::string& name, char short_name, const std::string& help) {
   options_.push_back({name, short_name, false, "", help});
@@ -35,145 +69,121 @@ void ArgParser::TakeCommandAfterOptions(const std::string& help) {
   command_help_ = help;
 }
 
-const ArgParser::Option* ArgParser::FindLong(const std::string& name) const {
-  for (const Option& option : options_) {
-    if (option.name == name) return &option;
-  }
-  return nullptr;
+CommandSpec ArgParser::Spec() const {
+  CommandSpec spec;
+  std::vector<std::string> words = absl::StrSplit(usage_, ' ', absl::SkipEmpty());
+  spec.name = words.size() > 1 ? words[1] : usage_;
+  spec.options = options_;
+  for (const PositionalSpec& p : positional_specs_) spec.positionals.push_back(p.name);
+  if (!repeated_name_.empty()) spec.positionals.push_back(repeated_name_ + "...");
+  spec.takes_command = takes_command_;
+  return spec;
 }
 
-const ArgParser::Option* ArgParser::FindShort(char c) const {
-  for (const Option& option : options_) {
-    if (option.short_name != 0 && option.short_name == c) return &option;
+// The CLI11 definition of this parser. Extras are allowed so that unknown options and surplus
+// arguments get our one-line wording (and, for srs run, become the program's command line).
+std::unique_ptr<CLI::App> ArgParser::BuildApp() const {
+  auto app = std::make_unique<CLI::App>(description_, Spec().name);
+  app->formatter(std::make_shared<UsageFormatter>(usage_, description_));
+  app->allow_extras();
+  if (takes_command_) app->prefix_command();
+  for (const CommandSpec::Option& option : options_) {
+    if (option.takes_value) {
+      app->add_option(CliNames(option), option.help)
+          ->type_name(option.value_name)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    } else {
+      app->add_flag(CliNames(option), option.help);
+    }
   }
-  return nullptr;
+  for (const PositionalSpec& spec : positional_specs_) {
+    app->add_option(spec.name, spec.help)->required(!spec.optional);
+  }
+  if (!repeated_name_.empty()) {
+    app->add_option(repeated_name_, repeated_help_)
+        ->expected(-1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  }
+  if (takes_command_) {
+    app->footer(absl::StrCat("PROG ARGS (after the options, or after --): ", command_help_));
+  }
+  return app;
 }
 
-// Handles args[*i], which starts with '-', advancing *i past a separate value if it takes one.
-absl::Status ArgParser::ParseOption(const std::vector<std::string>& args, size_t* i) {
-  const std::string& arg = args[*i];
-  const Option* option = nullptr;
-  std::string inline_value;
-  bool has_inline = false;
-  if (absl::StartsWith(arg, "--")) {
-    std::string name = arg.substr(2);
-    size_t eq = name.find('=');
-    if (eq != std::string::npos) {
-      inline_value = name.substr(eq + 1);
-      has_inline = true;
-      name = name.substr(0, eq);
-    }
-    if (name == "help") {
-      help_ = true;
-      return absl::OkStatus();
-    }
-    option = FindLong(name);
-  } else {
-    if (arg == "-h") {
-      help_ = true;
-      return absl::OkStatus();
-    }
-    option = FindShort(arg.size() > 1 ? arg[1] : 0);
-    if (option != nullptr && arg.size() > 2) {
-      inline_value = arg.substr(2);
-      has_inline = true;
-    }
+absl::Status ArgParser::Misuse(const std::string& what) const {
+  return absl::InvalidArgumentError(absl::StrCat(what, "; usage: ", usage_));
+}
+
+// Reads the parsed values out of `app`, and words what CLI11 left over.
+absl::Status ArgParser::Collect(const CLI::App& app) {
+  for (const CommandSpec::Option& option : options_) {
+    const CLI::Option* parsed = app.get_option("--" + option.name);
+    if (parsed->count() == 0) continue;
+    values_[option.name] = option.takes_value ? parsed->results().back() : "1";
   }
-  if (option == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown option ", arg, " (see --help)"));
+  for (const PositionalSpec& spec : positional_specs_) {
+    const CLI::Option* parsed = app.get_option(spec.name);
+    if (parsed->count() > 0) positionals_[spec.name] = parsed->results().front();
   }
-  if (!option->takes_value) {
-    if (has_inline) {
-      return absl::InvalidArgumentError(absl::StrCat("option --", option->name, " takes no value"));
+  if (!repeated_name_.empty()) repeated_ = app.get_option(repeated_name_)->results();
+  std::vector<std::string> rest = app.remaining();
+  if (takes_command_) {
+    if (!rest.empty() && rest.front() == "--")
+      rest.erase(rest.begin());
+    else if (!rest.empty() && rest.front().size() > 1 && rest.front()[0] == '-') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown option ", rest.front(), " (see --help)"));
     }
-    values_[option->name] = "1";
+    command_ = rest;
+    if (command_.empty()) return Misuse("no program to run");
     return absl::OkStatus();
   }
-  if (!has_inline) {
-    if (*i + 1 >= args.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("option --", option->name, " needs a value (", option->value_name, ")"));
-    }
-    inline_value = args[++*i];
+  rest.erase(std::remove(rest.begin(), rest.end(), "--"), rest.end());
+  if (rest.empty()) return absl::OkStatus();
+  if (rest.front().size() > 1 && rest.front()[0] == '-') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown option ", rest.front(), " (see --help)"));
   }
-  values_[option->name] = inline_value;
-  return absl::OkStatus();
+  return Misuse(absl::StrCat("unexpected argument '", rest.front(), "'"));
 }
 
 absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
-  std::vector<std::string> positionals;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      if (!takes_command_) {
-        positionals.insert(positionals.end(), args.begin() + i + 1, args.end());
-      } else {
-        command_.assign(args.begin() + i + 1, args.end());
+  if (g_spec_sink != nullptr) {
+    g_spec_sink->push_back(Spec());
+    help_ = true;
+    return absl::OkStatus();
+  }
+  std::unique_ptr<CLI::App> app = BuildApp();
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+  try {
+    app->parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    help_ = true;
+    return absl::OkStatus();
+  } catch (const CLI::RequiredError&) {
+    for (const PositionalSpec& spec : positional_specs_) {
+      if (app->get_option(spec.name)->count() == 0) return Misuse("missing " + spec.name);
+    }
+    return Misuse("a required argument is missing");
+  } catch (const CLI::ArgumentMismatch& e) {
+    for (const CommandSpec::Option& option : options_) {
+      if (option.takes_value && absl::StartsWith(e.what(), "--" + option.name + ":")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option --", option.name, " needs a value (", option.value_name, ")"));
       }
-      break;
     }
-    if (arg.size() > 1 && arg[0] == '-') {
-      absl::Status status = ParseOption(args, &i);
-      if (!status.ok()) return status;
-      continue;
-    }
-    if (takes_command_) {
-      command_.assign(args.begin() + i, args.end());
-      break;
-    }
-    positionals.push_back(arg);
+    return Misuse(e.what());
+  } catch (const CLI::ParseError& e) {
+    // e.g. a value given to a flag (--wait=3)
+    return Misuse(e.what());
   }
-  if (help_) return absl::OkStatus();
-  return CheckPositionals(positionals);
+  return Collect(*app);
 }
 
-absl::Status ArgParser::CheckPositionals(const std::vector<std::string>& positionals) {
-  size_t required = 0;
-  for (const PositionalSpec& spec : positional_specs_) required += spec.optional ? 0 : 1;
-  if (positionals.size() < required) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("missing ", positional_specs_[positionals.size()].name, "; usage: ", usage_));
-  }
-  if (!repeated_name_.empty() && positionals.size() > positional_specs_.size()) {
-    repeated_.assign(positionals.begin() + positional_specs_.size(), positionals.end());
-  } else if (positionals.size() > positional_specs_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unexpected argument '", positionals[positional_specs_.size()], "'; usage: ", usage_));
-  }
-  for (size_t i = 0; i < positionals.size() && i < positional_specs_.size(); ++i) {
-    positionals_[positional_specs_[i].name] = positionals[i];
-  }
-  if (takes_command_ && command_.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("no program to run; usage: ", usage_));
-  }
-  return absl::OkStatus();
-}
-
-std::string ArgParser::Help() const {
-  std::string text = absl::StrCat("usage: ", usage_, "\n\n", description_, "\n");
-  if (!positional_specs_.empty() || !repeated_name_.empty() || takes_command_)
-    text += "\narguments:\n";
-  for (const PositionalSpec& spec : positional_specs_) {
-    absl::StrAppendFormat(&text, "  %-22s %s\n", spec.name, spec.help);
-  }
-  if (!repeated_name_.empty()) {
-    absl::StrAppendFormat(&text, "  %-22s %s\n", repeated_name_ + "...", repeated_help_);
-  }
-  if (takes_command_) absl::StrAppendFormat(&text, "  %-22s %s\n", "-- PROG ARGS", command_help_);
-  text += "\noptions:\n";
-  for (const Option& option : options_) {
-    std::string left =
-        option.short_name != 0 ? absl::StrFormat("-%c, ", option.short_name) : "    ";
-    left += "--" + option.name;
-    if (option.takes_value) left += " " + option.value_name;
-    absl::StrAppendFormat(&text, "  %-22s %s\n", left, option.help);
-  }
-  absl::StrAppendFormat(&text, "  %-22s %s\n", "-h, --help", "show this help");
-  return text;
-}
+std::string ArgParser::Help() const { return BuildApp()->help(); }
 
 int ArgParser::PrintHelp() const {
-  std::fputs(Help().c_str(), stdout);
+  if (g_spec_sink == nullptr) std::fputs(Help().c_str(), stdout);
   return 0;
 }
 

@@ -64,9 +64,9 @@ int RunBenchmark(const std::string& path, const std::vector<std::string>& extra)
 int BenchCommand(const Args& argv) {
   ArgParser args("srs bench [--list] [--json] [--tiny] [NAME...] [-- ARGS]",
                  "Runs the SRS benchmarks (srs-bench-NAME executables next to srs): by default\n"
-                 "srs-bench-all (every figure, in one report), or the NAMEs given. --json asks "
-                 "each for one JSON result line (JSON Lines\n"
-                 "overall); ARGS after -- go to every benchmark.");
+                 "srs-bench-all (every figure, in one report), or the NAMEs given. --json asks\n"
+                 "each for one JSON result line (JSON Lines overall); ARGS after -- go to every\n"
+                 "benchmark.");
   args.AddFlag("list", 'l', "list the benchmarks found and exit");
   args.AddFlag("json", 'j', "machine-readable results (passed to each benchmark)");
   args.AddFlag("tiny", 't', "the smallest sizes, a quick check that everything runs (passed on)");
@@ -120,7 +120,7 @@ int BenchCommand(const Args& argv) {
   if (args.Has("json")) extra.insert(extra.begin(), "--json");
   int worst = 0;
   for (const auto& [name, path] : chosen) {
-    if (!args.Has("json")) std::printf("== %s\n", name.c_str());
+    if (!args.Has("json") && !args.quiet()) std::printf("== %s\n", name.c_str());
     int code = RunBenchmark(path, extra);
     if (code != 0) {
       std::fprintf(stderr, "srs bench: %s failed with status %d\n", name.c_str(), code);

@@ -5,7 +5,9 @@
 #include <string>
 
 #include "common/log.h"
+#include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/completion.h"
 
 namespace {
 
@@ -34,9 +36,36 @@ void PrintUsage(FILE* out) {
   for (const Subcommand& sub : kSubcommands) {
     std::fprintf(out, "  %-11s %s\n", sub.name, sub.summary);
   }
+  std::fprintf(out, "  %-11s %s\n", "completion", "print a bash completion script (bash)");
   std::fprintf(out,
                "\n`srs COMMAND --help` describes a command. Without `rss` in srs.config (or\n"
                "SRS_RSS) the commands use a private srs-rss and srs-depot under ./.srs/.\n");
+}
+
+// `srs completion bash`: each subcommand run with --help while ArgParser collects its definition.
+int CompletionCommand(const srs::tools::Args& args) {
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::printf(
+        "usage: srs completion bash\n\nPrints a bash completion script for srs, generated from "
+        "the\ncommands' own option definitions. Try: source <(srs completion bash)\n");
+    return 0;
+  }
+  if (args.size() != 1 || args[0] != "bash") {
+    std::fprintf(stderr, "srs completion: only 'bash' is supported; usage: srs completion bash\n");
+    return 2;
+  }
+  std::vector<srs::tools::CommandSpec> specs;
+  std::vector<std::string> names;
+  srs::tools::ArgParser::SetSpecSink(&specs);
+  for (const Subcommand& sub : kSubcommands) {
+    names.push_back(sub.name);
+    sub.run({"--help"});
+  }
+  srs::tools::ArgParser::SetSpecSink(nullptr);
+  names.push_back("completion");
+  names.push_back("help");
+  std::fputs(srs::tools::BashCompletion(names, specs).c_str(), stdout);
+  return 0;
 }
 
 }  // namespace
@@ -52,6 +81,7 @@ int main(int argc, char** argv) {
   if (name == "help" || name == "--help" || name == "-h") {
     if (argc > 2) {
       srs::tools::Args help_args = {"--help"};
+      if (std::string(argv[2]) == "completion") return CompletionCommand(help_args);
       for (const Subcommand& sub : kSubcommands) {
         if (sub.name == std::string(argv[2])) return sub.run(help_args);
       }
@@ -60,6 +90,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   srs::tools::Args args(argv + 2, argv + argc);
+  if (name == "completion") return CompletionCommand(args);
   for (const Subcommand& sub : kSubcommands) {
     if (name == sub.name) return sub.run(args);
   }

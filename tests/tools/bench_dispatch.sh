@@ -22,4 +22,7 @@ chmod +x "$dir/srs-bench-all"
 expect_status 0 "^all --json$" "$dir/srs" bench --json
 grep -q "^alpha" <<<"$last_output" && fail "bench without names ran alpha beside srs-bench-all"
 expect_status 0 "^alpha $" "$dir/srs" bench alpha
+grep -q "^== alpha" <<<"$last_output" || fail "bench without --quiet lacks its header"
+expect_status 0 "^alpha --tiny$" "$dir/srs" bench --quiet --tiny alpha
+grep -q "^==" <<<"$last_output" && fail "bench --quiet printed a header: $last_output"
 echo PASS

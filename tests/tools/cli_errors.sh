@@ -7,9 +7,33 @@ source "$(dirname "$0")/lib.sh"
 fresh_dir
 trap 'rm -rf "$test_dir"' EXIT
 
-for cmd in run stop checkpoint status ls history export bench; do
+for cmd in run stop checkpoint status ls history export bench completion; do
   expect_status 0 "usage: srs $cmd" "$SRS" "$cmd" --help
+  expect_status 0 "usage: srs $cmd" "$SRS" help "$cmd"
 done
+# --quiet is accepted everywhere (and listed in every --help).
+for cmd in run stop checkpoint status ls history export bench; do
+  expect_status 0 "-q,--quiet" "$SRS" "$cmd" --help
+done
+expect_status 2 "missing JOB" "$SRS" stop --quiet
+# Old spellings keep working.
+expect_status 2 "--np must be an integer >= 1" "$SRS" run --np=0 -- /bin/true
+expect_status 2 "--np must be an integer >= 1" "$SRS" run -n0 /bin/true
+
+# The generated bash completion: commands, each command's options, file names for values.
+"$SRS" completion bash >completion.bash || fail "srs completion bash failed"
+complete_words() {  # WORDS... (the last is being completed) -> the candidates, one line
+  bash -c 'source ./completion.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _srs
+           echo "${COMPREPLY[*]}"' _ "$@"
+}
+[ "$(complete_words srs st)" = "stop status" ] || fail "completion of 'srs st': $(complete_words srs st)"
+grep -qw -- "--timeout" <<<"$(complete_words srs stop --t)" || fail "no --timeout for srs stop"
+grep -qw -- "--resume" <<<"$(complete_words srs run --)" || fail "no --resume for srs run"
+grep -qw -- "--quiet" <<<"$(complete_words srs ls -)" || fail "no --quiet for srs ls"
+touch hosts.txt
+[ "$(complete_words srs run --hostfile hos)" = "hosts.txt" ] || fail "--hostfile does not complete files"
+[ -z "$(complete_words srs run -n 2 prog --re)" ] || fail "srs run completed its own options after PROG"
+expect_status 2 "only 'bash'" "$SRS" completion zsh
 expect_status 0 "commands:" "$SRS" help
 expect_status 2 "unknown command 'frobnicate'" "$SRS" frobnicate
 expect_status 2 "usage" "$SRS"

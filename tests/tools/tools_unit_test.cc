@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tools/args.h"
+#include "tools/completion.h"
 #include "tools/export_plan.h"
 
 namespace srs::tools {
@@ -96,6 +97,68 @@ TEST(ArgParser, HelpNeedsNoPositionals) {
   ASSERT_TRUE(args.Parse({"--help"}).ok());
   EXPECT_TRUE(args.help());
   EXPECT_NE(args.Help().find("usage: srs ls JOB"), std::string::npos);
+}
+
+TEST(ArgParser, KeepsTheOldSpellings) {
+  ArgParser args("srs stop JOB [--wait] [--timeout S]", "stops");
+  args.AddPositional("JOB", "job");
+  args.AddFlag("wait", 'w', "wait");
+  args.AddValue("timeout", 't', "S", "seconds");
+  ASSERT_TRUE(args.Parse({"-w", "--timeout=5", "job", "-t", "7"}).ok());
+  EXPECT_TRUE(args.Has("wait"));
+  EXPECT_EQ(*args.GetInt("timeout", 600, 1), 7);  // the last one wins
+  EXPECT_EQ(args.Positional("JOB"), "job");
+  EXPECT_FALSE(args.quiet());
+  ArgParser dashdash("srs ls JOB", "lists");
+  dashdash.AddPositional("JOB", "job");
+  ASSERT_TRUE(dashdash.Parse({"-q", "--", "-odd-name"}).ok());
+  EXPECT_EQ(dashdash.Positional("JOB"), "-odd-name");
+  EXPECT_TRUE(dashdash.quiet());
+}
+
+TEST(ArgParser, WordsItsErrors) {
+  ArgParser args("srs export JOB OUT.h5 [--epoch E]", "exports");
+  args.AddPositional("JOB", "job");
+  args.AddPositional("OUT.h5", "file");
+  args.AddValue("epoch", 'e', "E", "epoch");
+  absl::Status missing = args.Parse({"job"});
+  EXPECT_NE(missing.message().find("missing OUT.h5; usage: srs export"), std::string::npos)
+      << missing;
+  ArgParser value("srs export JOB OUT.h5 [--epoch E]", "exports");
+  value.AddPositional("JOB", "job");
+  value.AddValue("epoch", 'e', "E", "epoch");
+  absl::Status no_value = value.Parse({"job", "--epoch"});
+  EXPECT_EQ(no_value.message(), "option --epoch needs a value (E)");
+  ArgParser unknown("srs run -- PROG", "runs");
+  unknown.TakeCommandAfterOptions("program");
+  absl::Status bogus = unknown.Parse({"--bogus", "prog"});
+  EXPECT_NE(bogus.message().find("unknown option --bogus"), std::string::npos) << bogus;
+  ArgParser repeated("srs bench [NAME...]", "benches");
+  repeated.AddRepeatedPositional("NAME", "names");
+  absl::Status two = repeated.Parse({"a", "b"});
+  ASSERT_TRUE(two.ok()) << two;
+  EXPECT_EQ(repeated.repeated(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ArgParser, SpecSinkCollectsDefinitionsWithoutParsing) {
+  std::vector<CommandSpec> specs;
+  ArgParser::SetSpecSink(&specs);
+  ArgParser args("srs stop JOB", "stops");
+  args.AddPositional("JOB", "job");
+  args.AddValue("timeout", 't', "S", "seconds");
+  absl::Status parsed = args.Parse({"--help"});
+  ArgParser::SetSpecSink(nullptr);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(args.help());
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].name, "stop");
+  EXPECT_EQ(specs[0].positionals, (std::vector<std::string>{"JOB"}));
+  ASSERT_EQ(specs[0].options.size(), 2u);  // --quiet, --timeout
+  EXPECT_EQ(specs[0].options[1].name, "timeout");
+  EXPECT_TRUE(specs[0].options[1].takes_value);
+  std::string script = BashCompletion({"stop", "help"}, specs);
+  EXPECT_NE(script.find("--timeout -t"), std::string::npos) << script;
+  EXPECT_NE(script.find("complete -o bashdefault -o default -F _srs srs"), std::string::npos);
 }
 
 }  // namespace
