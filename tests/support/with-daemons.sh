@@ -20,7 +20,8 @@
 # SRS_TEST_WORKDIR, SRS_RSS_BIN, SRS_DEPOT_BIN, SRS_RSS_ADMIN, SRS_DEPOT_ADDRS (space
 # separated), SRS_DEPOT_DIRS, SRS_RSS_PID, SRS_DEPOT_PIDS. A test that kills one of these
 # daemons on purpose appends its pid to $SRS_TEST_WORKDIR/daemons.killed.
-# SRS_TEST_DEPOT_CAPACITY (bytes) caps every depot.
+# SRS_TEST_DEPOT_CAPACITY (bytes) caps every depot; SRS_TEST_DEPOT_HOSTS ("hostA hostB") names the
+# depots' hosts (srs-depot --host; ranks with SRS_HOST=hostA then write to depot 1).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=daemons.sh
@@ -88,9 +89,12 @@ export SRS_TOKEN_FILE=$workdir/rss/admin.token SRS_TEST_WORKDIR=$workdir
 depot_addrs="" depot_dirs="" depot_pids=""
 depot_args=(--rss "$SRS_RSS" --capacity "${SRS_TEST_DEPOT_CAPACITY:-0}")
 [ -n "$depot_lease" ] && depot_args+=(--lease "$depot_lease")
+read -r -a depot_hosts <<<"${SRS_TEST_DEPOT_HOSTS:-}"
 for i in $(seq "$depots"); do
+  host_args=()
+  [ -n "${depot_hosts[i - 1]:-}" ] && host_args=(--host "${depot_hosts[i - 1]}")
   srsd_start "srs-depot$i" "$depot_bin" --listen 127.0.0.1:0 --dir "$workdir/depot$i" \
-    "${depot_args[@]}" || exit 1
+    "${depot_args[@]}" "${host_args[@]}" || exit 1
   depot_addrs="$depot_addrs $started_addr" depot_dirs="$depot_dirs $workdir/depot$i"
   depot_pids="$depot_pids $started_pid"
 done
