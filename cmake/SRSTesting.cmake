@@ -5,8 +5,14 @@
 #   srs_add_e2e_test(cli_stop_resume COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stop_resume.sh LABELS e2e)
 #
 # DAEMONS runs the test inside tests/support/with-daemons.sh: a private srs-rss and srs-depot on
-# free loopback ports, started before and always stopped after (the script traps EXIT), with
-# SRS_RSS, SRS_DEPOT, SRS_APP and SRS_TOKEN_FILE exported to the test.
+# free loopback ports, started before (the depot registered at the RSS) and always stopped after
+# (the script traps EXIT, TERM and INT), with SRS_RSS, SRS_DEPOT, SRS_APP and SRS_TOKEN_FILE
+# exported to the test; the test fails if a daemon died or did not exit 0 on SIGTERM.
+# srs_add_e2e_test takes DEPOTS N (several depots), LEASE S (the RSS's run lease) and
+# DEPOT_LEASE S (the depots' lease of unpinned pieces).
+#
+# PROCESSORS is the number of ranks a test launches at once (CTest then never runs more ranks
+# than `-j` cores at a time). Every test has a TIMEOUT; scripts/test.sh caps the whole run.
 
 set(SRS_TEST_SUPPORT_DIR "${PROJECT_SOURCE_DIR}/tests/support")
 set(SRS_WITH_DAEMONS "${SRS_TEST_SUPPORT_DIR}/with-daemons.sh")
@@ -15,7 +21,25 @@ set(SRS_MPIEXEC "${MPIEXEC_EXECUTABLE}")
 
 function(_srs_daemon_prefix out)
   set(${out} "${SRS_WITH_DAEMONS}" --rss "$<TARGET_FILE:srs-rss>"
-             --depot "$<TARGET_FILE:srs-depot>" PARENT_SCOPE)
+             --depot "$<TARGET_FILE:srs-depot>" --admin "$<TARGET_FILE:libsrs_rss_admin>"
+             PARENT_SCOPE)
+endfunction()
+
+# srs_tests_require(WHAT TARGET...): a configure error naming what is missing, instead of tests
+# that silently disappear (scripts/setup-deps.sh installs every dependency).
+function(srs_tests_require what)
+  set(missing "")
+  foreach(t ${ARGN})
+    if(NOT TARGET ${t})
+      list(APPEND missing ${t})
+    endif()
+  endforeach()
+  if(missing)
+    string(REPLACE ";" ", " missing "${missing}")
+    message(FATAL_ERROR "SRS tests: ${what} need the target(s) ${missing}, which this "
+                        "configuration does not build (run scripts/setup-deps.sh, or configure "
+                        "with -DSRS_BUILD_TESTS=OFF)")
+  endif()
 endfunction()
 
 function(srs_add_unit_test name)
@@ -78,7 +102,8 @@ endfunction()
 
 # An end-to-end test: any command (usually a script), run with the real daemons unless NODAEMONS.
 function(srs_add_e2e_test name)
-  cmake_parse_arguments(T "NODAEMONS" "TIMEOUT;PROCESSORS" "COMMAND;LABELS;ENV" ${ARGN})
+  cmake_parse_arguments(T "NODAEMONS" "TIMEOUT;PROCESSORS;DEPOTS;LEASE;DEPOT_LEASE" "COMMAND;LABELS;ENV"
+                        ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
@@ -88,6 +113,15 @@ function(srs_add_e2e_test name)
   set(cmd ${T_COMMAND})
   if(NOT T_NODAEMONS)
     _srs_daemon_prefix(prefix)
+    if(T_DEPOTS)
+      list(APPEND prefix --depots ${T_DEPOTS})
+    endif()
+    if(T_LEASE)
+      list(APPEND prefix --lease ${T_LEASE})
+    endif()
+    if(T_DEPOT_LEASE)
+      list(APPEND prefix --depot-lease ${T_DEPOT_LEASE})
+    endif()
     set(cmd ${prefix} -- ${cmd})
   endif()
   add_test(NAME ${name} COMMAND ${cmd})

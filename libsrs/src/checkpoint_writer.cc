@@ -8,6 +8,7 @@
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/dist_spec.h"
 #include "libsrs/src/piece_writer.h"
+#include "libsrs/src/test_hooks.h"
 
 namespace srs {
 namespace libsrs {
@@ -107,6 +108,7 @@ absl::Status CheckpointWriter::CommitOnRoot(int64_t epoch, const std::vector<std
     }
   }
   SRS_RETURN_IF_ERROR(env_->rss->ReportPieces(report).status());
+  TestHookMaybeDie(TestPoint::kAfterReport, epoch, env_->rank);
   rss::v1::CommitCheckpointRequest commit;
   commit.set_run_token(env_->run.run_token());
   commit.set_epoch(epoch);
@@ -157,6 +159,7 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   absl::StatusOr<rss::v1::PieceRecord> record = WritePiece(epoch);
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   int64_t bytes = record.ok() ? record->size_bytes() : 0;
+  if (record.ok()) TestHookMaybeDie(TestPoint::kAfterPut, epoch, env_->rank);
 
   CheckpointResult result;
   result.epoch = epoch;
@@ -164,6 +167,7 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   MPI_Allreduce(&bytes, &result.bytes, 1, MPI_INT64_T, MPI_SUM, env_->comm);
   SRS_RETURN_IF_ERROR(
       Finalize(epoch, record.status(), record.ok() ? *record : rss::v1::PieceRecord(), &result));
+  TestHookMaybeDie(TestPoint::kAfterCommit, epoch, env_->rank);
   SRS_LOG(INFO) << "checkpoint epoch " << epoch << " committed: " << result.bytes << " bytes in "
                 << result.write_seconds << " s";
   return result;

@@ -228,8 +228,14 @@ TEST_F(DaemonFaultTest, SigtermDrainsAPutInFlight) {
   for (int i = 0; i < 100 && SpoolEmpty(); ++i) absl::SleepFor(absl::Milliseconds(50));
   ASSERT_FALSE(SpoolEmpty());
   kill(process_->pid(), SIGTERM);  // the put is running: it must be allowed to finish
-  absl::SleepFor(absl::Milliseconds(200));
-  EXPECT_EQ(client_->Info().status().code(), absl::StatusCode::kUnavailable);  // new calls: no
+  // New calls are refused once the shutdown began: poll (deadline), never a fixed sleep.
+  absl::StatusCode info = absl::StatusCode::kOk;
+  for (absl::Time end = absl::Now() + absl::Seconds(30); absl::Now() < end;) {
+    info = client_->Info().status().code();
+    if (info == absl::StatusCode::kUnavailable) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(info, absl::StatusCode::kUnavailable);  // new calls: no
   request.set_chunk(image.substr(1000));
   ASSERT_TRUE(writer->Write(request));
   request.mutable_trailer()->set_xxh3_64(Xxh3(image.data(), image.size()));

@@ -9,10 +9,14 @@
 //   runs=stopped,lost,running every run, oldest first
 //   run_epochs=0,3,7          resumed_from_epoch of every run
 //   checkpoints=3:committed:REASON_PERIODIC 4:discarded:REASON_PERIODIC ...
+//   committed_pieces=6        pieces of all committed checkpoints together
 //   newest_run=<run id>
 //
 //   fault_inspect --rss HOST:PORT --token-file FILE --job JOB [--dataset iter] [--run RUN_ID]
+//                 [--allow-missing yes]
 //
+// Any error (RSS unreachable, unknown job without --allow-missing yes, unreadable piece) exits 1
+// with the reason on stderr: no output ever stands for "could not ask".
 // With --run, also prints run_state=<state>, run_unfinished_checkpoints=<n> (checkpoints begun by
 // that run that never committed: pending or discarded — a kill during a checkpoint write leaves
 // exactly such a checkpoint) and run_pending_checkpoints=<n> (those still pending).
@@ -33,6 +37,7 @@ namespace {
 
 struct Options {
   std::string rss, token_file, job, dataset = "iter", run;
+  bool allow_missing = false;  // an unknown job prints job_state=none instead of failing
 };
 
 bool ParseOptions(int argc, char** argv, Options* o) {
@@ -48,6 +53,8 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->dataset = v;
     } else if (k == "--run") {
       o->run = v;
+    } else if (k == "--allow-missing") {
+      o->allow_missing = v == "yes";
     } else {
       return false;
     }
@@ -92,7 +99,7 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, &o)) {
     fprintf(stderr,
             "usage: fault_inspect --rss HOST:PORT --token-file FILE --job JOB [--dataset NAME] "
-            "[--run RUN_ID]\n");
+            "[--run RUN_ID] [--allow-missing yes]\n");
     return 2;
   }
   auto token = srs::ReadAdminToken(o.token_file);
@@ -106,7 +113,7 @@ int main(int argc, char** argv) {
   req.set_admin_token(*token);
   req.set_job(o.job);
   auto job = (*rss)->GetJob(req);
-  if (absl::IsNotFound(job.status())) {  // not registered yet
+  if (absl::IsNotFound(job.status()) && o.allow_missing) {  // not registered yet
     printf("job_state=none\nlast_epoch=0\n");
     return 0;
   }
@@ -124,24 +131,32 @@ int main(int argc, char** argv) {
   }
   printf("runs=%s\nrun_epochs=%s\n", Join(runs, ",").c_str(), Join(run_epochs, ",").c_str());
   if (!job->runs().empty()) printf("newest_run=%s\n", job->runs().rbegin()->run_id().c_str());
-  int unfinished = 0, pending = 0;
+  int unfinished = 0, pending = 0, committed_pieces = 0;
   for (const auto& c : job->checkpoints()) {
+    if (c.state() == "committed") committed_pieces += c.pieces_size();
     cps.push_back(std::to_string(c.epoch()) + ":" + c.state() + ":" +
                   srs::rss::v1::CheckpointReason_Name(c.reason()));
     if (!o.run.empty() && c.run_id() == o.run && c.state() != "committed" && c.state() != "deleted")
       ++unfinished;
     if (!o.run.empty() && c.run_id() == o.run && c.state() == "pending") ++pending;
   }
-  printf("checkpoints=%s\n", Join(cps, " ").c_str());
+  printf("checkpoints=%s\ncommitted_pieces=%d\n", Join(cps, " ").c_str(), committed_pieces);
   if (!o.run.empty())
     printf("run_unfinished_checkpoints=%d\nrun_pending_checkpoints=%d\n", unfinished, pending);
   int64_t last = job->summary().last_epoch();
   if (last > 0) {
+    bool found = false;
     for (const auto& c : job->checkpoints()) {
       if (c.epoch() != last || c.state() != "committed") continue;
       int64_t value = 0;
       if (ReadCommittedValue(c, o.dataset, &value) != 0) return 1;
       printf("committed_value=%lld\ncommitted_nprocs=%d\n", (long long)value, c.nprocs());
+      found = true;
+    }
+    if (!found) {
+      fprintf(stderr, "fault_inspect: last_epoch %lld is not among the committed checkpoints\n",
+              (long long)last);
+      return 1;
     }
   }
   return 0;

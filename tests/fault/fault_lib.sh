@@ -1,11 +1,10 @@
 # shellcheck shell=bash disable=SC2034  # the insp_* and SRS_* variables are for the sourcing scripts
-# Shared helpers of the fault tests (sourced, bash). Starts a private srs-rss (with a short run
-# lease, which tests/support/with-daemons.sh does not pass) and one srs-depot on free loopback
-# ports, launches jobs in their own process group, and stops EVERY process it started on exit
-# (by pid; never killall).
+# Shared helpers of the fault tests (sourced, bash), run under tests/support/with-daemons.sh
+# --lease FAULT_LEASE (a private srs-rss with a short run lease and one srs-depot). Launches jobs
+# in their own process group and kills EVERY job it started on exit (by pid; never killall).
 #
-# Needs: SRS_RSS_BIN, SRS_DEPOT_BIN, FAULT_LEASE (seconds). Sets: FAULT_WORK, SRS_RSS,
-# SRS_TOKEN_FILE, SRS_DEPOT_DIR, SRS_APP.
+# Needs: SRS_RSS, SRS_TOKEN_FILE, SRS_DEPOT_DIRS, SRS_TEST_WORKDIR (with-daemons), FAULT_LEASE.
+# Sets: FAULT_WORK, SRS_DEPOT_DIR, SRS_APP.
 
 fault_pids=()   # daemons
 fault_jobs=()   # process-group leaders of launched jobs
@@ -47,53 +46,20 @@ fault_cleanup() {
   for pid in "${fault_jobs[@]}"; do
     fault_kill_job "$pid"
   done
-  for pid in "${fault_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for _ in $(seq 50); do
-    local alive=0
-    for pid in "${fault_pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.1
-  done
-  for pid in "${fault_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [ -n "${FAULT_WORK:-}" ] && [ -z "${SRS_KEEP_WORKDIR:-}" ]; then rm -rf "$FAULT_WORK"; fi
 }
 
-# fault_start_daemon NAME OUTFILE CMD...: sets started_pid, started_addr.
-fault_start_daemon() {
-  local name=$1 out=$2
-  shift 2
-  "$@" >"$out" 2>"$out.err" &
-  local pid=$!
-  fault_pids+=("$pid")
-  for _ in $(seq 300); do
-    if grep -q "listening on" "$out" 2>/dev/null; then
-      started_pid=$pid
-      started_addr=$(grep -m1 "listening on" "$out" | awk '{print $NF}')
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "$name did not start; its stderr:" >&2
-  cat "$out.err" >&2
-  exit 1
-}
-
+# The daemons come from tests/support/with-daemons.sh (--lease FAULT_LEASE): it waits until the
+# depot is registered, and fails the test if a daemon died or did not exit 0 on SIGTERM.
 fault_setup() {
-  [ -x "${SRS_RSS_BIN:-}" ] && [ -x "${SRS_DEPOT_BIN:-}" ] || fault_fail "need SRS_RSS_BIN, SRS_DEPOT_BIN"
-  FAULT_WORK=$(mktemp -d "${TMPDIR:-/tmp}/srs-fault.XXXXXX")
+  if [ -z "${SRS_RSS:-}" ] || [ -z "${SRS_TEST_WORKDIR:-}" ] || [ -z "${SRS_DEPOT_DIRS:-}" ]; then
+    fault_fail "run me under tests/support/with-daemons.sh --lease $FAULT_LEASE"
+  fi
+  FAULT_WORK=$SRS_TEST_WORKDIR
+  SRS_DEPOT_DIR=${SRS_DEPOT_DIRS%% *}
+  export SRS_DEPOT=auto SRS_APP=${SRS_APP:-fault-$$-$RANDOM}
   trap fault_cleanup EXIT
-  trap 'exit 130' INT TERM
-  fault_start_daemon srs-rss "$FAULT_WORK/rss.out" "$SRS_RSS_BIN" --listen 127.0.0.1:0 \
-    --state "$FAULT_WORK/rss" --lease "$FAULT_LEASE"
-  export SRS_RSS=$started_addr
-  fault_start_daemon srs-depot "$FAULT_WORK/depot.out" "$SRS_DEPOT_BIN" --listen 127.0.0.1:0 \
-    --dir "$FAULT_WORK/depot" --rss "$SRS_RSS"
-  SRS_DEPOT_DIR=$FAULT_WORK/depot
-  export SRS_DEPOT=auto SRS_TOKEN_FILE=$FAULT_WORK/rss/admin.token
-  export SRS_APP=${SRS_APP:-fault-$$-$RANDOM}
-  for _ in $(seq 100); do [ -s "$SRS_TOKEN_FILE" ] && break; sleep 0.05; done
-  sleep 0.3  # the depot registers itself asynchronously
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
 }
 
 # fault_spawn LOG ENV... -- CMD...: starts CMD in its own process group with the extra
@@ -121,9 +87,8 @@ fault_launch() {
 
 # fault_wait_line LOG PATTERN SECONDS PID: waits for a line in LOG; fails if PID exits first.
 fault_wait_line() {
-  local log=$1 pattern=$2 secs=$3 pid=$4
-  local tries=$((secs * 50))
-  for _ in $(seq "$tries"); do
+  local log=$1 pattern=$2 secs=$3 pid=$4 t0=$SECONDS
+  while ((SECONDS - t0 < secs)); do
     grep -q "$pattern" "$log" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || { grep -q "$pattern" "$log" 2>/dev/null && return 0; return 1; }
     sleep 0.02
@@ -131,14 +96,61 @@ fault_wait_line() {
   return 1
 }
 
+# fault_wait_exit PID SECONDS: waits until the launched job PID has ended; 1 on timeout.
+fault_wait_exit() {
+  local pid=$1 secs=$2 t0=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    ((SECONDS - t0 < secs)) || return 1
+    sleep 0.05
+  done
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+# fault_hook_epoch LOG.err POINT: the epoch at which libsrs's test hook (SRS_TEST_DIE_AFTER=POINT)
+# killed a rank, from its "srs-test-hook: dying after POINT epoch E rank R" line; fails the test
+# if the hook never fired (the fault did not happen).
+fault_hook_epoch() {
+  local err=$1 point=$2 line
+  line=$(grep -m1 "srs-test-hook: dying after $point epoch" "$err") ||
+    { cat "$err" >&2; fault_fail "the test hook (die after $point) never fired"; }
+  line=${line#*epoch }
+  echo "${line%% *}"
+}
+
+# fault_checkpoint_state EPOCH: the state of checkpoint EPOCH in the last fault_inspect.
+fault_checkpoint_state() {
+  local c
+  for c in $insp_checkpoints; do
+    [ "${c%%:*}" = "$1" ] && { c=${c#*:}; echo "${c%%:*}"; return 0; }
+  done
+  echo none
+}
+
+# fault_wait_depot_reclaimed SECONDS: waits until the depot directory holds exactly the pieces of
+# the committed checkpoints (every piece of a killed, discarded or retired checkpoint deleted).
+fault_wait_depot_reclaimed() {
+  local secs=$1 t0=$SECONDS have
+  while :; do
+    fault_inspect
+    have=$(find "$SRS_DEPOT_DIR/pieces" -name '*.h5' 2>/dev/null | wc -l)
+    ((have == insp_committed_pieces)) && return 0
+    ((SECONDS - t0 < secs)) || break
+    sleep 0.5
+  done
+  ls -l "$SRS_DEPOT_DIR/pieces" >&2
+  fault_fail "the depot holds $have pieces, the committed checkpoints $insp_committed_pieces ($insp_checkpoints)"
+}
+
 # fault_inspect [--run ID]: key=value lines from the RSS into the variables insp_<key>.
 fault_inspect() {
   local out
-  out=$("$FAULT_INSPECT" --rss "$SRS_RSS" --token-file "$SRS_TOKEN_FILE" --job "$SRS_APP" "$@") ||
+  out=$("$FAULT_INSPECT" --rss "$SRS_RSS" --token-file "$SRS_TOKEN_FILE" --job "$SRS_APP" \
+    --allow-missing "${FAULT_ALLOW_MISSING:-no}" "$@") ||
     fault_fail "fault_inspect failed: $out"
   insp_job_state="" insp_last_epoch=0 insp_committed_value="" insp_run_state=""
   insp_newest_run="" insp_run_unfinished_checkpoints=0 insp_run_pending_checkpoints=0 insp_checkpoints="" insp_runs=""
-  insp_run_epochs=""
+  insp_run_epochs="" insp_committed_pieces=0
   local line
   while IFS= read -r line; do
     case "$line" in

@@ -6,27 +6,31 @@ set -euo pipefail
 prog=$1 stop_cmd=$2 write_np=$3 read_np=$4
 : "${SRS_APP:?run me inside with-daemons.sh}"
 mpiexec=${SRS_MPIEXEC:-mpiexec.mpich}
-log=$(mktemp -d "${TMPDIR:-/tmp}/srs-fortran.XXXXXX")
+log=$SRS_TEST_WORKDIR/fortran
+mkdir -p "$log"
 job_pid=""
 cleanup() {  # only the mpiexec this script started
   if [ -n "$job_pid" ] && kill -0 "$job_pid" 2>/dev/null; then
-    kill -TERM "$job_pid" 2>/dev/null || true; sleep 1; kill -KILL "$job_pid" 2>/dev/null || true
+    kill -KILL "$job_pid" 2>/dev/null
+    wait "$job_pid" 2>/dev/null
   fi
   rm -rf "$log"
+  return 0
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 "$mpiexec" -n "$write_np" "$prog" write >"$log/write.log" 2>&1 &
 job_pid=$!
-for _ in $(seq 600); do
-  grep -q "running" "$log/write.log" && break
-  kill -0 "$job_pid" 2>/dev/null || break
+t0=$SECONDS
+until grep -q "running" "$log/write.log"; do
+  kill -0 "$job_pid" 2>/dev/null || { cat "$log/write.log"; echo "roundtrip: write phase ended early"; exit 1; }
+  ((SECONDS - t0 < 60)) || { cat "$log/write.log"; echo "roundtrip: write phase never ran"; exit 1; }
   sleep 0.05
 done
-if ! $stop_cmd "$SRS_APP"; then
-  echo "roundtrip: WARNING: '$stop_cmd' failed; asking the RSS directly" >&2
-  ${SRS_TEST_STOP_FALLBACK:?} "$SRS_APP" || true  # the job's own "stopped" decides
-fi
+# The stop must succeed: a failing `srs stop` is a failure, not a warning.
+$stop_cmd "$SRS_APP" || { echo "roundtrip: '$stop_cmd $SRS_APP' failed"; exit 1; }
 rc=0
 wait "$job_pid" || rc=$?
 job_pid=""

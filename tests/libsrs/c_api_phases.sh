@@ -22,7 +22,7 @@ for f in $pieces; do  # invert one byte in the middle of every piece
 done
 "$mpiexec" -n "$m" "$bin" corrupt
 
-for pid in $SRS_DEPOT_PIDS; do kill -TERM "$pid"; done
+for pid in $SRS_DEPOT_PIDS; do echo "$pid" >>"$SRS_TEST_WORKDIR/daemons.killed"; kill -TERM "$pid"; done
 for pid in $SRS_DEPOT_PIDS; do
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 done

@@ -20,7 +20,7 @@ iters() { grep -c "^iter" "$out"; }
 "$mpiexec" -n 2 "$solver" 100000 5 >"$out" 2>&1 &
 pid=$!
 for _ in $(seq 300); do grep -q "^iter" "$out" && break; sleep 0.05; done
-kill -KILL "$SRS_RSS_PID"
+echo "$SRS_RSS_PID" >>"$SRS_TEST_WORKDIR/daemons.killed"; kill -KILL "$SRS_RSS_PID"
 before=$(iters)
 sleep 1.5
 kill -0 "$pid" 2>/dev/null || fail "the job died with the RSS"

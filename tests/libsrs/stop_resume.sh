@@ -40,9 +40,11 @@ grep -q "^finished at iter $((second + 40))" "$out" || fail "final run did not f
 
 # SRS_Finish: the RSS deletes the job's pieces from the depots (maybe asynchronously).
 for _ in $(seq 100); do
+  # shellcheck disable=SC2086  # a list of directories
   left=$(find $SRS_DEPOT_DIRS -name '*.h5' | wc -l)
   [ "$left" -eq 0 ] && break
   sleep 0.1
 done
+# shellcheck disable=SC2086
 [ "$left" -eq 0 ] || { find $SRS_DEPOT_DIRS -name '*.h5' >&2; fail "$left piece(s) left after SRS_Finish"; }
 echo "stop_resume: stopped at $first (3 ranks), $second (2 ranks), finished on 4 ranks"

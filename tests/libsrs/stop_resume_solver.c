@@ -1,20 +1,17 @@
 /* A small iterative "solver" for the end-to-end and fault tests: u[g] = g + iter for every
  * global element g after `iter` sweeps, so any restored state can be checked exactly.
  *
- *   stop_resume_solver MAX_ITER SLEEP_MS [N_ELEMENTS] [CHECKPOINT_EVERY] [KILL_RANK_AT]
+ *   stop_resume_solver MAX_ITER SLEEP_MS [N_ELEMENTS] [CHECKPOINT_EVERY]
  *
  * Prints (rank 0, stdout, flushed): "started P", "resumed at iter I on P ranks", "iter I" every
  * 10 sweeps, "checkpointing I", then "stopped at iter I" (exit 0) or "finished at iter I".
- * CHECKPOINT_EVERY > 0: SRS_Checkpoint every that many sweeps. KILL_RANK_AT = I: the last rank
- * SIGKILLs itself a few ms into the checkpoint at sweep I (fault test). Exit 2 on any error,
- * 3 on wrong restored data. */
+ * CHECKPOINT_EVERY > 0: SRS_Checkpoint every that many sweeps (the fault test kills a rank inside
+ * one with libsrs's test hook, SRS_TEST_DIE_AFTER). Exit 2 on any error, 3 on wrong restored
+ * data. */
 #include <mpi.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "srs/srs.h"
@@ -34,14 +31,6 @@ static void Say(const char* fmt, int value) {
   fflush(stdout);
 }
 
-static void* KillSoon(void* arg) {
-  (void)arg;
-  struct timespec t = {0, 5 * 1000 * 1000};
-  nanosleep(&t, NULL);
-  raise(SIGKILL);
-  return NULL;
-}
-
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -50,7 +39,6 @@ int main(int argc, char** argv) {
   int sleep_ms = argc > 2 ? atoi(argv[2]) : 10;
   int64_t n = argc > 3 ? atoll(argv[3]) : 10007;
   int every = argc > 4 ? atoi(argv[4]) : 0;
-  int kill_at = argc > 5 ? atoi(argv[5]) : -1;
   int rc = SRS_Init(MPI_COMM_WORLD, NULL);
   if (rc != SRS_OK) Fail("SRS_Init", rc);
   SRS_Distribution block;
@@ -93,8 +81,6 @@ int main(int argc, char** argv) {
     if (sleep_ms > 0) usleep((useconds_t)sleep_ms * 1000);
     if (every > 0 && iter % every == 0) {
       Say("checkpointing %d", iter);
-      pthread_t killer;
-      if (iter == kill_at && rank_ == nprocs_ - 1) pthread_create(&killer, NULL, KillSoon, NULL);
       if ((rc = SRS_Checkpoint()) != SRS_OK) Fail("SRS_Checkpoint", rc);
       Say("checkpointed %d", iter);
     }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the tools_* end-to-end tests (sourced). Needs SRS_TOOL (the srs binary).
 set -u
 : "${SRS_TOOL:?SRS_TOOL must point to the srs binary}"

@@ -1,0 +1,39 @@
+// Test-only fault injection: a process that dies (SIGKILL, like a crash) at a named point of the
+// checkpoint protocol, so the fault tests prove which checkpoint a kill interrupted instead of
+// hoping a timed kill lands inside one (tests/fault/, tests/libsrs/fault.sh).
+//
+// Inert unless the environment asks for it:
+//   SRS_TEST_DIE_AFTER = put     after this rank's piece is stored on its depot (not yet reported)
+//                        report  on rank 0, after ReportPieces, before CommitCheckpoint
+//                        commit  on rank 0, after the RSS committed the checkpoint
+//   SRS_TEST_DIE_EPOCH = E       only at epoch E (default: the first epoch the point is reached)
+//   SRS_TEST_DIE_RANK  = R       only on rank R (default 0)
+//   SRS_TEST_DIE_SIGNAL = STOP   freeze (SIGSTOP) instead of dying, like a hung node (once)
+// Before dying it prints one line on stderr, "srs-test-hook: dying after POINT epoch E rank R"
+// ("freezing (SIGSTOP) after ..." with STOP), which the tests grep as proof the fault happened
+// where they claim.
+//
+// Compiled only with the CMake option SRS_TEST_HOOKS (default: on when the tests are built,
+// SRS_BUILD_TESTS; an install/package build with -DSRS_BUILD_TESTS=OFF has no hook at all: the
+// call sites compile to nothing).
+#ifndef SRS_LIBSRS_SRC_TEST_HOOKS_H_
+#define SRS_LIBSRS_SRC_TEST_HOOKS_H_
+
+#include <cstdint>
+
+namespace srs {
+namespace libsrs {
+
+enum class TestPoint { kAfterPut, kAfterReport, kAfterCommit };
+
+#ifdef SRS_TEST_HOOKS
+// Kills (or freezes) this process if the environment names `point`, `epoch` and `rank`.
+void TestHookMaybeDie(TestPoint point, int64_t epoch, int rank);
+#else
+inline void TestHookMaybeDie(TestPoint, int64_t, int) {}
+#endif
+
+}  // namespace libsrs
+}  // namespace srs
+
+#endif  // SRS_LIBSRS_SRC_TEST_HOOKS_H_
