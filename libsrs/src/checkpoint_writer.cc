@@ -146,27 +146,34 @@ absl::Status CheckpointWriter::Finalize(int64_t epoch, const absl::Status& writt
   return verdict;
 }
 
-absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason reason,
-                                                       int64_t request_id) {
+absl::StatusOr<int64_t> CheckpointWriter::Begin(rss::v1::CheckpointReason reason,
+                                                int64_t request_id) {
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> arrays = AgreeOnArrays();
   // AgreeOnArrays' verdict is the same on every rank (it comes from collectives).
   SRS_RETURN_IF_ERROR(arrays.status());
-  SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id));
+  return BeginOnRoot(*arrays, reason, request_id);
+}
 
-  absl::Time start = absl::Now();
-  absl::StatusOr<rss::v1::PieceRecord> record = WritePiece(epoch);
-  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+absl::StatusOr<CheckpointResult> CheckpointWriter::Complete(
+    int64_t epoch, const absl::StatusOr<rss::v1::PieceRecord>& record, double write_seconds) {
   int64_t bytes = record.ok() ? record->size_bytes() : 0;
-
   CheckpointResult result;
   result.epoch = epoch;
-  MPI_Allreduce(&seconds, &result.write_seconds, 1, MPI_DOUBLE, MPI_MAX, env_->comm);
+  MPI_Allreduce(&write_seconds, &result.write_seconds, 1, MPI_DOUBLE, MPI_MAX, env_->comm);
   MPI_Allreduce(&bytes, &result.bytes, 1, MPI_INT64_T, MPI_SUM, env_->comm);
   SRS_RETURN_IF_ERROR(
       Finalize(epoch, record.status(), record.ok() ? *record : rss::v1::PieceRecord(), &result));
   SRS_LOG(INFO) << "checkpoint epoch " << epoch << " committed: " << result.bytes << " bytes in "
                 << result.write_seconds << " s";
   return result;
+}
+
+absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason reason,
+                                                       int64_t request_id) {
+  SRS_ASSIGN_OR_RETURN(int64_t epoch, Begin(reason, request_id));
+  absl::Time start = absl::Now();
+  absl::StatusOr<rss::v1::PieceRecord> record = WritePiece(epoch);
+  return Complete(epoch, record, absl::ToDoubleSeconds(absl::Now() - start));
 }
 
 }  // namespace libsrs

@@ -34,6 +34,16 @@ class CheckpointWriter {
   // Collective. OK on every rank once the RSS committed the checkpoint.
   absl::StatusOr<CheckpointResult> Run(rss::v1::CheckpointReason reason, int64_t request_id);
 
+  // The two collective halves of Run, for asynchronous checkpoints, whose local write happens
+  // in between on another thread (AsyncFlusher):
+  // Steps 1-2: agree on the arrays, get the epoch. The same verdict on every rank.
+  absl::StatusOr<int64_t> Begin(rss::v1::CheckpointReason reason, int64_t request_id);
+  // Step 4, once every rank's write of `epoch` has ended (`record`: this rank's outcome,
+  // `write_seconds`: its duration): report and commit, or abort. OK on every rank once committed.
+  absl::StatusOr<CheckpointResult> Complete(int64_t epoch,
+                                            const absl::StatusOr<rss::v1::PieceRecord>& record,
+                                            double write_seconds);
+
  private:
   // Step 1: the array specs (with every rank's local count at rank 0), agreed on all ranks.
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> AgreeOnArrays();
