@@ -1,27 +1,36 @@
 // Asynchronous periodic and requested checkpoints (DESIGN.md §3 checkpoint_mode = async), on top
-// of the all-or-nothing protocol of CheckpointWriter, which stays exactly as it is:
+// of the all-or-nothing protocol of CheckpointWriter, whose steps stay exactly as they are:
 //
-//   SRS_Check_Stop k    : Begin (agree on the arrays, epoch from the RSS), copy the arrays into
-//                         staging, hand the piece to the flusher thread, return.
-//   SRS_Check_Stop k+1.. : the usual small collective also carries "my write is done"; once it is
-//                         on every rank, Complete (gather the records, ReportPieces, commit or
-//                         abort) runs right there, on the application's thread.
+//   SRS_Check_Stop k     agree on the arrays (collective), copy them into staging, return. The
+//                        background thread (AsyncFlusher) asks the RSS for the epoch (rank 0)
+//                        and writes the piece (every rank, once it knows the epoch).
+//   SRS_Check_Stop k+1.. the small collective SRS_Check_Stop makes anyway becomes one
+//                        MPI_Allreduce that also carries rank 0's epoch to the other ranks and
+//                        "my write is done". Once it is done everywhere: the records are
+//                        gathered to rank 0 (collective), whose background thread reports and
+//                        commits them (or aborts); a later call carries the verdict.
 //
-// So the background thread never calls MPI, whatever thread level MPI was initialised with,
-// and a checkpoint becomes visible only once committed; a crash before that leaves the previous
-// one. With a flush in flight: a periodic checkpoint that falls due is SKIPPED (counted), a
-// requested one WAITS for it (counted), SRS_Checkpoint, a stop and SRS_Finish drain it first. A
-// checkpoint whose arrays exceed staging_limit on any rank runs synchronously (counted).
+// So the background thread never calls MPI, whatever thread level MPI was initialised with; a
+// checkpoint becomes the restart point only once the RSS committed it, and a crash before that
+// leaves the previous one. With a checkpoint in flight, a periodic checkpoint that falls due is
+// SKIPPED (counted); a requested one, SRS_Checkpoint, a stop and SRS_Finish first WAIT for it
+// (drain, counted). A checkpoint whose arrays exceed staging_limit on any rank runs
+// synchronously (counted).
 //
-// Every method is collective over env->comm unless it says otherwise, and every rank calls them
-// in the same order with the same in_flight() (it changes only inside collective calls).
+// Every method is collective over env->comm unless it says otherwise; every rank calls them in
+// the same order and sees the same phase (it changes only inside collective calls).
 #ifndef SRS_LIBSRS_SRC_ASYNC_CHECKPOINTS_H_
 #define SRS_LIBSRS_SRC_ASYNC_CHECKPOINTS_H_
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "libsrs/src/array_registry.h"
 #include "libsrs/src/async_flusher.h"
 #include "libsrs/src/run_env.h"
@@ -44,37 +53,67 @@ struct AsyncCounts {
 class AsyncCheckpoints {
  public:
   AsyncCheckpoints(RunEnv* env, const ArrayRegistry* registry);
+  // Stops waiting tasks and joins the thread (no MPI: also called from MPI_Finalize). A piece of
+  // an uncommitted checkpoint is left to its depot lease.
+  ~AsyncCheckpoints();
 
   // Collective: SRS_Check_Stop's exchange of rank 0's pending flags (`root_flags`, ignored on
   // other ranks). One MPI_Bcast when nothing is in flight; otherwise one MPI_Allreduce that also
-  // tells whether every rank's write is done, in which case the checkpoint is completed here.
+  // moves the checkpoint in flight one step on (epoch to every rank, completion, verdict).
   // Returns the flags on every rank.
   int ExchangeFlags(int root_flags);
 
   // Collective: a periodic or requested checkpoint (`reason`). Async when checkpoint_mode is
   // async and every rank's arrays fit its staging; else synchronous (the caller's thread writes
   // and commits). OK when skipped. A failure of the synchronous path is returned; the async
-  // path's failures surface (logged, counted) when it completes.
+  // path's failures are logged and counted when they surface (the previous checkpoint stays).
   absl::Status Checkpoint(rss::v1::CheckpointReason reason, int64_t request_id);
 
-  // Collective: waits for the checkpoint in flight, if any, and completes it. `why` names the
-  // caller in the log.
+  // Collective: waits for the checkpoint in flight, if any, until it is committed or aborted.
+  // `why` names the caller in the log.
   void Drain(const char* why);
 
-  bool in_flight() const { return flusher_.in_flight(); }
+  bool in_flight() const { return phase_ != Phase::kIdle; }
   const AsyncCounts& counts() const { return counts_; }
   // Local: rank 0 logs the counts at INFO ("async checkpoints: started=... skipped=...").
   void LogSummary() const;
 
  private:
-  absl::Status StartAsync(rss::v1::CheckpointReason reason, int64_t request_id, FlushJob prepared);
-  void CompleteInFlight();
+  enum class Phase { kIdle, kWriting, kCommitting };
+  struct Job;
+
+  absl::Status StartAsync(rss::v1::CheckpointReason reason, int64_t request_id,
+                          std::shared_ptr<Job> job);
+  // Background: (rank 0) BeginCheckpoint, then wait for the epoch, then write the piece.
+  void WriteTask(const std::shared_ptr<Job>& job);
+  // Application thread, collective: one step of the checkpoint in flight from the agreed words
+  // of the exchange ({flags, not done, epoch, verdict}).
+  void Advance(const int64_t agreed[4]);
+  void GatherAndCommit();
+  void Finished(bool committed);
+  // Test hook: with SRS_TEST_ASYNC_HOLD=PATH set, a write waits (up to 120 s, or until this
+  // object goes away) for PATH to exist, so tests can change the arrays, request checkpoints or
+  // kill ranks while a checkpoint is known to be in flight. False when going away.
+  bool HoldForTests();
 
   RunEnv* const env_;
   const ArrayRegistry* const registry_;
   StagingBuffer staging_;
   AsyncCounts counts_;
-  AsyncFlusher flusher_;  // last: joined before the staging it reads goes away
+  Phase phase_ = Phase::kIdle;  // application thread
+  int64_t shared_epoch_ = 0;    // application thread: the epoch every rank knows (0 = not yet)
+  std::optional<rss::v1::PieceRecord> written_;  // this rank's piece, until the verdict
+
+  // Shared with the background task.
+  absl::Mutex mu_;
+  int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;  // 0 unknown, -1 BeginCheckpoint failed
+  absl::Status begin_error_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::StatusOr<rss::v1::PieceRecord>> record_ ABSL_GUARDED_BY(mu_);
+  double write_seconds_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<absl::Status> verdict_ ABSL_GUARDED_BY(mu_);  // rank 0
+  bool quit_ ABSL_GUARDED_BY(mu_) = false;
+
+  AsyncFlusher flusher_;  // last: joined before everything its tasks use goes away
 };
 
 }  // namespace libsrs

@@ -1,88 +1,58 @@
-// The background half of an asynchronous checkpoint: one thread per process that writes this
-// rank's piece (from staging memory) to its depot while the application computes.
+// The background thread of asynchronous checkpoints: one per process, running one task at a
+// time — on every rank, writing this rank's piece from staging memory to its depot; on rank 0
+// also the RSS calls of the checkpoint (BeginCheckpoint before the write, ReportPieces +
+// CommitCheckpoint once every rank has written) — while the application computes.
 //
-// It makes no MPI call: the library initialises MPI as the application did (often not
-// MPI_THREAD_MULTIPLE), so every collective of the commit protocol stays on the application's
-// thread, at the next SRS_Check_Stop / SRS_Checkpoint / SRS_Finish (docs/architecture.md
-// "Asynchronous checkpoints"). It talks only to the depot (gRPC, thread-safe) and HDF5 (through
-// the process-wide Hdf5Lock).
+// Its tasks make no MPI call: the library runs with whatever thread level the application
+// initialised MPI with (often not MPI_THREAD_MULTIPLE), so every collective of the commit
+// protocol stays on the application's thread (docs/architecture.md "Asynchronous checkpoints").
+// They speak only gRPC (thread-safe clients) and HDF5 (behind the process-wide Hdf5Lock).
 //
-//   AsyncFlusher flusher(&env);
-//   flusher.Start({epoch, std::move(datasets), std::move(indices)});
-//   ...                                 // the application computes
-//   if (flusher.done()) { FlushResult r = flusher.Take(); ... }   // or Wait() to block
+//   AsyncFlusher flusher;
+//   SRS_RETURN_IF_ERROR(flusher.Post([&] { WriteThePiece(); }));
+//   ...                        // the application computes
+//   flusher.WaitIdle();        // or poll busy()
 //
-// Start, done, Wait and Take are called from one thread (the application's); at most one flush is
-// in flight.
+// Post, busy and WaitIdle are called from one thread (the application's).
 #ifndef SRS_LIBSRS_SRC_ASYNC_FLUSHER_H_
 #define SRS_LIBSRS_SRC_ASYNC_FLUSHER_H_
 
-#include <cstdint>
-#include <optional>
+#include <functional>
 #include <thread>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "common/piece_format.h"
-#include "libsrs/src/run_env.h"
-#include "srs/rss/v1/rss.pb.h"
 
 namespace srs {
 namespace libsrs {
 
-struct FlushJob {
-  int64_t epoch = 0;
-  // Point into staging memory (and `indices`), which must stay untouched until Take().
-  std::vector<piece::DatasetWrite> datasets;
-  std::vector<std::vector<int64_t>> indices;
-  // Not OK: the staging failed on this rank; the flush reports it without writing, so the
-  // collective commit aborts the checkpoint on every rank.
-  absl::Status prepared;
-};
-
-struct FlushResult {
-  int64_t epoch = 0;
-  absl::StatusOr<rss::v1::PieceRecord> record = absl::UnknownError("no flush");
-  double write_seconds = 0;  // this rank's write, from the flusher's start of work
-};
-
 class AsyncFlusher {
  public:
-  // `env` must outlive the flusher; the thread starts on the first Start.
-  explicit AsyncFlusher(const RunEnv* env) : env_(env) {}
-  // Cancels a flush that is still waiting on the test hold, waits for one that is writing, and
-  // joins the thread. An uncommitted piece is left to the depot's lease.
+  AsyncFlusher() = default;
+  // Waits for the task in progress (a task that waits on something must also watch for its
+  // owner going away) and joins the thread.
   ~AsyncFlusher();
   AsyncFlusher(const AsyncFlusher&) = delete;
   AsyncFlusher& operator=(const AsyncFlusher&) = delete;
 
-  // Hands a job to the thread. FAILED_PRECONDITION if one is in flight (not yet Taken).
-  absl::Status Start(FlushJob job);
-  // A job was started and not yet taken.
-  bool in_flight() const { return in_flight_; }
-  // The job in flight has finished writing (non-blocking).
-  bool done();
-  // Blocks until the job in flight has finished writing.
-  void Wait();
-  // The finished job's result; the flusher is idle afterwards. Call only when done().
-  FlushResult Take();
+  // Runs `task` on the thread (started on the first Post). FAILED_PRECONDITION while the
+  // previous task has not returned.
+  absl::Status Post(std::function<void()> task);
+  // A posted task has not returned yet.
+  bool busy();
+  // Blocks until the posted task has returned.
+  void WaitIdle();
 
  private:
   void Loop();
-  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Test hook: with SRS_TEST_ASYNC_HOLD=PATH in the environment, a flush waits (up to 120 s, or
-  // until the flusher is destroyed) for PATH to exist before writing, so tests can change the
-  // arrays, request checkpoints or kill ranks while a flush is known to be in flight.
-  void HoldForTests();
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return quit_ || task_ != nullptr; }
+  bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !busy_; }
 
-  const RunEnv* const env_;
   std::thread thread_;
-  bool in_flight_ = false;  // application thread only
   absl::Mutex mu_;
-  std::optional<FlushJob> job_ ABSL_GUARDED_BY(mu_);
-  std::optional<FlushResult> result_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> task_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool quit_ ABSL_GUARDED_BY(mu_) = false;
 };
 
