@@ -318,6 +318,20 @@ absl::Status FsyncPath(const std::string& path) {
   return absl::OkStatus();
 }
 
+// File access for piece files: the sec2 driver with HDF5's file locking off. A piece is written
+// once, by one writer, under a private spool name, and never changes afterwards, so HDF5's
+// advisory flock() protects nothing here; and it does harm: the lock belongs to the open file
+// description, which a child the process forks while a piece is open (an application calling
+// system() while the async flusher writes) inherits until it exits, so the depot's commit then
+// failed to open the piece ("unable to lock file, errno = 11").
+Hid PieceFileAccess() {
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (fapl.ok())
+    H5Pset_file_locking(fapl.get(), /*use_file_locking=*/0,
+                        /*ignore_when_disabled=*/1);
+  return fapl;
+}
+
 // ---- reading ----------------------------------------------------------------------------
 
 // Opens a piece read-only: the file at `path`, or, when `image` is given, that in-memory file
@@ -327,7 +341,8 @@ absl::StatusOr<Hid> OpenFile(const std::string& path, const std::string* image =
     if (access(path.c_str(), F_OK) != 0) {
       return absl::NotFoundError(absl::StrCat(path, ": no such piece file"));
     }
-    Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    Hid fapl = PieceFileAccess();
+    Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.ok() ? fapl.get() : H5P_DEFAULT), H5Fclose);
     if (!file.ok()) return H5Error(absl::StatusCode::kDataLoss, path, "not a readable HDF5 file");
     return file;
   }
@@ -690,7 +705,10 @@ absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
   {
     Hdf5Lock lock;
     QuietHdf5();
-    Hid file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    Hid fapl = PieceFileAccess();
+    Hid file(
+        H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.ok() ? fapl.get() : H5P_DEFAULT),
+        H5Fclose);
     if (!file.ok()) return H5Error(absl::StatusCode::kInternal, path, "cannot create");
     SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets), path));
     // Closing flushes: its failure (disk full) must fail the write.

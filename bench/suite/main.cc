@@ -1,12 +1,22 @@
-// srs-bench-suite: the cross-part figures of `srs bench` (issue 8), each a ratio against a
-// baseline measured in the same run on the same machine:
+// srs-bench-suite: the cross-part figures of `srs bench` (issues 8 and 15), each a ratio against
+// a baseline measured in the same run on the same machine. Every ratio is measured over
+// --rounds rounds (default 3) that interleave the baseline and SRS (the order flips every
+// round, ABBA..., so a drift of the machine hits both alike); the figure is the MEDIAN of the
+// per-round ratios and `<name>_spread` is their max - min.
 //
-//   phdf5_ratio         stop-checkpoint of two block arrays (S bytes/rank) through the real RSS and
-//                       depot, committed ÷ a collective parallel-HDF5 write of the same arrays into
-//                       one shared file, fsynced (mean of one write before and one after)
-//   periodic_overhead   % more time of a solver-like loop with checkpoint_interval set than of
-//                       the same iterations without (mean of a run before and one after; the
-//                       iteration count comes from a calibration run of --periodic-seconds)
+//   checkpoint_ratio    SRS_Checkpoint (the synchronous write + commit path of a stop checkpoint)
+//                       of two block arrays (S bytes/rank) through the real RSS and depot ÷ every
+//                       rank writing the same bytes to its own file + fsync
+//   phdf5_ratio         the same SRS checkpoint ÷ a collective parallel-HDF5 write of the same
+//                       arrays into one shared file + fsync (same rounds as checkpoint_ratio)
+//   async_stall_ratio   time inside SRS_Check_Stop for one asynchronous periodic checkpoint (the
+//                       call that stages it plus the calls until it is committed) ÷ one memcpy
+//                       of the registered bytes (S bytes/rank), slowest rank
+//   periodic_overhead   % more time of a solver-like loop with checkpoint_interval set (async
+//                       mode, the default) than of the same iterations without, one pair of runs
+//                       per round (the iteration count comes from a calibration run of
+//                       --periodic-seconds); the async counts (started, skipped) come from the
+//                       library's SRS_LOG=info summary
 //   migration_seconds   stop on N ranks + transfer + restore on M ranks of B bytes in total,
 //                       printed per phase (migration_stop/transfer/restore_seconds)
 //   restart_ratio_none  SRS_Read with SRS_DIST_NONE ÷ raw read() of the same bytes per rank
@@ -28,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -50,6 +61,7 @@ struct Options {
   double interval = 1;
   int64_t migrate_bytes = 1ll << 30;  // in total
   int from = 2, to = 3;
+  int rounds = 3;
   bool json = false, keep_workdir = false;
   std::set<std::string> only;
   std::string workdir_parent, rss_bin, depot_bin, mpiexec = SRS_BENCH_MPIEXEC;
@@ -57,8 +69,9 @@ struct Options {
 
 const char kUsage[] =
     "usage: srs-bench-suite [--size BYTES] [--np N] [--migrate-bytes BYTES] [--from N] [--to M]\n"
-    "         [--periodic-bytes BYTES] [--periodic-seconds S] [--interval S]\n"
-    "         [--only phdf5,periodic,restart,migration] [--json] [--workdir DIR] [--keep-workdir]\n"
+    "         [--periodic-bytes BYTES] [--periodic-seconds S] [--interval S] [--rounds R]\n"
+    "         [--only checkpoint,stall,periodic,restart,migration] [--json] [--workdir DIR]\n"
+    "         [--keep-workdir]\n"
     "         [--rss-bin PATH] [--depot-bin PATH] [--mpiexec PATH]\n"
     "BYTES take K, M, G suffixes (powers of 2). Run it directly, not under mpiexec.\n";
 
@@ -109,6 +122,8 @@ bool Parse(int argc, char** argv, Options* o) {
       o->interval = std::atof(v.c_str());
     else if (k == "--migrate-bytes")
       o->migrate_bytes = ParseBytes(v);
+    else if (k == "--rounds")
+      o->rounds = std::atoi(v.c_str());
     else if (k == "--from")
       o->from = std::atoi(v.c_str());
     else if (k == "--to")
@@ -129,7 +144,8 @@ bool Parse(int argc, char** argv, Options* o) {
     }
   }
   return o->bytes >= 1024 && o->nprocs >= 1 && o->from >= 1 && o->to >= 1 &&
-         o->periodic_bytes >= 1024 && o->migrate_bytes >= 16 * o->from && o->interval > 0;
+         o->periodic_bytes >= 1024 && o->migrate_bytes >= 16 * o->from && o->interval > 0 &&
+         o->rounds >= 1;
 }
 
 std::string SelfPath() {
@@ -151,7 +167,8 @@ class Suite {
 
   bool Run() {
     bool ok = true;
-    if (Wanted("phdf5")) ok = Phdf5() && ok;
+    if (Wanted("checkpoint") || Wanted("phdf5")) ok = Checkpoints() && ok;
+    if (Wanted("stall")) ok = Stall() && ok;
     if (Wanted("periodic")) ok = Periodic() && ok;
     if (Wanted("restart")) ok = Restart() && ok;
     if (Wanted("migration")) ok = Migration() && ok;
@@ -162,12 +179,30 @@ class Suite {
  private:
   bool Wanted(const char* part) const { return o_.only.empty() || o_.only.count(part); }
   void Put(const std::string& name, double v) { out_.emplace_back(name, v); }
+  // `name` = the median of `values`, `name_spread` = max - min.
+  void PutMedian(const std::string& name, std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    size_t k = values.size();
+    double median = k == 0 ? 0 : k % 2 ? values[k / 2] : 0.5 * (values[k / 2 - 1] + values[k / 2]);
+    Put(name, median);
+    Put(name + "_spread", k == 0 ? 0 : values.back() - values.front());
+  }
+  // Per-round values `prefix_0`, `prefix_1`, ... of a worker's figures.
+  static std::vector<double> Rounds(const std::map<std::string, double>& f,
+                                    const std::string& prefix) {
+    std::vector<double> out;
+    for (int r = 0; f.count(prefix + "_" + std::to_string(r)); ++r)
+      out.push_back(f.at(prefix + "_" + std::to_string(r)));
+    return out;
+  }
 
   // Runs one worker; `app` names the job in the RSS (a restart reuses the writer's).
+  // `log_prefix`, if given, receives where its stderr went (<log_prefix>.err).
   bool Worker(const std::string& mode, int np, const std::string& app,
               std::vector<std::pair<std::string, std::string>> env, std::vector<std::string> extra,
-              std::map<std::string, double>* got) {
+              std::map<std::string, double>* got, std::string* log_prefix = nullptr) {
     WorkerJob job = Job(app, mode, env);
+    if (log_prefix != nullptr) *log_prefix = job.log_prefix;
     job.mpiexec = o_.mpiexec;
     job.nprocs = np;
     job.args = {WorkerPath(), "--worker", mode, "--workdir", workdir_, "--helper", SelfPath()};
@@ -213,46 +248,107 @@ class Suite {
            std::to_string(++apps_);
   }
 
-  bool Phdf5() {
+  std::string RoundsArg() const { return std::to_string(o_.rounds); }
+
+  bool Checkpoints() {
     std::map<std::string, double> f;
-    if (!Worker("phdf5", o_.nprocs, App("phdf5"), {}, {"--bytes", std::to_string(o_.bytes)}, &f))
+    if (!Worker("checkpoint", o_.nprocs, App("checkpoint"), {},
+                {"--bytes", std::to_string(o_.bytes), "--rounds", RoundsArg()}, &f))
       return false;
-    double phdf5 = 0.5 * (f["phdf5_seconds_before"] + f["phdf5_seconds_after"]);
-    Put("phdf5_ratio", f["srs_checkpoint_seconds"] / phdf5);
-    Put("phdf5_srs_checkpoint_seconds", f["srs_checkpoint_seconds"]);
-    Put("phdf5_write_seconds", phdf5);
-    Put("phdf5_bytes_per_rank", f["phdf5_bytes_per_rank"]);
+    std::vector<double> raw = Rounds(f, "raw_seconds"), srs = Rounds(f, "srs_seconds"),
+                        phdf5 = Rounds(f, "phdf5_seconds"), vs_raw, vs_phdf5;
+    for (size_t r = 0; r < srs.size() && r < raw.size() && r < phdf5.size(); ++r) {
+      vs_raw.push_back(srs[r] / raw[r]);
+      vs_phdf5.push_back(srs[r] / phdf5[r]);
+    }
+    PutMedian("checkpoint_ratio", vs_raw);
+    PutMedian("checkpoint_srs_seconds", srs);
+    PutMedian("checkpoint_raw_seconds", raw);
+    PutMedian("phdf5_ratio", vs_phdf5);
+    PutMedian("phdf5_srs_checkpoint_seconds", srs);
+    PutMedian("phdf5_write_seconds", phdf5);
+    Put("checkpoint_bytes_per_rank", f["checkpoint_bytes_per_rank"]);
+    Put("phdf5_bytes_per_rank", f["checkpoint_bytes_per_rank"]);
     Put("phdf5_ranks", o_.nprocs);
+    Put("bench_rounds", static_cast<double>(srs.size()));
     return true;
+  }
+
+  bool Stall() {
+    // Longer than a flush of --size bytes/rank on a slow disk, so every checkpoint commits
+    // before the next falls due (a figure must not hold two checkpoints).
+    double interval = std::max(0.3, 4.0 * static_cast<double>(o_.bytes) / (256 << 20));
+    std::ostringstream iv;
+    iv << interval;
+    std::map<std::string, double> f;
+    if (!Worker(
+            "stall", o_.nprocs, App("stall"),
+            {{"SRS_CHECKPOINT_INTERVAL", iv.str()}, {"SRS_CHECKPOINT_MODE", "async"}},
+            {"--bytes", std::to_string(o_.bytes), "--rounds", RoundsArg(), "--interval", iv.str()},
+            &f))
+      return false;
+    std::vector<double> stall = Rounds(f, "stall_seconds"), copy = Rounds(f, "memcpy_seconds"),
+                        ratio;
+    for (size_t r = 0; r < stall.size() && r < copy.size(); ++r)
+      ratio.push_back(stall[r] / copy[r]);
+    PutMedian("async_stall_ratio", ratio);
+    PutMedian("async_stall_seconds", stall);
+    PutMedian("async_memcpy_seconds", copy);
+    Put("async_stall_bytes_per_rank", f["stall_bytes_per_rank"]);
+    return true;
+  }
+
+  // A count from the "async checkpoints: started=.. skipped=.." summary rank 0 logged
+  // (SRS_LOG=info) into <log_prefix>.err; -1 when absent.
+  static double AsyncCount(const std::string& log_prefix, const std::string& name) {
+    std::ifstream in(log_prefix + ".err");
+    std::string line, summary;
+    while (std::getline(in, line))
+      if (line.find("async checkpoints:") != std::string::npos) summary = line;
+    size_t at = summary.find(" " + name + "=");
+    return at == std::string::npos ? -1 : std::atof(summary.c_str() + at + name.size() + 2);
   }
 
   bool Periodic() {
     std::string bytes = std::to_string(o_.periodic_bytes);
-    std::map<std::string, double> base, with, base2;
     std::ostringstream secs, interval;
     secs << o_.periodic_seconds;
     interval << o_.interval;
-    // Calibration: how many iterations fit in --periodic-seconds; then the same iterations
-    // without, with, and again without checkpoints.
+    // Calibration: how many iterations fit in --periodic-seconds; then, per round, the same
+    // iterations without and with checkpoints (the order flips every round).
     std::map<std::string, double> calibration;
     if (!Worker("periodic", o_.nprocs, App("periodic"), {},
                 {"--bytes", bytes, "--seconds", secs.str()}, &calibration))
       return false;
     std::string iters = std::to_string(static_cast<int64_t>(calibration["periodic_iterations"]));
-    if (!Worker("periodic", o_.nprocs, App("periodic"), {}, {"--bytes", bytes, "--iters", iters},
-                &base) ||
-        !Worker("periodic", o_.nprocs, App("periodic"),
-                {{"SRS_CHECKPOINT_INTERVAL", interval.str()}}, {"--bytes", bytes, "--iters", iters},
-                &with) ||
-        !Worker("periodic", o_.nprocs, App("periodic"), {}, {"--bytes", bytes, "--iters", iters},
-                &base2))
-      return false;
-    double t0 = 0.5 * (base["periodic_loop_seconds"] + base2["periodic_loop_seconds"]);
-    double t1 = with["periodic_loop_seconds"];
-    Put("periodic_overhead", 100.0 * (t1 - t0) / t0);
-    Put("periodic_base_seconds", t0);
-    Put("periodic_with_checkpoints_seconds", t1);
-    Put("periodic_checkpoints", with["periodic_checkpoints"]);
+    std::vector<double> base, with, overhead, checkpoints, started, skipped;
+    for (int r = 0; r < o_.rounds; ++r) {
+      std::map<std::string, double> b, w;
+      std::string log;
+      auto run_base = [&] {
+        return Worker("periodic", o_.nprocs, App("periodic"), {},
+                      {"--bytes", bytes, "--iters", iters}, &b);
+      };
+      auto run_with = [&] {
+        return Worker("periodic", o_.nprocs, App("periodic"),
+                      {{"SRS_CHECKPOINT_INTERVAL", interval.str()}, {"SRS_LOG", "info"}},
+                      {"--bytes", bytes, "--iters", iters}, &w, &log);
+      };
+      bool ok = r % 2 == 0 ? run_base() && run_with() : run_with() && run_base();
+      if (!ok) return false;
+      base.push_back(b["periodic_loop_seconds"]);
+      with.push_back(w["periodic_loop_seconds"]);
+      overhead.push_back(100.0 * (with.back() - base.back()) / base.back());
+      checkpoints.push_back(w["periodic_checkpoints"]);
+      started.push_back(AsyncCount(log, "started"));
+      skipped.push_back(AsyncCount(log, "skipped"));
+    }
+    PutMedian("periodic_overhead", overhead);
+    PutMedian("periodic_base_seconds", base);
+    PutMedian("periodic_with_checkpoints_seconds", with);
+    PutMedian("periodic_checkpoints", checkpoints);
+    PutMedian("periodic_async_started", started);
+    PutMedian("periodic_async_skipped", skipped);
     Put("periodic_iterations", calibration["periodic_iterations"]);
     Put("periodic_interval_seconds", o_.interval);
     Put("periodic_bytes_per_rank", static_cast<double>(o_.periodic_bytes));

@@ -25,6 +25,8 @@ struct Args {
   int64_t bytes = 64 << 20;
   double seconds = 0;
   int64_t iters = 0;
+  int rounds = 3;
+  double interval = 1;
   std::string workdir = ".";
   std::string helper;  // srs-bench-suite, for its --helper requests to the RSS
 };
@@ -285,6 +287,138 @@ int RunPeriodic(const Args& a) {
   return 0;
 }
 
+// ---- checkpoint rounds: raw, SRS and PHDF5 interleaved -----------------------------------
+
+// Every rank writes its blocks of the arrays to its own file and fsyncs it: the raw baseline
+// of checkpoint_ratio. The file is removed afterwards, outside the timing.
+double RawWriteFsync(const Args& a, const std::vector<BlockArray>& arrays) {
+  std::string path = RawPath(a, g_rank) + ".ckpt";
+  double t = Timed([&] {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    bool ok = fd >= 0;
+    for (const BlockArray& array : arrays) {
+      const char* p = reinterpret_cast<const char*>(array.data);
+      size_t left = static_cast<size_t>(array.local_count) * sizeof(double);
+      while (ok && left > 0) {
+        ssize_t w = write(fd, p, left);
+        ok = w > 0;
+        if (ok) p += w, left -= static_cast<size_t>(w);
+      }
+    }
+    ok = ok && fsync(fd) == 0;
+    if (fd >= 0) close(fd);
+    if (!ok) Fail("raw write of " + path + " failed");
+  });
+  unlink(path.c_str());
+  return t;
+}
+
+// `--rounds` rounds of {raw write+fsync, SRS checkpoint, collective PHDF5 write+fsync} of the
+// same two block arrays, the order reversed every other round (ABCCBA...) so a drift of the
+// machine hits every contender alike. The SRS checkpoint is SRS_Checkpoint: the synchronous
+// path a stop checkpoint takes (agree, write the piece, commit), which a run can take many
+// times (it can stop only once).
+int RunCheckpointRounds(const Args& a) {
+  int64_t n = a.bytes / 16;  // two double arrays
+  std::vector<double> u(n), v(n);
+  for (int64_t i = 0; i < n; ++i) u[i] = g_rank * 1e9 + i, v[i] = -u[i];
+  SRS_Distribution block;
+  SRS_Distribution_block(&block);
+  Check(SRS_Init(MPI_COMM_WORLD, nullptr), "SRS_Init");
+  Check(SRS_Register("u", u.data(), SRS_DOUBLE, n * g_nprocs, block), "SRS_Register u");
+  Check(SRS_Register("v", v.data(), SRS_DOUBLE, n * g_nprocs, block), "SRS_Register v");
+  std::vector<BlockArray> arrays = {{"u", u.data(), n}, {"v", v.data(), n}};
+  std::string path = a.workdir + "/phdf5-" + Env("SRS_APP") + ".h5";
+  auto phdf5 = [&](const std::vector<BlockArray>& what) {
+    double t = Phdf5CollectiveWrite(MPI_COMM_WORLD, path, what);
+    if (t < 0) Fail("parallel HDF5 write failed");
+    if (g_rank == 0) unlink(path.c_str());
+    MPI_Barrier(MPI_COMM_WORLD);
+    return t;
+  };
+  auto srs = [&] { return Timed([&] { Check(SRS_Checkpoint(), "SRS_Checkpoint"); }); };
+  // Set-up costs (MPI-IO, HDF5, depot connections, the staging of the first piece) out of the
+  // figures.
+  phdf5({{"warmup", u.data(), 1}});
+  srs();
+  for (int r = 0; r < a.rounds; ++r) {
+    double raw = 0, ours = 0, shared = 0;
+    if (r % 2 == 0) {
+      raw = RawWriteFsync(a, arrays), ours = srs(), shared = phdf5(arrays);
+    } else {
+      shared = phdf5(arrays), ours = srs(), raw = RawWriteFsync(a, arrays);
+    }
+    std::string tag = "_" + std::to_string(r);
+    Emit(("raw_seconds" + tag).c_str(), raw);
+    Emit(("srs_seconds" + tag).c_str(), ours);
+    Emit(("phdf5_seconds" + tag).c_str(), shared);
+  }
+  Emit("checkpoint_bytes_per_rank", static_cast<double>(2 * n * sizeof(double)));
+  Check(SRS_Finish(), "SRS_Finish");
+  MPI_Finalize();
+  return 0;
+}
+
+// ---- async stall: time inside SRS_Check_Stop for an async periodic checkpoint -------------
+
+int64_t CommittedPeriodic(const Args& a) {
+  int64_t count = 0;
+  std::string out;
+  if (g_rank == 0) {
+    if (RunHelper(a, "count-periodic", &out) != 0) Fail("cannot count periodic checkpoints");
+    count = std::atoll(out.c_str());
+  }
+  MPI_Bcast(&count, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  return count;
+}
+
+// `--rounds` rounds of {one memcpy of the registered bytes into a reused buffer; the
+// SRS_Check_Stop calls of one asynchronous periodic checkpoint: the call that stages it and the
+// calls until it is committed (the one that completes it runs the commit protocol)}. The run
+// has checkpoint_interval = --interval, longer than a flush, so each checkpoint is committed
+// before the next falls due.
+int RunStall(const Args& a) {
+  int64_t n = a.bytes / 8;
+  std::vector<double> u(n), copy(n, 1.0);  // `copy` touched now: no page faults when timed
+  for (int64_t i = 0; i < n; ++i) u[i] = i * 0.5 + g_rank;
+  SRS_Distribution block;
+  SRS_Distribution_block(&block);
+  Check(SRS_Init(MPI_COMM_WORLD, nullptr), "SRS_Init");
+  Check(SRS_Register("u", u.data(), SRS_DOUBLE, n * g_nprocs, block), "SRS_Register");
+  int64_t committed = CommittedPeriodic(a);
+  double last_start = MPI_Wtime();
+  for (int r = -1; r < a.rounds; ++r) {  // round -1 maps the staging memory: not reported
+    double memcpy_seconds = Timed([&] { std::memcpy(copy.data(), u.data(), n * sizeof(double)); });
+    u[static_cast<size_t>(r + 1) % n] += 1;  // the copy is not optimised away; data changes
+    double wait = last_start + a.interval * 1.05 - MPI_Wtime();
+    if (wait > 0) usleep(static_cast<useconds_t>(wait * 1e6));
+    MPI_Barrier(MPI_COMM_WORLD);
+    double inside = 0, t0 = MPI_Wtime();
+    Check(SRS_Check_Stop(), "SRS_Check_Stop");
+    inside += MPI_Wtime() - t0;
+    last_start = MPI_Wtime();
+    for (int polls = 0; CommittedPeriodic(a) <= committed; ++polls) {
+      if (polls > 20000) Fail("the asynchronous checkpoint never committed");
+      usleep(2000);
+      // Rank 0 just ran the helper: without this barrier the other ranks' time inside the call
+      // would include waiting for it.
+      MPI_Barrier(MPI_COMM_WORLD);
+      double c0 = MPI_Wtime();
+      Check(SRS_Check_Stop(), "SRS_Check_Stop");
+      inside += MPI_Wtime() - c0;
+    }
+    committed = CommittedPeriodic(a);
+    if (r < 0) continue;
+    std::string tag = "_" + std::to_string(r);
+    Emit(("stall_seconds" + tag).c_str(), MaxOver(inside));
+    Emit(("memcpy_seconds" + tag).c_str(), memcpy_seconds);
+  }
+  Emit("stall_bytes_per_rank", static_cast<double>(n * sizeof(double)));
+  Check(SRS_Finish(), "SRS_Finish");
+  MPI_Finalize();
+  return 0;
+}
+
 // ---- migration ---------------------------------------------------------------------------
 
 int RunMigrateStop(const Args& a) {
@@ -341,6 +475,10 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       a->seconds = std::atof(v.c_str());
     } else if (k == "--iters") {
       a->iters = std::atoll(v.c_str());
+    } else if (k == "--rounds") {
+      a->rounds = std::atoi(v.c_str());
+    } else if (k == "--interval") {
+      a->interval = std::atof(v.c_str());
     } else if (k == "--workdir") {
       a->workdir = v;
     } else if (k == "--helper") {
@@ -349,7 +487,7 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       return false;
     }
   }
-  return a->bytes >= 16;
+  return a->bytes >= 16 && a->rounds >= 1 && a->interval > 0;
 }
 
 }  // namespace
@@ -367,6 +505,8 @@ int WorkerMain(int argc, char** argv) {
   if (a.mode == "restart-write") return RunRestartWrite(a);
   if (a.mode == "restart-read") return RunRestartRead(a);
   if (a.mode == "periodic") return RunPeriodic(a);
+  if (a.mode == "checkpoint") return RunCheckpointRounds(a);
+  if (a.mode == "stall") return RunStall(a);
   if (a.mode == "migrate-stop") return RunMigrateStop(a);
   if (a.mode == "migrate-resume") return RunMigrateResume(a);
   Fail("unknown worker mode " + a.mode);

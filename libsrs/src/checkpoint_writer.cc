@@ -74,26 +74,27 @@ absl::StatusOr<std::vector<rss::v1::ArraySpec>> CheckpointWriter::AgreeOnArrays(
   return specs;
 }
 
+absl::StatusOr<int64_t> CheckpointWriter::BeginRpc(const std::vector<rss::v1::ArraySpec>& arrays,
+                                                   rss::v1::CheckpointReason reason,
+                                                   int64_t request_id) {
+  rss::v1::BeginCheckpointRequest req;
+  req.set_run_token(env_->run.run_token());
+  req.set_reason(reason);
+  req.set_request_id(request_id);
+  for (const rss::v1::ArraySpec& spec : arrays) *req.add_arrays() = spec;
+  SRS_ASSIGN_OR_RETURN(rss::v1::BeginCheckpointResponse begun, env_->rss->BeginCheckpoint(req));
+  return begun.epoch();
+}
+
 absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
                                                       rss::v1::CheckpointReason reason,
                                                       int64_t request_id) {
-  absl::StatusOr<rss::v1::BeginCheckpointResponse> begun;
-  if (env_->rank == 0) {
-    rss::v1::BeginCheckpointRequest req;
-    req.set_run_token(env_->run.run_token());
-    req.set_reason(reason);
-    req.set_request_id(request_id);
-    for (const rss::v1::ArraySpec& spec : arrays) *req.add_arrays() = spec;
-    begun = env_->rss->BeginCheckpoint(req);
-  }
+  absl::StatusOr<int64_t> begun = int64_t{0};
+  if (env_->rank == 0) begun = BeginRpc(arrays, reason, request_id);
   SRS_RETURN_IF_ERROR(BroadcastStatus(env_->comm, 0, begun.status()));
-  int64_t epoch = env_->rank == 0 ? begun->epoch() : 0;
+  int64_t epoch = env_->rank == 0 ? *begun : 0;
   MPI_Bcast(&epoch, 1, MPI_INT64_T, 0, env_->comm);
   return epoch;
-}
-
-absl::StatusOr<rss::v1::PieceRecord> CheckpointWriter::WritePiece(int64_t epoch) {
-  return WriteRankPiece(*env_, *registry_, epoch);
 }
 
 absl::Status CheckpointWriter::CommitOnRoot(int64_t epoch, const std::vector<std::string>& records,
@@ -118,18 +119,26 @@ absl::Status CheckpointWriter::CommitOnRoot(int64_t epoch, const std::vector<std
   return env_->rss->CommitCheckpoint(commit).status();
 }
 
-absl::Status CheckpointWriter::Finalize(int64_t epoch, const absl::Status& written,
-                                        const rss::v1::PieceRecord& record,
-                                        CheckpointResult* result) {
-  absl::Status agreed = AgreeStatus(env_->comm, written);
-  absl::Status verdict = agreed;
-  if (agreed.ok()) {
-    std::string bytes;
-    record.SerializeToString(&bytes);
-    std::vector<std::string> records = GatherStrings(env_->comm, 0, bytes);
-    if (env_->rank == 0) verdict = CommitOnRoot(epoch, records, *result);
+CheckpointWriter::Gathered CheckpointWriter::Gather(
+    int64_t epoch, const absl::StatusOr<rss::v1::PieceRecord>& record, double write_seconds) {
+  Gathered g;
+  g.result.epoch = epoch;
+  int64_t bytes = record.ok() ? record->size_bytes() : 0;
+  MPI_Allreduce(&write_seconds, &g.result.write_seconds, 1, MPI_DOUBLE, MPI_MAX, env_->comm);
+  MPI_Allreduce(&bytes, &g.result.bytes, 1, MPI_INT64_T, MPI_SUM, env_->comm);
+  g.agreed = AgreeStatus(env_->comm, record.status());
+  if (g.agreed.ok()) {
+    std::string serialized;
+    record->SerializeToString(&serialized);
+    g.records = GatherStrings(env_->comm, 0, serialized);
   }
-  if (!verdict.ok() && env_->rank == 0) {
+  return g;
+}
+
+absl::Status CheckpointWriter::CommitOrAbortOnRoot(int64_t epoch, const Gathered& gathered) {
+  absl::Status verdict = gathered.agreed;
+  if (verdict.ok()) verdict = CommitOnRoot(epoch, gathered.records, gathered.result);
+  if (!verdict.ok()) {
     rss::v1::AbortCheckpointRequest abort;
     abort.set_run_token(env_->run.run_token());
     abort.set_epoch(epoch);
@@ -139,13 +148,12 @@ absl::Status CheckpointWriter::Finalize(int64_t epoch, const absl::Status& writt
       SRS_LOG(WARNING) << "abort of epoch " << epoch << ": " << aborted;
     }
   }
-  verdict = BroadcastStatus(env_->comm, 0, verdict);
-  if (!verdict.ok() && written.ok()) {
-    // Not committed: drop this rank's piece now rather than waiting for its lease to run out.
-    absl::StatusOr<std::shared_ptr<DepotClient>> depot = env_->depots->Get(record.depot_address());
-    if (depot.ok()) (*depot)->Delete(record.manage_cap()).IgnoreError();
-  }
   return verdict;
+}
+
+void CheckpointWriter::DropPiece(const rss::v1::PieceRecord& record) {
+  absl::StatusOr<std::shared_ptr<DepotClient>> depot = env_->depots->Get(record.depot_address());
+  if (depot.ok()) (*depot)->Delete(record.manage_cap()).IgnoreError();
 }
 
 absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason reason,
@@ -154,23 +162,20 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   // AgreeOnArrays' verdict is the same on every rank (it comes from collectives).
   SRS_RETURN_IF_ERROR(arrays.status());
   SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id));
-
   absl::Time start = absl::Now();
-  absl::StatusOr<rss::v1::PieceRecord> record = WritePiece(epoch);
-  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  int64_t bytes = record.ok() ? record->size_bytes() : 0;
+  absl::StatusOr<rss::v1::PieceRecord> record = WriteRankPiece(*env_, *registry_, epoch);
   if (record.ok()) TestHookMaybeDie(TestPoint::kAfterPut, epoch, env_->rank);
-
-  CheckpointResult result;
-  result.epoch = epoch;
-  MPI_Allreduce(&seconds, &result.write_seconds, 1, MPI_DOUBLE, MPI_MAX, env_->comm);
-  MPI_Allreduce(&bytes, &result.bytes, 1, MPI_INT64_T, MPI_SUM, env_->comm);
-  SRS_RETURN_IF_ERROR(
-      Finalize(epoch, record.status(), record.ok() ? *record : rss::v1::PieceRecord(), &result));
+  Gathered gathered = Gather(epoch, record, absl::ToDoubleSeconds(absl::Now() - start));
+  absl::Status verdict;
+  if (env_->rank == 0) verdict = CommitOrAbortOnRoot(epoch, gathered);
+  verdict = BroadcastStatus(env_->comm, 0, verdict);
+  // Not committed: drop this rank's piece now rather than waiting for its lease to run out.
+  if (!verdict.ok() && record.ok()) DropPiece(*record);
+  SRS_RETURN_IF_ERROR(verdict);
   TestHookMaybeDie(TestPoint::kAfterCommit, epoch, env_->rank);
-  SRS_LOG(INFO) << "checkpoint epoch " << epoch << " committed: " << result.bytes << " bytes in "
-                << result.write_seconds << " s";
-  return result;
+  SRS_LOG(INFO) << "checkpoint epoch " << epoch << " committed: " << gathered.result.bytes
+                << " bytes in " << gathered.result.write_seconds << " s";
+  return gathered.result;
 }
 
 }  // namespace libsrs

@@ -34,17 +34,36 @@ class CheckpointWriter {
   // Collective. OK on every rank once the RSS committed the checkpoint.
   absl::StatusOr<CheckpointResult> Run(rss::v1::CheckpointReason reason, int64_t request_id);
 
- private:
-  // Step 1: the array specs (with every rank's local count at rank 0), agreed on all ranks.
+  // The steps of Run, for asynchronous checkpoints (AsyncCheckpoints), whose RPCs run on rank
+  // 0's background thread and whose local write runs on every rank's:
+  //
+  // Step 1 (collective): the array specs (with every rank's local count at rank 0), agreed on
+  // all ranks; the same verdict on every rank.
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> AgreeOnArrays();
+  // Step 2, rank 0 only, no MPI: BeginCheckpoint -> the epoch.
+  absl::StatusOr<int64_t> BeginRpc(const std::vector<rss::v1::ArraySpec>& arrays,
+                                   rss::v1::CheckpointReason reason, int64_t request_id);
+  // Step 4a (collective), once every rank's write of `epoch` ended (`record`: this rank's
+  // outcome, `write_seconds`: its duration): agreement on success, the records at rank 0, the
+  // timings (slowest write, total bytes).
+  struct Gathered {
+    absl::Status agreed;               // OK on every rank iff every rank wrote its piece
+    std::vector<std::string> records;  // rank 0: serialized PieceRecords, by rank
+    CheckpointResult result;
+  };
+  Gathered Gather(int64_t epoch, const absl::StatusOr<rss::v1::PieceRecord>& record,
+                  double write_seconds);
+  // Step 4b, rank 0 only, no MPI: ReportPieces + CommitCheckpoint, or AbortCheckpoint when the
+  // write or the commit failed. The verdict.
+  absl::Status CommitOrAbortOnRoot(int64_t epoch, const Gathered& gathered);
+  // Local: deletes this rank's piece of a checkpoint that was not committed (else its lease
+  // reclaims it later).
+  void DropPiece(const rss::v1::PieceRecord& record);
+
+ private:
   // Step 2 (collective): rank 0 asks for an epoch; every rank gets it.
   absl::StatusOr<int64_t> BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
                                       rss::v1::CheckpointReason reason, int64_t request_id);
-  // Step 3 (local): write this rank's piece; returns its record.
-  absl::StatusOr<rss::v1::PieceRecord> WritePiece(int64_t epoch);
-  // Step 4 (collective): report, commit or abort, broadcast the verdict.
-  absl::Status Finalize(int64_t epoch, const absl::Status& written,
-                        const rss::v1::PieceRecord& record, CheckpointResult* result);
   absl::Status CommitOnRoot(int64_t epoch, const std::vector<std::string>& records,
                             const CheckpointResult& result);
 

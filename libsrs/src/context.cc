@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<Context>> Context::Create(MPI_Comm comm,
   SetLogComponent(absl::StrCat("srs rank ", env.rank));
   SRS_RETURN_IF_ERROR(RegisterRun(config_path, &env));
   context->reader_ = std::make_unique<RestartReader>(&env);
+  context->async_ = std::make_unique<AsyncCheckpoints>(&env, &context->registry_);
   if (env.rank == 0) {
     context->watcher_ = std::make_unique<StopWatcher>(env.rss.get(), env.run.run_token());
   }
@@ -40,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Context>> Context::Create(MPI_Comm comm,
 
 Context::~Context() {
   watcher_.reset();  // before the RSS client it uses
+  async_.reset();    // joins the flusher (an uncommitted piece is left to its lease)
   if (env_.comm != MPI_COMM_NULL && !finalizing_) MPI_Comm_free(&env_.comm);
 }
 
@@ -105,13 +107,15 @@ absl::Status Context::RunCheckpoint(rss::v1::CheckpointReason reason, int64_t re
 absl::StatusOr<int> Context::CheckStop() {
   if (stopped_) return 1;
   ReportRestartOnce();
-  int flags = env_.rank == 0 ? PendingFlags() : 0;
-  // The one collective of the common case.
-  MPI_Bcast(&flags, 1, MPI_INT, 0, env_.comm);
+  // The one collective of the common case (it also completes an asynchronous checkpoint once
+  // every rank's write is done).
+  int flags = async_->ExchangeFlags(env_.rank == 0 ? PendingFlags() : 0);
   if (flags == 0) return 0;
   if (flags & kStop) {
     int64_t id = env_.rank == 0 ? watcher_->stop_request() : 0;
+    async_->Drain("the stop checkpoint");
     SRS_RETURN_IF_ERROR(RunCheckpoint(rss::v1::REASON_STOP, id));
+    async_->LogSummary();
     stopped_ = true;
     watcher_.reset();  // nothing more to watch; MPI_Finalize must not wait on the stream
     return 1;
@@ -119,7 +123,9 @@ absl::StatusOr<int> Context::CheckStop() {
   int64_t id = env_.rank == 0 ? watcher_->checkpoint_request() : 0;
   rss::v1::CheckpointReason reason =
       (flags & kRequested) ? rss::v1::REASON_REQUESTED : rss::v1::REASON_PERIODIC;
-  absl::Status status = RunCheckpoint(reason, id);
+  absl::Status status = async_->Checkpoint(reason, id);
+  // A skipped periodic checkpoint restarts the interval too: the next is due one interval on.
+  if (env_.rank == 0) last_checkpoint_ = absl::Now();
   if (env_.rank == 0 && (flags & kRequested)) watcher_->ClearCheckpointRequest(id);
   if (!status.ok()) {
     // The previous checkpoint is still the restart point: the job goes on (DESIGN §2).
@@ -131,12 +137,16 @@ absl::StatusOr<int> Context::CheckStop() {
 absl::Status Context::Checkpoint() {
   SRS_RETURN_IF_ERROR(RejectAfterStop("SRS_Checkpoint"));
   ReportRestartOnce();
+  // SRS_Checkpoint stays synchronous: it returns once its checkpoint is committed.
+  async_->Drain("SRS_Checkpoint");
   return RunCheckpoint(rss::v1::REASON_REQUESTED, 0);
 }
 
 absl::Status Context::Finish() {
   SRS_RETURN_IF_ERROR(RejectAfterStop("SRS_Finish"));
   ReportRestartOnce();
+  async_->Drain("SRS_Finish");
+  async_->LogSummary();
   absl::Status finished;
   if (env_.rank == 0) {
     rss::v1::FinishRunRequest req;

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libsrs/src/array_registry.h"
+#include "libsrs/src/async_checkpoints.h"
 #include "libsrs/src/restart_reader.h"
 #include "libsrs/src/run_env.h"
 #include "libsrs/src/stop_watcher.h"
@@ -58,6 +59,8 @@ class Context {
   RunEnv env_;
   ArrayRegistry registry_;
   std::unique_ptr<RestartReader> reader_;
+  // Periodic/requested checkpoints, asynchronous or not; drained before any other checkpoint.
+  std::unique_ptr<AsyncCheckpoints> async_;
   std::unique_ptr<StopWatcher> watcher_;  // rank 0 only
   absl::Time last_checkpoint_;            // rank 0: for checkpoint_interval
   bool restart_reported_ = false;

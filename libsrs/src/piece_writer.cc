@@ -12,8 +12,20 @@ namespace srs {
 namespace libsrs {
 namespace {
 
-// The datasets of a piece; `indices` owns the global index tables of map/func layouts.
-absl::StatusOr<std::vector<piece::DatasetWrite>> BuildDatasets(
+rss::v1::PieceRecord RecordOf(const RunEnv& env, const depot::v1::PutResponse& put) {
+  rss::v1::PieceRecord record;
+  record.set_rank(env.rank);
+  record.set_depot_address(env.my_depot());
+  record.set_read_cap(put.caps().read());
+  record.set_manage_cap(put.caps().manage());
+  record.set_size_bytes(put.info().size_bytes());
+  record.set_xxh3_64(put.info().xxh3_64());
+  return record;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
     const RunEnv& env, const ArrayRegistry& registry, std::vector<std::vector<int64_t>>* indices) {
   std::vector<piece::DatasetWrite> datasets;
   indices->reserve(registry.arrays().size());
@@ -39,19 +51,6 @@ absl::StatusOr<std::vector<piece::DatasetWrite>> BuildDatasets(
   return datasets;
 }
 
-rss::v1::PieceRecord RecordOf(const RunEnv& env, const depot::v1::PutResponse& put) {
-  rss::v1::PieceRecord record;
-  record.set_rank(env.rank);
-  record.set_depot_address(env.my_depot());
-  record.set_read_cap(put.caps().read());
-  record.set_manage_cap(put.caps().manage());
-  record.set_size_bytes(put.info().size_bytes());
-  record.set_xxh3_64(put.info().xxh3_64());
-  return record;
-}
-
-}  // namespace
-
 int64_t PieceDataBytes(const ArrayRegistry& registry) {
   int64_t bytes = 0;
   for (const auto& entry : registry.arrays()) {
@@ -64,7 +63,12 @@ absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
                                                     const ArrayRegistry& registry, int64_t epoch) {
   std::vector<std::vector<int64_t>> indices;
   SRS_ASSIGN_OR_RETURN(std::vector<piece::DatasetWrite> datasets,
-                       BuildDatasets(env, registry, &indices));
+                       BuildPieceDatasets(env, registry, &indices));
+  return WritePieceDatasets(env, datasets, epoch);
+}
+
+absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
+    const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch) {
   piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
   depot::v1::PieceKey key;
   key.set_job(env.settings.app);
@@ -74,9 +78,11 @@ absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, env.depots->Get(address));
   SRS_ASSIGN_OR_RETURN(bool local, env.depots->SharesHost(address));
   // Headroom for HDF5 metadata, attributes and index tables.
-  int64_t size_hint =
-      PieceDataBytes(registry) + (64 << 10) + static_cast<int64_t>(registry.arrays().size()) * 4096;
-  for (const auto& index : indices) size_hint += static_cast<int64_t>(index.size() * 8);
+  int64_t size_hint = (64 << 10) + static_cast<int64_t>(datasets.size()) * 4096;
+  for (const piece::DatasetWrite& ds : datasets) {
+    size_hint += ds.count * static_cast<int64_t>(ElementSize(ds.type));
+    if (ds.global_index != nullptr) size_hint += ds.count * 8;
+  }
   absl::StatusOr<depot::v1::PutResponse> put;
   absl::Time start = absl::Now(), written;
   if (local) {

@@ -6,14 +6,28 @@
 #define SRS_LIBSRS_SRC_PIECE_WRITER_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/piece_format.h"
 #include "libsrs/src/array_registry.h"
 #include "libsrs/src/run_env.h"
 #include "srs/rss/v1/rss.pb.h"
 
 namespace srs {
 namespace libsrs {
+
+// The datasets of this rank's piece, pointing at the application's arrays. `indices` receives the
+// global index tables of map/func layouts (the datasets point into it: keep it alive and do not
+// grow it while they are used).
+absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
+    const RunEnv& env, const ArrayRegistry& registry, std::vector<std::vector<int64_t>>* indices);
+
+// Local. Writes `datasets` as this rank's piece of `epoch` to its depot; the record to report.
+// Thread-safe with respect to the application's thread: it reads `env` only (the async flusher
+// calls it from its own thread; no MPI).
+absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
+    const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch);
 
 // Local. The record to report to the RSS (depot, capabilities, size, checksum of the file).
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,

@@ -59,6 +59,41 @@ absl::StatusOr<int> ParseRedundancy(const Config& config) {
   return copies;
 }
 
+absl::StatusOr<CheckpointMode> ParseCheckpointMode(const Config& config) {
+  std::string value = absl::AsciiStrToLower(config.GetString("checkpoint_mode", "async"));
+  if (value == "async") return CheckpointMode::kAsync;
+  if (value == "sync") return CheckpointMode::kSync;
+  return BadValue(config, "checkpoint_mode", absl::StrCat("'", value, "' is not async or sync"));
+}
+
+// A byte count: digits with an optional K, M, G or T suffix (powers of 1024, "KiB" too).
+absl::StatusOr<int64_t> ParseStagingLimit(const Config& config) {
+  std::string value = absl::AsciiStrToLower(config.GetString("staging_limit", ""));
+  if (value.empty()) return kDefaultStagingLimit;
+  std::string digits = value;
+  int shift = 0;
+  for (const auto& [suffix, bits] :
+       {std::pair<const char*, int>{"k", 10}, {"m", 20}, {"g", 30}, {"t", 40}}) {
+    for (const char* tail : {"", "b", "ib"}) {
+      std::string full = absl::StrCat(suffix, tail);
+      if (absl::EndsWith(value, full) && value.size() > full.size()) {
+        digits = value.substr(0, value.size() - full.size());
+        shift = bits;
+      }
+    }
+  }
+  int64_t number = 0;
+  constexpr int64_t kMax = int64_t{1} << 50;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(digits), &number) || number < 0 ||
+      number > (kMax >> shift)) {
+    return BadValue(config, "staging_limit",
+                    absl::StrCat("'", value,
+                                 "' is not a byte count between 0 and 1P (suffixes K, "
+                                 "M, G, T)"));
+  }
+  return number << shift;
+}
+
 absl::Status ParseNumbers(const Config& config, Settings* s) {
   SRS_ASSIGN_OR_RETURN(s->checkpoint_interval, config.GetDouble("checkpoint_interval", 0));
   if (s->checkpoint_interval < 0) return BadValue(config, "checkpoint_interval", "negative");
@@ -97,6 +132,8 @@ absl::StatusOr<Settings> SettingsFromConfig(const Config& config) {
   SRS_ASSIGN_OR_RETURN(s.resume, ParseResume(config));
   SRS_ASSIGN_OR_RETURN(s.transport, ParseTransport(config));
   SRS_ASSIGN_OR_RETURN(s.redundancy_copies, ParseRedundancy(config));
+  SRS_ASSIGN_OR_RETURN(s.checkpoint_mode, ParseCheckpointMode(config));
+  SRS_ASSIGN_OR_RETURN(s.staging_limit, ParseStagingLimit(config));
   if (s.resume == ResumeMode::kNo && config.Has("epoch") && s.epoch != 0) {
     return BadValue(config, "epoch", "set together with resume = no");
   }

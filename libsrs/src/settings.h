@@ -15,6 +15,11 @@ namespace libsrs {
 
 enum class ResumeMode { kAuto, kYes, kNo };
 enum class Transport { kAuto, kGrpc };
+// How periodic and requested checkpoints run (DESIGN.md §3 checkpoint_mode).
+enum class CheckpointMode { kAsync, kSync };
+
+// Default staging_limit: bytes per process async checkpoints may copy into.
+inline constexpr int64_t kDefaultStagingLimit = int64_t{1} << 30;
 
 struct Settings {
   std::string rss;                 // host:port of the RSS (required)
@@ -33,6 +38,12 @@ struct Settings {
   // Copies of each piece a checkpoint needs before it commits: 1 = `none`, 2 = `partner`,
   // K = `replicas:K` (DESIGN.md §3).
   int redundancy_copies = 1;
+  // async: a periodic/requested checkpoint copies the arrays to staging memory and returns; a
+  // background thread writes the piece (docs/architecture.md "Asynchronous checkpoints").
+  CheckpointMode checkpoint_mode = CheckpointMode::kAsync;
+  // Bytes of staging memory per process (0..2^50); a checkpoint that needs more on any rank runs
+  // synchronously. Accepts K/M/G/T suffixes (powers of 1024).
+  int64_t staging_limit = kDefaultStagingLimit;
 };
 
 // Parses a loaded Config; INVALID_ARGUMENT names the key and where its value came from.
