@@ -4,7 +4,7 @@
 # against it with find_package(SRS) -> SRS::srs_fortran (srs.mod from the install) and runs it.
 # The project names no MPI at all: SRSConfig.cmake must bring the MPICH SRS was built with.
 set -euo pipefail
-build=$1 src=$2 mpiexec=$3 mpifort=$4
+build=$1 src=$2 mpiexec=$3  # $4, the MPI Fortran wrapper, is unused: SRSConfig.cmake picks it
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/srs-fortran-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -18,7 +18,7 @@ cmake --build "$tmp/outside" >"$tmp/build.log" || { cat "$tmp/build.log"; exit 1
 # It must have found the installed package, not a build tree.
 grep -qx "SRS_DIR:PATH=$tmp/prefix/lib/cmake/SRS" "$tmp/outside/CMakeCache.txt" \
   || { grep SRS_DIR "$tmp/outside/CMakeCache.txt"; echo "found the wrong SRS package"; exit 1; }
-# (the wrapper SRSConfig chose is $mpifort, MPICH's: its include directories say so)
+# (the wrapper SRSConfig chose is MPICH's: its include directories say so)
 grep -q "^MPI_Fortran_COMPILER_INCLUDE_DIRS:STRING=.*mpich" "$tmp/outside/CMakeCache.txt" ||
   { grep MPI_Fortran "$tmp/outside/CMakeCache.txt"; echo "not MPICH, SRS's MPI"; exit 1; }
 "$mpiexec" -n 2 "$tmp/outside/srs_fortran_outside"
