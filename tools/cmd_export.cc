@@ -16,6 +16,7 @@
 #include "tools/export_plan.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
+#include "tools/progress.h"
 #include "tools/site.h"
 
 namespace srs::tools {
@@ -88,29 +89,6 @@ void IntAttrs(hid_t object, const char* name, const std::vector<int64_t>& values
                 H5Aclose);
   if (!values.empty()) H5Awrite(attr.get(), H5T_NATIVE_INT64, values.data());
 }
-
-// Shows "export: 42% (12.0 MiB of 28.6 MiB)" on a terminal; silent otherwise.
-class Progress {
- public:
-  explicit Progress(int64_t total) : total_(total), tty_(isatty(STDERR_FILENO) == 1) {}
-  void Add(int64_t bytes) {
-    done_ += bytes;
-    if (!tty_ || absl::Now() - last_ < absl::Milliseconds(200)) return;
-    last_ = absl::Now();
-    std::fprintf(stderr, "\rexport: %3d%% (%s of %s)   ",
-                 total_ > 0 ? static_cast<int>(100 * done_ / total_) : 100,
-                 HumanBytes(done_).c_str(), HumanBytes(total_).c_str());
-  }
-  void Done() {
-    if (tty_) std::fprintf(stderr, "\r%60s\r", "");
-  }
-
- private:
-  int64_t total_;
-  int64_t done_ = 0;
-  bool tty_;
-  absl::Time last_ = absl::InfinitePast();
-};
 
 struct ArrayTarget {
   hid_t dataset;
@@ -205,7 +183,7 @@ absl::Status ExportArray(hid_t file, const rssv1::CheckpointSummary& checkpoint,
 }
 
 absl::Status ExportCheckpoint(const std::string& job, const rssv1::CheckpointSummary& checkpoint,
-                              const std::string& out, absl::Duration rpc_timeout) {
+                              const std::string& out, absl::Duration rpc_timeout, bool quiet) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   std::string tmp = out + ".partial";
   H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
@@ -225,7 +203,7 @@ absl::Status ExportCheckpoint(const std::string& job, const rssv1::CheckpointSum
     absl::StatusOr<ElementType> type = ElementTypeFromName(array.srs_type());
     if (type.ok()) total += array.global_count() * ElementSize(*type);
   }
-  Progress progress(total);
+  Progress progress("export", total, quiet);
   DepotSet depots(rpc_timeout);
   for (const rssv1::ArraySpec& array : checkpoint.arrays()) {
     absl::Status status = ExportArray(file.get(), checkpoint, array, &depots, &progress);
@@ -276,8 +254,10 @@ int ExportCommand(const Args& argv) {
                                                " (srs ls ", job, ")")));
   }
   const std::string out = args.Positional("OUT.h5");
-  absl::Status status = ExportCheckpoint(job, *checkpoint, out, site->site.rpc_timeout);
+  absl::Status status =
+      ExportCheckpoint(job, *checkpoint, out, site->site.rpc_timeout, args.quiet());
   if (!status.ok()) return Fail("export", status);
+  if (args.quiet()) return 0;
   std::printf("exported %s epoch %lld (%d arrays) to %s\n", job.c_str(),
               static_cast<long long>(checkpoint->epoch()), checkpoint->arrays_size(), out.c_str());
   return 0;

@@ -9,6 +9,7 @@
 #include "tools/commands.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
+#include "tools/json_output.h"
 #include "tools/site.h"
 
 namespace srs::tools {
@@ -43,6 +44,7 @@ int HistoryCommand(const Args& argv) {
                  "(UTC), ranks, hosts, how the run ended, how long it ran, how long its restart\n"
                  "read took (and from which checkpoint), how long its stop checkpoint took.");
   args.AddPositional("JOB", "the job's name");
+  args.AddFlag("json", 'j', "one JSON object {\"job\", \"runs\": [...]} (tools/README.md)");
   absl::Status parsed = args.Parse(argv);
   if (!parsed.ok()) return Fail("history", parsed);
   if (args.help()) return args.PrintHelp();
@@ -55,6 +57,7 @@ int HistoryCommand(const Args& argv) {
   absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
   if (!info.ok()) return Fail("history", info.status());
 
+  if (args.Has("json")) return PrintJson("history", HistoryJson(job, *info));
   Table table({"RUN", "STARTED (UTC)", "RANKS", "HOSTS", "STATE", "RAN", "RESTART", "STOP"});
   for (const rssv1::Configuration& run : info->runs()) {
     table.AddRow({run.run_id(), FormatUnixMs(run.started_unix_ms()), std::to_string(run.nprocs()),

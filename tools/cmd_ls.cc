@@ -8,6 +8,7 @@
 #include "tools/commands.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
+#include "tools/json_output.h"
 #include "tools/site.h"
 
 namespace srs::tools {
@@ -48,6 +49,7 @@ int LsCommand(const Args& argv) {
                  "XXH3 checksum). Committed and pending checkpoints by default.");
   args.AddPositional("JOB", "the job's name");
   args.AddFlag("all", 'a', "also discarded and deleted checkpoints");
+  args.AddFlag("json", 'j', "one JSON object {\"job\", \"checkpoints\": [...]} (tools/README.md)");
   absl::Status parsed = args.Parse(argv);
   if (!parsed.ok()) return Fail("ls", parsed);
   if (args.help()) return args.PrintHelp();
@@ -60,6 +62,7 @@ int LsCommand(const Args& argv) {
   absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
   if (!info.ok()) return Fail("ls", info.status());
 
+  if (args.Has("json")) return PrintJson("ls", LsJson(job, *info, args.Has("all")));
   int shown = 0;
   for (const rssv1::CheckpointSummary& checkpoint : info->checkpoints()) {
     bool live = checkpoint.state() == "committed" || checkpoint.state() == "pending";

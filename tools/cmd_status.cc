@@ -7,6 +7,7 @@
 #include "tools/commands.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
+#include "tools/json_output.h"
 #include "tools/site.h"
 
 namespace srs::tools {
@@ -33,6 +34,7 @@ int StatusCommand(const Args& argv) {
                  "(running, stopped, finished, lost), its process count and hosts, and its last\n"
                  "committed checkpoint (epoch, size, age).");
   args.AddPositional("JOB", "only this job", /*optional=*/true);
+  args.AddFlag("json", 'j', "one JSON object {\"jobs\": [...]} (fields: tools/README.md)");
   absl::Status parsed = args.Parse(argv);
   if (!parsed.ok()) return Fail("status", parsed);
   if (args.help()) return args.PrintHelp();
@@ -42,21 +44,28 @@ int StatusCommand(const Args& argv) {
   absl::StatusOr<RssAdmin> admin = ConnectAdmin(site->site);
   if (!admin.ok()) return Fail("status", admin.status());
 
-  Table table({"JOB", "STATE", "NPROCS", "HOSTS", "CHECKPOINT", "SIZE", "AGE"});
+  std::vector<rssv1::JobSummary> summaries;
   const std::string job = args.Positional("JOB");
   if (!job.empty()) {
     absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
     if (!info.ok()) return Fail("status", info.status());
-    table.AddRow(Row(info->summary()));
+    summaries.push_back(info->summary());
   } else {
     absl::StatusOr<rssv1::ListJobsResponse> jobs = admin->ListJobs();
     if (!jobs.ok()) return Fail("status", jobs.status());
-    if (jobs->jobs().empty()) {
-      std::printf("no jobs at the RSS %s\n", admin->address().c_str());
-      return 0;
-    }
-    for (const rssv1::JobSummary& summary : jobs->jobs()) table.AddRow(Row(summary));
+    summaries.assign(jobs->jobs().begin(), jobs->jobs().end());
   }
+  if (args.Has("json")) {
+    cliv1::StatusOutput out;
+    for (const rssv1::JobSummary& summary : summaries) *out.add_jobs() = JobStatusJson(summary);
+    return PrintJson("status", out);
+  }
+  if (summaries.empty()) {
+    std::printf("no jobs at the RSS %s\n", admin->address().c_str());
+    return 0;
+  }
+  Table table({"JOB", "STATE", "NPROCS", "HOSTS", "CHECKPOINT", "SIZE", "AGE"});
+  for (const rssv1::JobSummary& summary : summaries) table.AddRow(Row(summary));
   std::printf("%s", table.ToString().c_str());
   return 0;
 }

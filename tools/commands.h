@@ -19,6 +19,7 @@ int LsCommand(const Args& args);          // cmd_ls.cc
 int HistoryCommand(const Args& args);     // cmd_history.cc
 int ExportCommand(const Args& args);      // cmd_export.cc
 int BenchCommand(const Args& args);       // cmd_bench.cc
+int DepotsCommand(const Args& args);      // cmd_depots.cc
 
 }  // namespace srs::tools
 

@@ -24,6 +24,7 @@ const Subcommand kSubcommands[] = {
     {"status", srs::tools::StatusCommand, "jobs, their state and last checkpoint"},
     {"ls", srs::tools::LsCommand, "a job's checkpoints: pieces, depots, sizes, checksums, timings"},
     {"history", srs::tools::HistoryCommand, "every configuration a job ran with"},
+    {"depots", srs::tools::DepotsCommand, "the depots the RSS knows: address, state, free space"},
     {"export", srs::tools::ExportCommand, "a checkpoint as one HDF5 file of global arrays"},
     {"bench", srs::tools::BenchCommand, "run the srs-bench-* benchmarks"},
 };

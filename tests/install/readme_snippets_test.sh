@@ -49,6 +49,14 @@ for lang in c f; do
     { cat "$tmp/$lang.build.log"; fail "$lang: build"; }
 done
 mpiexec -n 2 "$tmp/c/build/my_solver"
+# A project that chose another MPI wrapper than SRS's is told which one SRS needs.
+mkdir -p "$tmp/other-mpi"
+printf '#!/bin/sh\nexec mpicc.mpich "$@"\n' >"$tmp/other-mpi/mpicc"
+chmod +x "$tmp/other-mpi/mpicc"
+cmake -S "$tmp/c" -B "$tmp/c/build-other" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DMPI_C_COMPILER="$tmp/other-mpi/mpicc" >"$tmp/other.log" 2>&1 || true
+grep -q "SRS was built with .*mpicc.mpich" "$tmp/other.log" ||
+  fail "no warning about a different MPI wrapper: $(cat "$tmp/other.log")"
 mpiexec -n 3 "$tmp/f/build/my_solver"
 
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -C "$tmp/mk" >"$tmp/make.log" 2>&1 ||

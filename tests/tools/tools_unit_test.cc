@@ -2,12 +2,15 @@
 // plan chunking (the e2e export tests use arrays far below one 16 MiB chunk, so the slicing of
 // large transfers is tested here).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <vector>
 
 #include "tools/args.h"
 #include "tools/completion.h"
 #include "tools/export_plan.h"
+#include "tools/json_output.h"
+#include "tools/progress.h"
 
 namespace srs::tools {
 namespace {
@@ -159,6 +162,83 @@ TEST(ArgParser, SpecSinkCollectsDefinitionsWithoutParsing) {
   std::string script = BashCompletion({"stop", "help"}, specs);
   EXPECT_NE(script.find("--timeout -t"), std::string::npos) << script;
   EXPECT_NE(script.find("complete -o bashdefault -o default -F _srs srs"), std::string::npos);
+}
+
+TEST(Progress, LineShowsBytesPercentRateAndTimeLeft) {
+  // 256 MiB of 1 GiB in 2 s: 25%, 128 MiB/s, 768 MiB left = 6 s.
+  EXPECT_EQ(Progress::Line("export", 256 << 20, int64_t{1} << 30, absl::Seconds(2)),
+            "export: 256.0 MiB of 1.0 GiB  25%  128.0 MiB/s  6 s left");
+  EXPECT_EQ(Progress::Line("export", 0, 1000, absl::Seconds(1)), "export: 0 B of 1000 B  0%");
+  EXPECT_EQ(Progress::Line("export", 1000, 1000, absl::Seconds(1)),
+            "export: 1000 B of 1000 B  100%  1000 B/s");
+  EXPECT_EQ(Progress::Line("fetch", 2048, 0, absl::Seconds(1)), "fetch: 2.0 KiB  2.0 KiB/s");
+  EXPECT_EQ(Progress::Line("x", 1 << 20, 301 << 20, absl::Seconds(1)),
+            "x: 1.0 MiB of 301.0 MiB  0%  1.0 MiB/s  5 min 0 s left");
+}
+
+TEST(Progress, SilentWhenQuietOrNotATerminal) {
+  Progress quiet("export", 100, /*quiet=*/true);
+  quiet.Add(50);
+  EXPECT_FALSE(quiet.shown());
+  EXPECT_EQ(quiet.done_bytes(), 50);
+  Progress piped("export", 100, /*quiet=*/false);  // ctest's stderr is not a terminal
+  EXPECT_EQ(piped.shown(), isatty(STDERR_FILENO) == 1);
+  piped.Add(-5);
+  EXPECT_EQ(piped.done_bytes(), 0);
+}
+
+TEST(JsonOutput, UsesTheDocumentedFieldNamesAndPrintsZeros) {
+  rssv1::JobSummary job;
+  job.set_job("heat");
+  job.set_state("stopped");
+  job.set_nprocs(4);
+  job.add_hosts("n1");
+  job.set_last_epoch(3);
+  job.set_last_checkpoint_bytes(int64_t{1} << 40);
+  job.set_last_checkpoint_unix_ms(86400000);
+  cliv1::StatusOutput out;
+  *out.add_jobs() = JobStatusJson(job);
+  absl::StatusOr<std::string> json = ToJson(out);
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(*json,
+            "{\"jobs\":[{\"job\":\"heat\",\"state\":\"stopped\",\"stop_pending\":false,"
+            "\"nprocs\":4,\"hosts\":[\"n1\"],\"last_epoch\":3,"
+            "\"last_checkpoint_bytes\":1099511627776,"
+            "\"last_checkpoint_time\":\"1970-01-02T00:00:00Z\","
+            "\"last_checkpoint_unix_ms\":86400000}]}");
+}
+
+TEST(JsonOutput, LsKeepsCapabilitiesOutAndFiltersLikeTheTable) {
+  rssv1::GetJobResponse info;
+  rssv1::CheckpointSummary* live = info.add_checkpoints();
+  live->set_epoch(2);
+  live->set_state("committed");
+  rssv1::PieceRecord* piece = live->add_pieces();
+  piece->set_rank(1);
+  piece->set_read_cap("secret-read-cap");
+  piece->set_xxh3_64(0xabc);
+  info.add_checkpoints()->set_state("deleted");
+  absl::StatusOr<std::string> json = ToJson(LsJson("heat", info, /*all=*/false));
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json->find("secret-read-cap"), std::string::npos) << *json;
+  EXPECT_NE(json->find("\"checksum\":\"xxh3:0000000000000abc\""), std::string::npos) << *json;
+  EXPECT_EQ(LsJson("heat", info, false).checkpoints_size(), 1);
+  EXPECT_EQ(LsJson("heat", info, true).checkpoints_size(), 2);
+}
+
+TEST(JsonOutput, DepotStateFollowsItsLastRegistration) {
+  rssv1::ListDepotsResponse depots;
+  absl::Time now = absl::FromUnixSeconds(1000000);
+  rssv1::DepotRecord* fresh = depots.add_depots();
+  fresh->set_depot_id("d1");
+  fresh->set_last_seen_unix_ms(absl::ToUnixMillis(now - absl::Seconds(5)));
+  depots.add_depots()->set_last_seen_unix_ms(absl::ToUnixMillis(now - absl::Minutes(5)));
+  cliv1::DepotsOutput out = DepotsJson(depots, now);
+  ASSERT_EQ(out.depots_size(), 2);
+  EXPECT_EQ(out.depots(0).id(), "d1");
+  EXPECT_EQ(out.depots(0).state(), "up");
+  EXPECT_EQ(out.depots(1).state(), "down");
+  EXPECT_EQ(IsoTime(0), "");
 }
 
 }  // namespace
