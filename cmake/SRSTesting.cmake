@@ -42,6 +42,17 @@ function(srs_tests_require what)
   endif()
 endfunction()
 
+# srs_max_ranks(OUT N...): the largest of the rank counts a test launches (its PROCESSORS).
+function(srs_max_ranks out)
+  set(max 1)
+  foreach(n ${ARGN})
+    if(n GREATER max)
+      set(max ${n})
+    endif()
+  endforeach()
+  set(${out} ${max} PARENT_SCOPE)
+endfunction()
+
 function(srs_add_unit_test name)
   cmake_parse_arguments(T "DAEMONS" "TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
   add_executable(${name} ${T_SOURCES})

@@ -79,6 +79,8 @@ start() {
 # to the iteration it stopped at (not echoed: `wait` needs this shell, not a subshell).
 stop_job() {
   "$SRS" stop "$job" --wait --timeout 120 >"$w/$1.stop.log" 2>&1 || fail "srs stop failed: $(cat "$w/$1.stop.log")"
+  ended() { ! kill -0 "$bg" 2>/dev/null; }
+  wait_for 120 "$1: the job ends after srs stop" ended
   wait "$bg" || fail "$1: srs run exited $? after the stop"
   bg=""
   log_has "$1" "^STOPPED iter=" || fail "$1: no STOPPED line"

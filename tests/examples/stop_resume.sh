@@ -78,6 +78,11 @@ done
 grep -q "$stop_when" "$work/stop.log" || fail "the job never printed '$stop_when'"
 sleep "$stop_after"  # let it compute some steps (a test parameter, not a timing assertion)
 $stop_cmd "$job" >"$work/stop_cmd.log" 2>&1 || { cat "$work/stop_cmd.log" >&2; fail "'$stop_cmd $job' failed"; }
+t0=$SECONDS
+while kill -0 "$job_pid" 2>/dev/null; do
+  ((SECONDS - t0 < 120)) || fail "the job did not end within 120 s of the stop"
+  sleep 0.05
+done
 rc=0
 wait "$job_pid" || rc=$?
 job_pid=""

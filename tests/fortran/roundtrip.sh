@@ -31,6 +31,11 @@ until grep -q "running" "$log/write.log"; do
 done
 # The stop must succeed: a failing `srs stop` is a failure, not a warning.
 $stop_cmd "$SRS_APP" || { echo "roundtrip: '$stop_cmd $SRS_APP' failed"; exit 1; }
+t0=$SECONDS
+while kill -0 "$job_pid" 2>/dev/null; do
+  ((SECONDS - t0 < 120)) || { cat "$log/write.log"; echo "roundtrip: the write phase did not stop"; exit 1; }
+  sleep 0.05
+done
 rc=0
 wait "$job_pid" || rc=$?
 job_pid=""
