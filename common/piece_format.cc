@@ -249,7 +249,21 @@ absl::StatusOr<uint64_t> WriteElements(hid_t dset, const DatasetWrite& ds, hid_t
   return hasher.Digest();
 }
 
-absl::Status WriteIndex(hid_t file, const DatasetWrite& ds) {
+// On a little-endian host the native types ARE the stored little-endian types: the stored bytes
+// of a dataset are the caller's bytes, so its range can be hashed from memory (WrittenRange).
+bool NativeIsStoredOrder() { return H5Tget_order(H5T_NATIVE_INT64) == H5T_ORDER_LE; }
+
+// Records that `dset`'s stored bytes are `bytes` bytes at `data` (ranges may be null).
+absl::Status NoteRange(hid_t dset, const void* data, size_t bytes,
+                       std::vector<WrittenRange>* ranges) {
+  if (ranges == nullptr || bytes == 0 || !NativeIsStoredOrder()) return absl::OkStatus();
+  haddr_t offset = H5Dget_offset(dset);
+  if (offset == HADDR_UNDEF) return absl::InternalError("no contiguous storage after the write");
+  ranges->push_back({static_cast<uint64_t>(offset), data, bytes});
+  return absl::OkStatus();
+}
+
+absl::Status WriteIndex(hid_t file, const DatasetWrite& ds, std::vector<WrittenRange>* ranges) {
   Hid group(H5Gopen2(file, kIndexGroup, H5P_DEFAULT), H5Gclose);
   if (!group.ok()) {
     H5Eclear2(H5E_DEFAULT);
@@ -264,10 +278,10 @@ absl::Status WriteIndex(hid_t file, const DatasetWrite& ds) {
                                        ds.global_index) < 0)) {
     return absl::InternalError(absl::StrCat("index of '", ds.name, "': ", Hdf5ErrorText()));
   }
-  return absl::OkStatus();
+  return NoteRange(dset.get(), ds.global_index, static_cast<size_t>(n) * sizeof(int64_t), ranges);
 }
 
-absl::Status WriteDataset(hid_t file, const DatasetWrite& ds) {
+absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<WrittenRange>* ranges) {
   Hid file_type = TypeOf(ds.type, ds.big_endian ? Order::kBig : Order::kLittle);
   hsize_t n = ds.count;
   Hid space(H5Screate_simple(1, &n, nullptr), H5Sclose);
@@ -282,6 +296,10 @@ absl::Status WriteDataset(hid_t file, const DatasetWrite& ds) {
   if (!dset.ok()) return absl::InternalError(Hdf5ErrorText());
   SRS_ASSIGN_OR_RETURN(uint64_t checksum, WriteElements(dset.get(), ds, file_type.get()));
   hid_t d = dset.get();
+  // Big-endian data was converted in a bounce buffer: its stored bytes are read back instead.
+  if (!ds.big_endian) {
+    SRS_RETURN_IF_ERROR(NoteRange(d, ds.data, ds.count * ElementSize(ds.type), ranges));
+  }
   SRS_RETURN_IF_ERROR(WriteInt64Attr(d, "global_count", ds.global_count));
   SRS_RETURN_IF_ERROR(WriteStringAttr(d, "distribution", ds.distribution));
   SRS_RETURN_IF_ERROR(WriteAttr(d, "distribution_params", H5T_NATIVE_INT64, H5T_STD_I64LE,
@@ -289,12 +307,13 @@ absl::Status WriteDataset(hid_t file, const DatasetWrite& ds) {
                                 false));
   SRS_RETURN_IF_ERROR(WriteStringAttr(d, "srs_type", ElementTypeName(ds.type)));
   SRS_RETURN_IF_ERROR(WriteStringAttr(d, "checksum", ChecksumToString(checksum)));
-  if (ds.global_index != nullptr) SRS_RETURN_IF_ERROR(WriteIndex(file, ds));
+  if (ds.global_index != nullptr) SRS_RETURN_IF_ERROR(WriteIndex(file, ds, ranges));
   return absl::OkStatus();
 }
 
 absl::Status WriteContents(hid_t file, const PieceHeader& header,
-                           const std::vector<DatasetWrite>& datasets) {
+                           const std::vector<DatasetWrite>& datasets,
+                           std::vector<WrittenRange>* ranges) {
   SRS_RETURN_IF_ERROR(WriteInt32Attr(file, "srs_format_version", kFormatVersion));
   SRS_RETURN_IF_ERROR(WriteStringAttr(file, "app", header.app));
   SRS_RETURN_IF_ERROR(WriteInt64Attr(file, "epoch", header.epoch));
@@ -303,7 +322,8 @@ absl::Status WriteContents(hid_t file, const PieceHeader& header,
   SRS_RETURN_IF_ERROR(
       WriteStringAttr(file, "created", header.created.empty() ? NowIso8601() : header.created));
   for (const DatasetWrite& ds : datasets) {
-    SRS_RETURN_IF_ERROR(Annotate(WriteDataset(file, ds), absl::StrCat("dataset '", ds.name, "'")));
+    SRS_RETURN_IF_ERROR(
+        Annotate(WriteDataset(file, ds, ranges), absl::StrCat("dataset '", ds.name, "'")));
   }
   return absl::OkStatus();
 }
@@ -699,8 +719,12 @@ absl::Status ReadSelectionImpl(const std::string& path, const std::string* image
 
 }  // namespace
 
-absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
-                            const std::vector<DatasetWrite>& datasets) {
+namespace {
+
+// WritePieceFile; `ranges` (may be null) receives where each dataset's bytes went.
+absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& header,
+                                const std::vector<DatasetWrite>& datasets,
+                                std::vector<WrittenRange>* ranges) {
   SRS_RETURN_IF_ERROR(ValidateWrites(datasets));
   {
     Hdf5Lock lock;
@@ -710,11 +734,25 @@ absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
         H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.ok() ? fapl.get() : H5P_DEFAULT),
         H5Fclose);
     if (!file.ok()) return H5Error(absl::StatusCode::kInternal, path, "cannot create");
-    SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets), path));
+    SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets, ranges), path));
     // Closing flushes: its failure (disk full) must fail the write.
     if (H5Fclose(file.release()) < 0) return H5Error(absl::StatusCode::kInternal, path, "close");
   }
   return FsyncPath(path);
+}
+
+}  // namespace
+
+absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
+                            const std::vector<DatasetWrite>& datasets) {
+  return WritePieceFileImpl(path, header, datasets, nullptr);
+}
+
+absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const PieceHeader& header,
+                                                const std::vector<DatasetWrite>& datasets) {
+  std::vector<WrittenRange> ranges;
+  SRS_RETURN_IF_ERROR(WritePieceFileImpl(path, header, datasets, &ranges));
+  return HashWrittenFile(path, std::move(ranges));
 }
 
 absl::StatusOr<std::string> WritePieceImage(const PieceHeader& header,
@@ -735,7 +773,8 @@ absl::StatusOr<std::string> WritePieceImage(const PieceHeader& header,
   H5Pset_fapl_core(fapl.get(), expected, /*backing_store=*/0);
   Hid file(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!file.ok()) return H5Error(absl::StatusCode::kInternal, name, "cannot create in memory");
-  SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets), "piece image"));
+  SRS_RETURN_IF_ERROR(
+      Annotate(WriteContents(file.get(), header, datasets, nullptr), "piece image"));
   if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) {
     return H5Error(absl::StatusCode::kInternal, name, "flush");
   }

@@ -35,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/datatype.h"
+#include "common/written_file_hash.h"
 
 namespace srs {
 namespace piece {
@@ -97,6 +98,14 @@ struct Hyperslab {
 // duplicate names, negative counts or null data with count > 0.
 absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
                             const std::vector<DatasetWrite>& datasets);
+
+// WritePieceFile that also returns the size and XXH3-64 of the whole file as written ("hash on
+// the way"): the dataset and index bytes are hashed from `data`/`global_index` in memory (their
+// stored bytes are exactly those on a little-endian host), only HDF5's metadata between them is
+// read back; big-endian datasets are read back too. The depot's commit then need not read the
+// piece (depot/README.md). The caller must not change the data until this returns.
+absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const PieceHeader& header,
+                                                const std::vector<DatasetWrite>& datasets);
 
 // The same file built in memory (core driver, H5Fget_file_image): the bytes a client streams.
 absl::StatusOr<std::string> WritePieceImage(const PieceHeader& header,

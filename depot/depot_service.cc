@@ -123,7 +123,9 @@ grpc::Status DepotService::CommitLocalPut(grpc::ServerContext* context,
                                           const v1::CommitLocalPutRequest* request,
                                           v1::PutResponse* response) {
   SRS_DEPOT_ADMIT();
-  absl::StatusOr<PutResult> result = store_->CommitLocalPut(request->put_id());
+  std::optional<FileDigest> written;
+  if (request->has_xxh3_64()) written = FileDigest{request->size_bytes(), request->xxh3_64()};
+  absl::StatusOr<PutResult> result = store_->CommitLocalPut(request->put_id(), written);
   if (!result.ok()) return Reply(result.status(), "CommitLocalPut");
   *response->mutable_caps() = result->caps;
   *response->mutable_info() = result->info;

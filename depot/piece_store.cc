@@ -145,7 +145,51 @@ class StreamPut : public PutSession {
 PieceStore::PieceStore(std::unique_ptr<PieceBackend> backend, StoreOptions options)
     : backend_(std::move(backend)), options_(std::move(options)) {}
 
-PieceStore::~PieceStore() = default;
+PieceStore::~PieceStore() {
+  {
+    absl::MutexLock lock(&verify_mu_);
+    stopping_ = true;
+  }
+  if (verifier_.joinable()) verifier_.join();
+}
+
+void PieceStore::QueueVerification(const PieceRecord& record) {
+  absl::MutexLock lock(&verify_mu_);
+  if (stopping_) return;
+  to_verify_.push_back(record);
+  if (!verifier_.joinable()) verifier_ = std::thread([this] { VerifyLoop(); });
+}
+
+// Reads every byte of each piece committed on its writer's checksum and compares (the backend
+// remembers a match, so the first read of the piece need not hash it again). A mismatch is logged
+// here and refused to every reader (CheckIntegrity runs again before each read of an unverified
+// piece). Pieces deleted meanwhile are skipped.
+void PieceStore::VerifyLoop() {
+  for (;;) {
+    PieceRecord record;
+    {
+      absl::MutexLock lock(&verify_mu_);
+      verify_mu_.Await(absl::Condition(
+          +[](PieceStore* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return self->stopping_ || !self->to_verify_.empty();
+          },
+          this));
+      if (stopping_) return;
+      record = std::move(to_verify_.front());
+      to_verify_.pop_front();
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (pieces_.count(record.info.piece_id()) == 0) continue;
+    }
+    absl::Status integrity = backend_->CheckIntegrity(record);
+    absl::MutexLock lock(&mu_);
+    if (!integrity.ok() && pieces_.count(record.info.piece_id()) != 0) {
+      SRS_LOG(ERROR).Field("piece", record.info.piece_id())
+          << "background check after commit: " << integrity.message();
+    }
+  }
+}
 
 absl::StatusOr<std::unique_ptr<PieceStore>> PieceStore::Open(std::unique_ptr<PieceBackend> backend,
                                                              StoreOptions options) {
@@ -215,11 +259,21 @@ void PieceStore::Release(const Pending& pending) {
 
 absl::StatusOr<PutResult> PieceStore::Finish(Pending& pending, StagedPiece& staged,
                                              const StagedPiece::Sealed& sealed,
-                                             const uint64_t* expected_xxh3) {
+                                             const uint64_t* expected_xxh3,
+                                             const FileDigest* written) {
   SRS_RETURN_IF_ERROR(GrowReservation(pending, sealed.size));
   const std::string rejected =
       absl::StrCat("put ", KeyText(pending.header.key()), ": piece rejected");
-  absl::StatusOr<piece::VerifiedFile> verified = staged.Verify();
+  absl::StatusOr<piece::VerifiedFile> verified;
+  if (written != nullptr) {
+    // Hash on the way: the writer hashed the bytes as it wrote them; check what is cheap (size,
+    // HDF5 metadata) now and every byte in the background (QueueVerification).
+    absl::StatusOr<piece::PieceSummary> summary = staged.Summarize();
+    if (!summary.ok()) return Annotate(summary.status(), rejected);
+    verified = piece::VerifiedFile{std::move(summary).value(), written->size, written->xxh3};
+  } else {
+    verified = staged.Verify();
+  }
   if (!verified.ok()) return Annotate(verified.status(), rejected);
   if (verified->size != sealed.size ||
       (expected_xxh3 != nullptr && verified->xxh3 != *expected_xxh3)) {
@@ -249,6 +303,7 @@ absl::StatusOr<PutResult> PieceStore::Finish(Pending& pending, StagedPiece& stag
   }
   record.read_cap = absl::StrCat(pending.piece_id, ".", RandomHex(kSecretHexChars / 2));
   record.manage_cap = absl::StrCat(pending.piece_id, ".", RandomHex(kSecretHexChars / 2));
+  record.bytes_verified = written == nullptr;
   SRS_RETURN_IF_ERROR(staged.Publish(record));
   {
     absl::MutexLock lock(&mu_);
@@ -257,6 +312,7 @@ absl::StatusOr<PutResult> PieceStore::Finish(Pending& pending, StagedPiece& stag
     pending.reserved = 0;
     pieces_[pending.piece_id] = record;
   }
+  if (!record.bytes_verified) QueueVerification(record);
   SRS_LOG(INFO)
           .Field("piece", pending.piece_id)
           .Field("job", pending.header.key().job())
@@ -295,7 +351,8 @@ absl::StatusOr<LocalPutTicket> PieceStore::BeginLocalPut(const v1::PutHeader& he
   return ticket;
 }
 
-absl::StatusOr<PutResult> PieceStore::CommitLocalPut(const std::string& put_id) {
+absl::StatusOr<PutResult> PieceStore::CommitLocalPut(const std::string& put_id,
+                                                     const std::optional<FileDigest>& written) {
   Pending pending;
   {
     absl::MutexLock lock(&mu_);
@@ -310,7 +367,12 @@ absl::StatusOr<PutResult> PieceStore::CommitLocalPut(const std::string& put_id) 
     SRS_ASSIGN_OR_RETURN(std::unique_ptr<StagedPiece> staged,
                          backend_->AdoptSpool(pending.piece_id));
     SRS_ASSIGN_OR_RETURN(StagedPiece::Sealed sealed, staged->Seal());
-    return Finish(pending, *staged, sealed, nullptr);
+    if (written.has_value() && written->size != sealed.size) {
+      return absl::DataLossError(absl::StrCat("put ", KeyText(pending.header.key()),
+                                              ": the writer wrote ", written->size,
+                                              " bytes but the spool file has ", sealed.size));
+    }
+    return Finish(pending, *staged, sealed, nullptr, written.has_value() ? &*written : nullptr);
   }();
   if (!result.ok()) {
     backend_->DiscardSpool(pending.piece_id);

@@ -22,10 +22,13 @@
 #define SRS_DEPOT_PIECE_STORE_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -36,6 +39,7 @@
 #include "absl/time/time.h"
 #include "common/datatype.h"
 #include "common/piece_format.h"
+#include "common/written_file_hash.h"
 #include "srs/depot/v1/depot.pb.h"
 
 namespace srs {
@@ -49,6 +53,9 @@ struct PieceRecord {
   v1::PieceInfo info;
   std::string read_cap;
   std::string manage_cap;
+  // Not stored: whether the commit read every byte of the piece (a backend may then remember the
+  // piece as verified); false when it trusted the writer's checksum (CommitLocalPut with one).
+  bool bytes_verified = true;
 };
 
 // Receives the chunks of a read; returns false when the receiver is gone (stop reading).
@@ -71,6 +78,13 @@ class StagedPiece {
   // HDF5 structure, every dataset checksum, and the size and XXH3 of the whole piece as it is
   // stored, from one read of it (piece::VerifyPieceFile).
   virtual absl::StatusOr<piece::VerifiedFile> Verify() = 0;
+  // The HDF5 structure and attributes only, no data read (commits that trust the writer's
+  // checksum). Backends without a cheaper way verify everything.
+  virtual absl::StatusOr<piece::PieceSummary> Summarize() {
+    absl::StatusOr<piece::VerifiedFile> verified = Verify();
+    if (!verified.ok()) return verified.status();
+    return verified->summary;
+  }
   // Makes the piece visible and durable under record.info.piece_id, with its record.
   virtual absl::Status Publish(const PieceRecord& record) = 0;
 };
@@ -140,7 +154,12 @@ class PieceStore {
 
   absl::StatusOr<std::unique_ptr<PutSession>> BeginPut(const v1::PutHeader& header);
   absl::StatusOr<LocalPutTicket> BeginLocalPut(const v1::PutHeader& header);
-  absl::StatusOr<PutResult> CommitLocalPut(const std::string& put_id);
+  // `written`: the writer's size and XXH3 of the file (WritePieceFileHashed). Then the commit
+  // checks the size and the HDF5 metadata only, and the piece's bytes are checked against the
+  // checksum by a background pass (and by the first read, if it comes first); without it every
+  // dataset checksum is verified before the commit.
+  absl::StatusOr<PutResult> CommitLocalPut(const std::string& put_id,
+                                           const std::optional<FileDigest>& written = std::nullopt);
   absl::Status AbortLocalPut(const std::string& put_id);
 
   // Reads verify the whole piece first; a corrupt or truncated piece is DATA_LOSS naming it.
@@ -187,10 +206,14 @@ class PieceStore {
   absl::Status GrowReservation(Pending& pending, int64_t total);
   void Release(const Pending& pending);
   // Verifies and publishes. `expected_xxh3`: the hash of the streamed bytes, which the stored
-  // file must have (nullptr for a local put, whose file is the only copy).
+  // file must have (nullptr for a local put, whose file is the only copy). `written`: the local
+  // writer's digest, trusted at commit (metadata checked, bytes checked in the background).
   absl::StatusOr<PutResult> Finish(Pending& pending, StagedPiece& staged,
-                                   const StagedPiece::Sealed& sealed,
-                                   const uint64_t* expected_xxh3);
+                                   const StagedPiece::Sealed& sealed, const uint64_t* expected_xxh3,
+                                   const FileDigest* written = nullptr);
+  // The background check of pieces committed on their writer's checksum.
+  void QueueVerification(const PieceRecord& record);
+  void VerifyLoop();
   enum class CapKind { kRead, kManage, kEither };
   absl::StatusOr<PieceRecord> Lookup(const std::string& cap, CapKind kind, absl::string_view op);
   absl::StatusOr<PieceRecord> LookupForRead(const std::string& read_cap, absl::string_view op);
@@ -203,6 +226,11 @@ class PieceStore {
   std::map<std::string, Pending> local_puts_ ABSL_GUARDED_BY(mu_);  // by put id
   int64_t used_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+
+  absl::Mutex verify_mu_;
+  std::deque<PieceRecord> to_verify_ ABSL_GUARDED_BY(verify_mu_);
+  bool stopping_ ABSL_GUARDED_BY(verify_mu_) = false;
+  std::thread verifier_;  // started by the first QueueVerification
 };
 
 // Splits selections into groups that each select at most max_elements elements, keeping the

@@ -103,6 +103,42 @@ absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::str
   return response;
 }
 
+absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
+    const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
+  depot::v1::BeginLocalPutRequest begin;
+  *begin.mutable_header()->mutable_key() = key;
+  begin.mutable_header()->set_size_hint(size_hint);
+  begin.mutable_header()->set_lease_seconds(lease_seconds);
+  depot::v1::BeginLocalPutResponse spool;
+  grpc::Status status = stub_->BeginLocalPut(NewContext().get(), begin, &spool);
+  if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", KeyText(key)));
+
+  absl::StatusOr<FileDigest> written = write_file(spool.spool_path());
+  absl::Status failed;
+  if (written.ok()) {
+    depot::v1::CommitLocalPutRequest commit;
+    commit.set_put_id(spool.put_id());
+    commit.set_xxh3_64(written->xxh3);
+    commit.set_size_bytes(written->size);
+    PutResponse response;
+    // The depot fsyncs the file before adopting it: the time a stream of its size would get.
+    status =
+        stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
+    if (status.ok()) return response;
+    failed = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
+  } else {
+    failed = Annotate(written.status(), absl::StrCat("depot ", address_, ": local put ",
+                                                     KeyText(key), " to ", spool.spool_path()));
+  }
+  // Best effort: the depot also reclaims abandoned spool files at restart.
+  depot::v1::AbortLocalPutRequest abort;
+  abort.set_put_id(spool.put_id());
+  depot::v1::AbortLocalPutResponse aborted;
+  stub_->AbortLocalPut(NewContext().get(), abort, &aborted);
+  return failed;
+}
+
 absl::StatusOr<PutResponse> DepotClient::PutLocal(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::Status(const std::string& spool_path)>& write_file) {

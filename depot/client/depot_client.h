@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "common/datatype.h"
 #include "common/piece_format.h"
+#include "common/written_file_hash.h"
 #include "srs/depot/v1/depot.grpc.pb.h"
 
 namespace srs {
@@ -64,6 +65,13 @@ class DepotClient {
   absl::StatusOr<depot::v1::PutResponse> PutLocal(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
       const std::function<absl::Status(const std::string& spool_path)>& write_file);
+
+  // PutLocal whose writer also returns the size and XXH3 of the file as it wrote it
+  // (piece::WritePieceFileHashed): the depot then commits without reading the piece back
+  // (depot/README.md, "What a commit checks").
+  absl::StatusOr<depot::v1::PutResponse> PutLocalHashed(
+      const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+      const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file);
 
   // Ranged read: the selected elements of `dataset`, concatenated in request order, converted
   // to `wire_type` (little-endian), into `out`. INVALID_ARGUMENT (before any RPC) when out_bytes

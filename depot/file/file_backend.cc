@@ -158,6 +158,9 @@ class FileStagedPiece : public StagedPiece {
   }
 
   absl::StatusOr<piece::VerifiedFile> Verify() override { return piece::VerifyPieceFile(path_); }
+  absl::StatusOr<piece::PieceSummary> Summarize() override {
+    return piece::ReadPieceSummary(path_);
+  }
 
   absl::Status Publish(const PieceRecord& record) override {
     SRS_RETURN_IF_ERROR(backend_->WriteMeta(record));  // to <id>.meta.tmp, fsynced
@@ -167,7 +170,8 @@ class FileStagedPiece : public StagedPiece {
     moved_ = true;
     if (rename((meta + ".tmp").c_str(), meta.c_str()) != 0) return Errno("rename", meta);
     published_ = true;
-    backend_->MarkVerified(piece_id_);
+    // Remembered as verified only if the commit read it (else the store checks it later).
+    if (record.bytes_verified) backend_->MarkVerified(piece_id_);
     // The piece is durable once the directory entries are: fsync pieces/ (and spool/, which
     // lost an entry).
     SRS_RETURN_IF_ERROR(FsyncDir(backend_->dir() + "/pieces"));

@@ -86,10 +86,12 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
   absl::StatusOr<depot::v1::PutResponse> put;
   absl::Time start = absl::Now(), written;
   if (local) {
-    put = depot->PutLocal(key, size_hint, 0, [&](const std::string& spool_path) {
-      absl::Status status = piece::WritePieceFile(spool_path, header, datasets);
+    // Hash on the way: the file's checksum comes from the bytes as they are written, so the
+    // depot's commit does not read the piece back.
+    put = depot->PutLocalHashed(key, size_hint, 0, [&](const std::string& spool_path) {
+      absl::StatusOr<FileDigest> digest = piece::WritePieceFileHashed(spool_path, header, datasets);
       written = absl::Now();
-      return status;
+      return digest;
     });
   } else {
     SRS_ASSIGN_OR_RETURN(std::string image, piece::WritePieceImage(header, datasets));

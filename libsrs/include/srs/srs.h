@@ -192,20 +192,28 @@ int SRS_Query(const char *name, SRS_Datatype *type, int64_t *global_count);
  * committed: the application should leave (MPI_Finalize) without calling SRS_Finish; <0 = error.
  * With no stop pending this is one small collective (no RPC, no file system access). If a
  * periodic checkpoint is due (checkpoint_interval) or one was requested from outside
- * (`srs checkpoint`), it is written here and 0 is returned. If the RSS is unreachable the job
- * goes on (0) and a stop request waits until it is back. A periodic or requested checkpoint that
+ * (`srs checkpoint`), it is taken here and 0 is returned: with checkpoint_mode = async (the
+ * default) the registered arrays are copied into staging memory and written and committed in the
+ * background (the application may change them as soon as the call returns; the checkpoint holds
+ * the values at the copy and becomes the restart point only once committed, during a later call);
+ * a periodic checkpoint due while one is still in flight is skipped, a requested one waits for
+ * it; with checkpoint_mode = sync, or arrays above staging_limit, it is written and committed
+ * before the call returns. A stop first waits for a checkpoint in flight. If the RSS is
+ * unreachable the job goes on (0) and a stop request waits until it is back. A periodic or requested checkpoint that
  * fails leaves the previous one as the restart point, logs a warning and returns 0 (the job goes
  * on); a stop checkpoint that fails returns the error and the stop stays pending (the next call
  * tries again). After it returned 1 it keeps returning 1 without communicating. */
 int SRS_Check_Stop(void);
 
-/* Collective. Writes and commits a checkpoint of every registered array now, and goes on.
+/* Collective. Writes and commits a checkpoint of every registered array now, and goes on; always
+ * synchronous (an asynchronous checkpoint in flight is completed first).
  * Errors: FAILED_PRECONDITION (nothing registered, ranks registered different arrays, or the run
  * was stopped), UNAVAILABLE (the RSS or a depot is unreachable), RESOURCE_EXHAUSTED (a depot is
  * full). On error the previous checkpoint stays the restart point. */
 int SRS_Checkpoint(void);
 
-/* Collective. Tells the RSS the job is complete: its checkpoints are deleted from the depots.
+/* Collective. Tells the RSS the job is complete (after completing an asynchronous checkpoint in
+ * flight): its checkpoints are deleted from the depots.
  * Destroys the context. FAILED_PRECONDITION after SRS_Check_Stop returned 1 (a stopped job must
  * stay resumable: just call MPI_Finalize). On any other error the context stays, so the call can
  * be retried; MPI_Finalize releases it in any case. */

@@ -1,0 +1,153 @@
+// Hash on the way (issue 15): the size and XXH3 WritePieceFileHashed computes from the bytes as
+// it writes them (dataset and index bytes from memory, HDF5 metadata read back) are exactly
+// those of the file on disk, for every element type, index datasets, big-endian datasets (read
+// back), empty datasets; HashWrittenFile refuses ranges that overlap or leave the file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <complex>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/checksum.h"
+#include "common/piece_format.h"
+#include "common/written_file_hash.h"
+#include "depot/file/file_backend.h"
+#include "depot/piece_store.h"
+
+namespace srs {
+namespace {
+
+class HashedWriteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/srs-hashed-write.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string Path(const std::string& name) { return dir_ + "/" + name; }
+
+  // Size and XXH3 of the file as it is on disk.
+  static FileDigest ReadBack(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string bytes = ss.str();
+    return FileDigest{static_cast<int64_t>(bytes.size()), Xxh3(bytes.data(), bytes.size())};
+  }
+
+  std::string dir_;
+};
+
+piece::DatasetWrite Dataset(const std::string& name, ElementType type, const void* data,
+                            int64_t count) {
+  piece::DatasetWrite ds;
+  ds.name = name;
+  ds.type = type;
+  ds.data = data;
+  ds.count = count;
+  ds.global_count = count;
+  ds.distribution = "none";
+  return ds;
+}
+
+TEST_F(HashedWriteTest, DigestIsTheFilesForEveryKindOfDataset) {
+  std::vector<double> u(100003);
+  std::iota(u.begin(), u.end(), 0.5);
+  std::vector<int32_t> n(777, -3);
+  std::vector<std::complex<double>> z(300, {1.5, -2.5});
+  std::vector<char> c(13, 'x');
+  std::vector<float> be(4097, 3.25f);
+  std::vector<int64_t> index(777);
+  std::iota(index.begin(), index.end(), 1000);
+  std::vector<piece::DatasetWrite> datasets = {
+      Dataset("u", ElementType::kDouble, u.data(), static_cast<int64_t>(u.size())),
+      Dataset("n", ElementType::kInt32, n.data(), static_cast<int64_t>(n.size())),
+      Dataset("z", ElementType::kDoubleComplex, z.data(), static_cast<int64_t>(z.size())),
+      Dataset("c", ElementType::kChar, c.data(), static_cast<int64_t>(c.size())),
+      Dataset("be", ElementType::kFloat, be.data(), static_cast<int64_t>(be.size())),
+      Dataset("empty", ElementType::kDouble, nullptr, 0)};
+  datasets[1].distribution = "map";
+  datasets[1].global_index = index.data();
+  datasets[4].big_endian = true;
+  std::string path = Path("piece.h5");
+  absl::StatusOr<FileDigest> digest =
+      piece::WritePieceFileHashed(path, {"heat", 3, 1, 4, ""}, datasets);
+  ASSERT_TRUE(digest.ok()) << digest.status();
+  FileDigest disk = ReadBack(path);
+  EXPECT_EQ(digest->size, disk.size);
+  EXPECT_EQ(digest->xxh3, disk.xxh3);
+  // And it is what the depot's full verification computes.
+  absl::StatusOr<piece::VerifiedFile> verified = piece::VerifyPieceFile(path);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->xxh3, digest->xxh3);
+  EXPECT_EQ(verified->size, digest->size);
+}
+
+TEST_F(HashedWriteTest, RangesThatDoNotMatchTheFileChangeTheDigestOrAreRefused) {
+  std::string path = Path("plain.bin");
+  std::string bytes(10000, 'a');
+  std::ofstream(path, std::ios::binary) << bytes;
+  std::string same(4000, 'a'), other(4000, 'b');
+  absl::StatusOr<FileDigest> right = HashWrittenFile(path, {{1000, same.data(), same.size()}});
+  ASSERT_TRUE(right.ok()) << right.status();
+  EXPECT_EQ(right->xxh3, Xxh3(bytes.data(), bytes.size()));
+  absl::StatusOr<FileDigest> wrong = HashWrittenFile(path, {{1000, other.data(), other.size()}});
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_NE(wrong->xxh3, right->xxh3);
+  EXPECT_EQ(
+      HashWrittenFile(path, {{0, same.data(), 4000}, {3000, same.data(), 4000}}).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HashWrittenFile(path, {{8000, same.data(), 4000}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HashWrittenFile(Path("missing"), {}).status().code(), absl::StatusCode::kNotFound);
+}
+
+// The depot's side (depot/README.md "What a commit checks"): a local put committed with the
+// writer's digest is not read back at commit, but a digest that does not match the bytes is
+// caught before any read, and a size that does not match refuses the commit.
+TEST_F(HashedWriteTest, DepotTrustsTheSizeOnlyAfterCheckingItAndVerifiesBytesBeforeReads) {
+  auto backend = depot::FileBackend::Open(Path("depot"));
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  auto store = depot::PieceStore::Open(std::move(backend).value(), {});
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<double> u(5000);
+  std::iota(u.begin(), u.end(), 1.0);
+  std::vector<piece::DatasetWrite> datasets = {Dataset("u", ElementType::kDouble, u.data(), 5000)};
+  // put(epoch, digest edit): a local put whose writer reports its digest, edited by `lie`.
+  auto put = [&](int64_t epoch, auto lie) -> absl::StatusOr<depot::PutResult> {
+    depot::v1::PutHeader header;
+    header.mutable_key()->set_job("hashed");
+    header.mutable_key()->set_epoch(epoch);
+    header.set_size_hint(5000 * 8);
+    auto ticket = (*store)->BeginLocalPut(header);
+    if (!ticket.ok()) return ticket.status();
+    auto digest =
+        piece::WritePieceFileHashed(ticket->spool_path, {"hashed", epoch, 0, 1, ""}, datasets);
+    if (!digest.ok()) return digest.status();
+    FileDigest told = *digest;
+    lie(&told);
+    return (*store)->CommitLocalPut(ticket->put_id, told);
+  };
+  auto read = [&](const depot::PutResult& result) {
+    return (*store)->ReadRange(result.caps.read(), "u", "double", {{0, 1, 10, 1}},
+                               [](absl::string_view) { return true; });
+  };
+  auto honest = put(1, [](FileDigest*) {});
+  ASSERT_TRUE(honest.ok()) << honest.status();
+  EXPECT_TRUE(read(*honest).ok());
+  EXPECT_EQ(put(2, [](FileDigest* d) { d->size += 1; }).status().code(),
+            absl::StatusCode::kDataLoss);
+  auto lied = put(3, [](FileDigest* d) { d->xxh3 ^= 1; });
+  ASSERT_TRUE(lied.ok()) << "the commit trusts the checksum: " << lied.status();
+  absl::Status refused = read(*lied);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+}
+
+}  // namespace
+}  // namespace srs
