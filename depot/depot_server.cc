@@ -63,7 +63,8 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
   SRS_ASSIGN_OR_RETURN(self->store_, OpenStore(options, self->depot_id_));
   DepotServer* raw = self.get();
   self->service_ = std::make_unique<DepotService>(self->store_.get(), [raw] {
-    return DepotIdentity{raw->depot_id_, raw->host_, raw->address_};
+    return DepotIdentity{raw->depot_id_, raw->host_, raw->address_,
+                         raw->data_channel_ != nullptr ? raw->data_channel_->port() : 0};
   });
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -80,6 +81,14 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
     listen_host = self->host_;
   }
   self->address_ = absl::StrCat(listen_host, ":", self->port_);
+  if (options.data_channel) {
+    std::string bind_host = options.listen.substr(0, options.listen.rfind(':'));
+    if (bind_host.size() >= 2 && bind_host.front() == '[') {
+      bind_host = bind_host.substr(1, bind_host.size() - 2);
+    }
+    SRS_ASSIGN_OR_RETURN(self->data_channel_,
+                         DataChannelServer::Start(self->store_.get(), bind_host));
+  }
   self->server_->GetHealthCheckService()->SetServingStatus(true);
   self->sweep_thread_ = std::thread([raw] { raw->SweepLoop(); });
   if (!options.rss.empty()) self->register_thread_ = std::thread([raw] { raw->RegisterLoop(); });
@@ -153,6 +162,7 @@ void DepotServer::Shutdown(absl::Duration deadline) {
   server_->GetHealthCheckService()->SetServingStatus(false);
   service_->StartDraining();
   stopping_.Notify();
+  if (data_channel_ != nullptr) data_channel_->Shutdown(deadline);
   if (register_thread_.joinable()) register_thread_.join();
   if (sweep_thread_.joinable()) sweep_thread_.join();
   const absl::Time end = absl::Now() + deadline;

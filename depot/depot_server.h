@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "depot/data_channel.h"
 #include "depot/depot_service.h"
 #include "depot/piece_store.h"
 
@@ -35,6 +36,9 @@ struct DepotServerOptions {
   absl::Duration default_lease = absl::Hours(1);
   absl::Duration register_interval = absl::Seconds(5);
   absl::Duration sweep_interval = absl::Seconds(1);
+  // Serve ranged reads and gets on a data channel beside gRPC (data_channel.h) on the listen
+  // host. Plain TCP: keep it off where the gRPC channel is encrypted.
+  bool data_channel = true;
 };
 
 class DepotServer {
@@ -68,6 +72,7 @@ class DepotServer {
   std::unique_ptr<PieceStore> store_;
   std::unique_ptr<DepotService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<DataChannelServer> data_channel_;
   absl::Notification stopping_;
   std::thread register_thread_;
   std::thread sweep_thread_;

@@ -210,6 +210,7 @@ grpc::Status DepotService::Info(grpc::ServerContext* context, const v1::InfoRequ
   response->set_address(id.address);
   response->set_capacity_bytes(usage.capacity_bytes);
   response->set_used_bytes(usage.used_bytes);
+  response->set_data_port(id.data_port);
   return grpc::Status::OK;
 }
 

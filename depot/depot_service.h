@@ -19,6 +19,7 @@ struct DepotIdentity {
   std::string depot_id;
   std::string host;
   std::string address;
+  int data_port = 0;  // the data channel's port (DepotInfo.data_port), 0 = none
 };
 
 class DepotService final : public v1::Depot::Service {

@@ -4,12 +4,16 @@
 // over a real directory); every read is measured with the file evicted from the page cache
 // (posix_fadvise DONTNEED after fsync), raw baseline included.
 //
-//   srs-bench-depot [--size 1G] [--dir /tmp] [--json]
+//   srs-bench-depot [--size 1G] [--dir /tmp] [--rounds 3] [--json]
+//
+// Then the wire-speed figures (network_figures.h): ranged reads and gets over the data channel
+// and over gRPC against a raw loopback TCP stream, interleaved over --rounds rounds.
 //
 // Output: `name: value` lines (or one JSON object with --json).
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/depot/network_figures.h"
 #include "common/log.h"
 #include "common/piece_format.h"
 #include "depot/client/depot_client.h"
@@ -102,7 +107,7 @@ int Fail(const std::string& what, const absl::Status& status) {
   return 1;
 }
 
-int Run(int64_t bytes, const std::string& parent, bool json) {
+int Run(int64_t bytes, const std::string& parent, bool json, int rounds) {
   const int64_t n = bytes / 8;
   bytes = n * 8;
   std::string tmpl = parent + "/srs-bench-depot.XXXXXX";
@@ -184,7 +189,9 @@ int Run(int64_t bytes, const std::string& parent, bool json) {
   const double get_local = Seconds(start);
   if (!check(n)) return Fail("local read", absl::DataLossError("wrong values"));
 
-  // Ranged get over loopback gRPC (ReadRange streams <= 1 MiB chunks).
+  // Ranged get over loopback gRPC (ReadRange streams <= 1 MiB chunks); the data channel is
+  // measured apart (network_figures.h).
+  depot.UseDataChannel(false);
   Evict(piece_path(*remote));
   std::memset(out.data(), 0, bytes);
   start = std::chrono::steady_clock::now();
@@ -221,6 +228,9 @@ int Run(int64_t bytes, const std::string& parent, bool json) {
   report.Add("get_grpc_strided_half_MBps", strided_mb / get_strided);
   report.Add("local_over_grpc_put_speedup", put_grpc / put_local);
   report.Add("local_over_grpc_get_speedup", get_grpc / get_local);
+  auto network = MeasureNetworkFigures(depot, remote->caps().read(), data, rounds);
+  if (!network.ok()) return Fail("network figures", network.status());
+  for (const auto& [name, value] : *network) report.Add(name, value);
   report.Print();
   (*server)->Shutdown(absl::Seconds(5));
   std::system(("rm -rf '" + work + "'").c_str());
@@ -234,23 +244,27 @@ int main(int argc, char** argv) {
   int64_t size = int64_t{1} << 30;
   std::string dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   bool json = false;
+  int rounds = 3;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--size" && i + 1 < argc) {
       size = srs::ParseSize(argv[++i]);
     } else if (arg == "--dir" && i + 1 < argc) {
       dir = argv[++i];
+    } else if (arg == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--json") {
       json = true;
     } else {
-      std::fprintf(stderr,
-                   "usage: srs-bench-depot [--size BYTES[K|M|G]] [--dir DIR] [--json]\n"
-                   "  put / ranged-get throughput of a depot (local fast path and loopback gRPC)\n"
-                   "  as ratios against raw write+fsync / read of the same bytes\n");
+      std::fprintf(
+          stderr,
+          "usage: srs-bench-depot [--size BYTES[K|M|G]] [--dir DIR] [--rounds R] [--json]\n"
+          "  put / ranged-get throughput of a depot (local fast path and loopback gRPC)\n"
+          "  as ratios against raw write+fsync / read of the same bytes\n");
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
   if (size < 8) size = 8;
   srs::SetLogLevel(srs::LogLevel::kWarning);
-  return srs::Run(size, dir, json);
+  return srs::Run(size, dir, json, rounds);
 }

@@ -1,16 +1,19 @@
 // srs-bench-libsrs: what the library costs against the baseline it competes with, measured in
 // the same run (issue 5). Two ways to run it:
 //
-//   srs-bench-libsrs [--ranks 1,2,4] [--size 256M] [--iters 2000]
+//   srs-bench-libsrs [--ranks 1,2,4] [--size 256M] [--iters 2000] [--rounds 3]
+//                    [--many-arrays 1000] [--restart-figures yes|no]
 //       the driver: for each N, starts a private srs-rss + srs-depot (bench/suite/daemons.h:
 //       next to this executable in an install, else the build tree's), runs the write phase on
 //       N ranks and the read phase on M ranks (M = N/2, or 2 for N = 1), and prints
-//       `name_npN: value` lines.
+//       `name_npN: value` lines; then the restart figures of restart_figures.h
+//       (remote_restart_ratio, many_arrays_restart_ratio).
 //   mpiexec -n N srs-bench-libsrs --phase write|read [--size B] [--iters K] [--dir DEPOT_DIR]
 //       one phase (bench_phases.h), with SRS_RSS/SRS_APP/... in the environment.
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +24,7 @@
 #include "bench/suite/bench_paths.h"
 #include "bench/suite/daemons.h"
 #include "bench_phases.h"
+#include "restart_figures.h"
 
 namespace {
 
@@ -98,8 +102,9 @@ int DriveOne(int n, int64_t bytes, int iters) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string phase, ranks = "1,2,4";
+  std::string phase, ranks = "1,2,4", restart_figures = "yes";
   srs_bench::Options options;
+  srs_bench::RestartFigureOptions figures;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--phase")
@@ -112,6 +117,12 @@ int main(int argc, char** argv) {
       options.iters = std::atoi(value.c_str());
     else if (flag == "--dir")
       options.dir = value;
+    else if (flag == "--rounds")
+      figures.rounds = std::max(1, std::atoi(value.c_str()));
+    else if (flag == "--many-arrays")
+      figures.many_arrays = std::max(1, std::atoi(value.c_str()));
+    else if (flag == "--restart-figures")
+      restart_figures = value;
     else {
       std::fprintf(stderr, "srs-bench-libsrs: unknown option %s\n", flag.c_str());
       return 2;
@@ -123,11 +134,19 @@ int main(int argc, char** argv) {
     for (std::string n; std::getline(list, n, ',');) {
       status |= DriveOne(std::atoi(n.c_str()), options.bytes_per_rank, options.iters);
     }
+    if (restart_figures != "no") {  // restart_figures.h
+      figures.remote_bytes_per_rank = options.bytes_per_rank;
+      status |= srs_bench::DriveRestartFigures(figures, Self(), SRS_BENCH_MPIEXEC);
+    }
     return status;
   }
   if (options.dir.empty()) options.dir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
   MPI_Init(&argc, &argv);
-  int rc = phase == "write" ? srs_bench::RunWritePhase(options) : srs_bench::RunReadPhase(options);
+  figures.remote_bytes_per_rank = options.bytes_per_rank;
+  int rc = srs_bench::RunRestartFigurePhase(phase, figures);
+  if (rc < 0) {
+    rc = phase == "write" ? srs_bench::RunWritePhase(options) : srs_bench::RunReadPhase(options);
+  }
   MPI_Finalize();
   return rc;
 }

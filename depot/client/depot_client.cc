@@ -10,7 +10,9 @@
 #include "absl/time/clock.h"
 #include "common/checksum.h"
 #include "common/error_codes.h"
+#include "common/log.h"
 #include "common/status_macros.h"
+#include "depot/client/data_wire.h"
 
 namespace srs {
 
@@ -194,6 +196,32 @@ absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::stri
     slab->set_count(s.count);
     slab->set_block(s.block);
   }
+  if (DataChannelClient* channel = DataChannel()) {
+    size_t received = 0;
+    DataChannelClient::Result result =
+        channel->Call(data_wire::kOpReadRange, request, [&](uint64_t n) -> char* {
+          if (n > expected - received) return nullptr;
+          char* at = static_cast<char*>(out) + received;
+          received += n;
+          return at;
+        });
+    if (!result.transport_failed) {
+      const std::string what = absl::StrCat("depot ", address_, ": ReadRange '", dataset, "'");
+      if (!result.status.ok()) return Annotate(result.status, what);
+      if (received != expected) {
+        return absl::DataLossError(
+            absl::StrCat(what, " returned fewer bytes than the ", expected, " selected"));
+      }
+      return absl::OkStatus();
+    }
+    SRS_LOG(DEBUG) << result.status.message() << ": ReadRange over gRPC instead";
+  }
+  return ReadRangeGrpc(request, out, expected);
+}
+
+absl::Status DepotClient::ReadRangeGrpc(const depot::v1::ReadRangeRequest& request, void* out,
+                                        size_t expected) {
+  const std::string& dataset = request.dataset();
   auto context = NewContext(expected);
   auto reader = stub_->ReadRange(context.get(), request);
   depot::v1::DataChunk chunk;
@@ -218,6 +246,30 @@ absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::stri
   return absl::OkStatus();
 }
 
+void DepotClient::UseDataChannel(bool use) {
+  std::lock_guard<std::mutex> lock(data_mu_);
+  data_enabled_ = use;
+}
+
+DataChannelClient* DepotClient::DataChannel() {
+  std::lock_guard<std::mutex> lock(data_mu_);
+  if (!data_enabled_) return nullptr;
+  if (!data_known_) {
+    absl::StatusOr<depot::v1::DepotInfo> info = Info();
+    if (!info.ok()) return nullptr;  // asked again next time; the gRPC call says what is wrong
+    data_known_ = true;
+    const size_t colon = address_.rfind(':');
+    std::string host = colon == std::string::npos ? address_ : address_.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    if (info->data_port() > 0 && info->data_port() < 65536) {
+      data_ = std::make_unique<DataChannelClient>(host, info->data_port(), rpc_timeout_);
+    }
+  }
+  return data_.get();
+}
+
 absl::StatusOr<std::string> DepotClient::OpenLocal(const std::string& read_cap) {
   depot::v1::OpenLocalRequest request;
   request.set_read_cap(read_cap);
@@ -231,14 +283,39 @@ absl::StatusOr<std::string> DepotClient::GetAll(const std::string& read_cap) {
   SRS_ASSIGN_OR_RETURN(PieceInfo info, Stat(read_cap));
   depot::v1::GetRequest request;
   request.set_read_cap(read_cap);
-  auto context = NewContext(info.size_bytes());
-  auto reader = stub_->Get(context.get(), request);
   std::string bytes;
-  bytes.reserve(info.size_bytes());
-  depot::v1::DataChunk chunk;
-  while (reader->Read(&chunk)) bytes += chunk.data();
-  grpc::Status status = reader->Finish();
-  if (!status.ok()) return Error(status, absl::StrCat("Get ", info.piece_id()));
+  bool done = false;
+  if (DataChannelClient* channel = DataChannel()) {
+    const size_t size = static_cast<size_t>(info.size_bytes());
+    bytes.resize(size);
+    size_t received = 0;
+    DataChannelClient::Result result =
+        channel->Call(data_wire::kOpGet, request, [&](uint64_t n) -> char* {
+          if (n > size - received) return nullptr;
+          char* at = bytes.data() + received;
+          received += n;
+          return at;
+        });
+    if (!result.transport_failed) {
+      if (!result.status.ok()) {
+        return Annotate(result.status, absl::StrCat("depot ", address_, ": Get ", info.piece_id()));
+      }
+      bytes.resize(received);
+      done = true;
+    } else {
+      SRS_LOG(DEBUG) << result.status.message() << ": Get over gRPC instead";
+    }
+  }
+  if (!done) {
+    bytes.clear();
+    auto context = NewContext(info.size_bytes());
+    auto reader = stub_->Get(context.get(), request);
+    bytes.reserve(info.size_bytes());
+    depot::v1::DataChunk chunk;
+    while (reader->Read(&chunk)) bytes += chunk.data();
+    grpc::Status status = reader->Finish();
+    if (!status.ok()) return Error(status, absl::StrCat("Get ", info.piece_id()));
+  }
   // The depot verified the file before sending; this catches corruption on the way.
   if (Xxh3(bytes.data(), bytes.size()) != info.xxh3_64()) {
     return absl::DataLossError(absl::StrCat("depot ", address_, ": Get ", info.piece_id(),

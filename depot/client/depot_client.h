@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@
 #include "common/datatype.h"
 #include "common/piece_format.h"
 #include "common/written_file_hash.h"
+#include "depot/client/data_channel_client.h"
 #include "srs/depot/v1/depot.grpc.pb.h"
 
 namespace srs {
@@ -76,6 +78,8 @@ class DepotClient {
   // Ranged read: the selected elements of `dataset`, concatenated in request order, converted
   // to `wire_type` (little-endian), into `out`. INVALID_ARGUMENT (before any RPC) when out_bytes
   // is smaller than the selected elements need; DATA_LOSS if the depot sends a different amount.
+  // Bulk bytes travel on the depot's data channel when it has one (data_wire.h), else (or when
+  // the channel's connection fails) over the gRPC stream; the answer is the same either way.
   absl::Status ReadRange(const std::string& read_cap, const std::string& dataset,
                          ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
                          void* out, size_t out_bytes);
@@ -83,8 +87,12 @@ class DepotClient {
   // Same-host fast path for reads: the verified piece's path, to open read-only.
   absl::StatusOr<std::string> OpenLocal(const std::string& read_cap);
 
-  // The whole piece file.
+  // The whole piece file (data channel or gRPC, as ReadRange), checked against its XXH3.
   absl::StatusOr<std::string> GetAll(const std::string& read_cap);
+
+  // Whether ReadRange and GetAll may use the depot's data channel (default true). With false
+  // every byte goes over gRPC (benchmarks compare the two). Thread-safe.
+  void UseDataChannel(bool use);
 
   absl::StatusOr<depot::v1::PieceInfo> Stat(const std::string& cap);
   absl::Status Delete(const std::string& manage_cap);
@@ -94,12 +102,21 @@ class DepotClient {
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext(size_t stream_bytes = 0) const;
+  // The data channel, learnt from Info on first use; nullptr when the depot has none, it is
+  // switched off, or Info failed (then the gRPC call reports the depot's state).
+  DataChannelClient* DataChannel();
+  absl::Status ReadRangeGrpc(const depot::v1::ReadRangeRequest& request, void* out,
+                             size_t expected);
   absl::Status Error(const grpc::Status& status, absl::string_view what) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<depot::v1::Depot::Stub> stub_;
   std::string address_;
   absl::Duration rpc_timeout_;
+  std::mutex data_mu_;
+  bool data_enabled_ = true;  // guarded by data_mu_
+  bool data_known_ = false;   // guarded by data_mu_: Info was asked
+  std::unique_ptr<DataChannelClient> data_;
 };
 
 }  // namespace srs

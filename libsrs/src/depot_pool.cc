@@ -32,5 +32,19 @@ absl::StatusOr<bool> DepotPool::SharesHost(const std::string& address) {
   return shares;
 }
 
+absl::StatusOr<std::string> DepotPool::LocalPath(const std::string& address,
+                                                 const std::string& read_cap) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto known = local_paths_.find(read_cap);
+    if (known != local_paths_.end()) return known->second;
+  }
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
+  SRS_ASSIGN_OR_RETURN(std::string path, client->OpenLocal(read_cap));
+  std::lock_guard<std::mutex> lock(mu_);
+  local_paths_[read_cap] = path;
+  return path;
+}
+
 }  // namespace libsrs
 }  // namespace srs

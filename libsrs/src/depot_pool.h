@@ -29,6 +29,11 @@ class DepotPool {
   // UNAVAILABLE when the depot does not answer. Thread-safe.
   absl::StatusOr<bool> SharesHost(const std::string& address);
 
+  // The verified file of the piece `read_cap` names on the shared-host depot at `address`
+  // (OpenLocal, asked once per piece and cached: a restart reads many arrays from one piece,
+  // and the depot's answer cannot change while the checkpoint is pinned). Thread-safe.
+  absl::StatusOr<std::string> LocalPath(const std::string& address, const std::string& read_cap);
+
   const std::string& my_host() const { return my_host_; }
 
  private:
@@ -41,6 +46,7 @@ class DepotPool {
   const absl::Duration rpc_timeout_;
   std::mutex mu_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, std::string> local_paths_;  // read capability -> verified path
 };
 
 }  // namespace libsrs

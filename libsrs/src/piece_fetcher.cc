@@ -71,7 +71,7 @@ absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.depot_address));
   SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
   if (!local) return depot->ReadRange(piece.read_cap, dataset, wire_type, selections, out, bytes);
-  SRS_ASSIGN_OR_RETURN(std::string path, depot->OpenLocal(piece.read_cap));
+  SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.depot_address, piece.read_cap));
   return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
 }
 
@@ -80,7 +80,7 @@ absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.depot_address));
   SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
   if (local) {
-    SRS_ASSIGN_OR_RETURN(std::string path, depot->OpenLocal(piece.read_cap));
+    SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.depot_address, piece.read_cap));
     return piece::ReadIndex(path, dataset, index);
   }
   // Across hosts, fetch only the index bytes: the piece's record says how many elements the

@@ -10,6 +10,7 @@
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/dist_spec.h"
 #include "libsrs/src/layout/planner.h"
+#include "libsrs/src/polite_agreement.h"
 
 namespace srs {
 namespace libsrs {
@@ -196,7 +197,9 @@ absl::Status RestartReader::Read(const std::string& name, void* data, int c_type
     local = ReadLocal(name, data, c_type, dist, &bytes);
   }
   if (!local.ok()) local = Annotate(local, absl::StrCat("rank ", env_->rank));
-  SRS_RETURN_IF_ERROR(AgreeStatus(env_->comm, local));
+  // One agreement per array: waited for politely, so a restart of many small arrays on an
+  // oversubscribed node does not pay a scheduler time slice for each (polite_agreement.h).
+  SRS_RETURN_IF_ERROR(AgreeStatusPolitely(env_->comm, local));
   if (IsSame(dist)) {
     // Rank 0 read it; everyone gets it. The size comes from rank 0 so all ranks agree.
     MPI_Bcast(&bytes, 1, MPI_INT64_T, 0, env_->comm);

@@ -16,7 +16,9 @@ namespace {
 
 class DaemonUnderTest : public DepotUnderTest {
  public:
-  explicit DaemonUnderTest(int64_t capacity) {
+  // data_channel: whether the client may use the depot's data channel for reads (the
+  // default), or must use the gRPC calls for every byte.
+  DaemonUnderTest(int64_t capacity, bool data_channel) {
     char tmpl[] = "/tmp/srs-depot-conf.XXXXXX";
     dir_ = mkdtemp(tmpl);
     auto process = DepotProcess::Start(
@@ -26,6 +28,7 @@ class DaemonUnderTest : public DepotUnderTest {
     if (!process.ok()) return;
     process_ = std::move(*process);
     client_ = std::move(DepotClient::Connect(process_->address(), absl::Seconds(20))).value();
+    client_->UseDataChannel(data_channel);
   }
   ~DaemonUnderTest() override {
     if (process_ != nullptr) {
@@ -78,7 +81,12 @@ INSTANTIATE_TEST_SUITE_P(Daemon, DepotConformance,
                          ::testing::Values(DepotFactory{"Grpc",
                                                         [](const DepotSetup& s) {
                                                           return std::make_unique<DaemonUnderTest>(
-                                                              s.capacity_bytes);
+                                                              s.capacity_bytes, false);
+                                                        }},
+                                           DepotFactory{"DataChannel",
+                                                        [](const DepotSetup& s) {
+                                                          return std::make_unique<DaemonUnderTest>(
+                                                              s.capacity_bytes, true);
                                                         }}),
                          FactoryName);
 

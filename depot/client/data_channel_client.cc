@@ -1,0 +1,102 @@
+#include "depot/client/data_channel_client.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "depot/client/data_wire.h"
+#include "depot/client/socket_io.h"
+
+namespace srs {
+namespace {
+
+DataChannelClient::Result Transport(const absl::Status& status) {
+  return DataChannelClient::Result{status, true};
+}
+
+}  // namespace
+
+DataChannelClient::DataChannelClient(std::string host, int port, absl::Duration timeout)
+    : host_(std::move(host)), port_(port), timeout_(timeout) {}
+
+DataChannelClient::~DataChannelClient() {
+  for (int fd : idle_) close(fd);
+}
+
+DataChannelClient::Result DataChannelClient::Call(uint32_t op,
+                                                  const google::protobuf::MessageLite& request,
+                                                  const Place& place) {
+  std::string body;
+  if (!request.SerializeToString(&body) || body.size() > data_wire::kMaxRequestBytes) {
+    return Result{absl::InvalidArgumentError("data channel: request too large"), false};
+  }
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) fd = idle_.back(), idle_.pop_back();
+  }
+  if (fd < 0) {
+    absl::StatusOr<int> connected = sockets::Connect(host_, port_, timeout_);
+    if (!connected.ok()) return Transport(connected.status());
+    fd = *connected;
+  }
+  bool reusable = false;
+  Result result = Exchange(fd, op, body, place, &reusable);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (reusable && idle_.size() < kMaxIdle) {
+    idle_.push_back(fd);
+  } else {
+    close(fd);
+  }
+  return result;
+}
+
+DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const std::string& body,
+                                                      const Place& place, bool* reusable) {
+  const std::string what = absl::StrCat("depot data channel ", host_, ":", port_);
+  std::string header;
+  data_wire::PutU32(&header, data_wire::kMagic);
+  data_wire::PutU32(&header, op);
+  data_wire::PutU32(&header, static_cast<uint32_t>(body.size()));
+  absl::Status sent = sockets::SendAll(fd, header + body, what);
+  if (!sent.ok()) return Transport(sent);
+  for (;;) {
+    char frame[12];
+    absl::Status got = sockets::RecvAll(fd, frame, 4, what);
+    if (!got.ok()) return Transport(got);
+    const uint32_t type = data_wire::GetU32(frame);
+    if (type == data_wire::kFrameData) {
+      got = sockets::RecvAll(fd, frame + 4, 8, what);
+      if (!got.ok()) return Transport(got);
+      const uint64_t n = data_wire::GetU64(frame + 4);
+      char* into = place(n);
+      if (into == nullptr) {  // more than asked for: the connection's framing is now useless
+        return Result{absl::DataLossError(absl::StrCat(what,
+                                                       ": the depot sent more bytes than "
+                                                       "the request selects")),
+                      false};
+      }
+      got = sockets::RecvAll(fd, into, n, what);
+      if (!got.ok()) return Transport(got);
+      continue;
+    }
+    if (type != data_wire::kFrameEnd) {
+      return Transport(absl::DataLossError(absl::StrCat(what, ": malformed frame")));
+    }
+    got = sockets::RecvAll(fd, frame + 4, 8, what);
+    if (!got.ok()) return Transport(got);
+    const uint32_t code = data_wire::GetU32(frame + 4), length = data_wire::GetU32(frame + 8);
+    if (code > static_cast<uint32_t>(absl::StatusCode::kUnauthenticated) ||
+        length > data_wire::kMaxMessageBytes) {
+      return Transport(absl::DataLossError(absl::StrCat(what, ": malformed end frame")));
+    }
+    std::string message(length, '\0');
+    got = sockets::RecvAll(fd, message.data(), length, what);
+    if (!got.ok()) return Transport(got);
+    *reusable = true;
+    return Result{absl::Status(static_cast<absl::StatusCode>(code), message), false};
+  }
+}
+
+}  // namespace srs

@@ -1,0 +1,63 @@
+// The client side of a depot's data channel (wire format: data_wire.h): sends one request on a
+// pooled TCP connection and receives the payload straight into the caller's memory.
+//
+//   DataChannelClient channel("127.0.0.1", info.data_port(), absl::Seconds(30));
+//   DataChannelClient::Result r = channel.Call(data_wire::kOpReadRange, request,
+//       [&](uint64_t n) { return n <= room ? out + used : nullptr; });
+//   if (r.transport_failed) { /* use the gRPC path instead */ }
+//
+// Thread-safe: concurrent calls use separate connections (at most kMaxIdle stay open between
+// calls), so several fetch threads of one rank stream in parallel.
+#ifndef SRS_DEPOT_CLIENT_DATA_CHANNEL_CLIENT_H_
+#define SRS_DEPOT_CLIENT_DATA_CHANNEL_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message_lite.h"
+
+namespace srs {
+
+class DataChannelClient {
+ public:
+  static constexpr size_t kMaxIdle = 8;
+
+  // Where the next `n` payload bytes go: a buffer of at least n bytes, or nullptr when the
+  // answer is larger than the caller expects (the call then fails with DATA_LOSS).
+  using Place = std::function<char*(uint64_t n)>;
+
+  struct Result {
+    absl::Status status;  // the depot's answer (END frame), or why the transfer failed
+    // True when the connection failed (refused, reset, timed out, malformed frames) rather than
+    // the depot answering: the request may be retried over gRPC, which reports the depot's own
+    // error if there is one.
+    bool transport_failed = false;
+  };
+
+  // `timeout` bounds every send and receive (not the whole transfer).
+  DataChannelClient(std::string host, int port, absl::Duration timeout);
+  ~DataChannelClient();
+  DataChannelClient(const DataChannelClient&) = delete;
+  DataChannelClient& operator=(const DataChannelClient&) = delete;
+
+  // One request (op: data_wire::kOpReadRange with a ReadRangeRequest, kOpGet with a
+  // GetRequest). The payload goes where `place` says, in order.
+  Result Call(uint32_t op, const google::protobuf::MessageLite& request, const Place& place);
+
+ private:
+  Result Exchange(int fd, uint32_t op, const std::string& body, const Place& place, bool* reusable);
+  const std::string host_;
+  const int port_;
+  const absl::Duration timeout_;
+  std::mutex mu_;
+  std::vector<int> idle_;  // connected sockets between calls
+};
+
+}  // namespace srs
+
+#endif  // SRS_DEPOT_CLIENT_DATA_CHANNEL_CLIENT_H_
