@@ -9,6 +9,8 @@
 #  4. two SIGINTs = stop at once (no checkpoint): no rank survives, the run is ended, and an
 #     immediate resume from the last committed checkpoint needs no --force;
 #  5. the resumed field equals an uninterrupted run's bit for bit;
+#  7. after kill -9 of srs run itself, the next srs run waits out the dead run's lease, saying
+#     how many seconds are left, instead of failing;
 #  6. SRS_MPIEXEC / --mpiexec take a name on PATH; a missing launcher or program is named.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -45,8 +47,8 @@ expect_status 1 "MPI launcher \(--mpiexec\) no-such-mpiexec cannot be started: n
   "$SRS" run --mpiexec no-such-mpiexec -n 1 -- "$HEAT2D"
 expect_status 1 "the program ./no-such-solver cannot be started" "$SRS" run -n 1 -- ./no-such-solver
 SRS_MPIEXEC=mpiexec.mpich expect_status 0 "heat finished \(2 ranks" \
-  "$SRS" run -n 2 -- "$HEAT2D" "${grid[@]}" --steps 60 --out ref.bin
-cp ref.bin ref60.bin
+  "$SRS" run -n 2 -- "$HEAT2D" "${grid[@]}" --steps 5000 --out ref.bin
+cp ref.bin ref5000.bin
 
 # --- 1. stop, plain re-run resumes --------------------------------------------------------
 start_long run1.out -n 3
@@ -114,7 +116,18 @@ alive() { [ -r "/proc/$1/stat" ] && ! awk '{exit !($3 == "Z")}' "/proc/$1/stat" 
 for p in $pids; do alive "$p" && fail "rank $p survived the immediate stop: $(cat "/proc/$p/stat")"; done
 expect_status 0 "heat +lost" "$SRS" status heat
 # --- 5. resume at once to the end: equal to the uninterrupted run -------------------------
-expect_status 0 "heat finished \(3 ranks" "$SRS" run -n 3 -- "$HEAT2D" "${grid[@]}" --steps 60 --out ref.bin
+expect_status 0 "heat finished \(3 ranks" "$SRS" run -n 3 -- "$HEAT2D" "${grid[@]}" --steps 5000 --out ref.bin
 grep -q "resuming heat from checkpoint epoch" <<<"$last_output" || fail "not resumed: $last_output"
+step=$(grep -oE 'resumed at step [0-9]+' <<<"$last_output" | awk '{print $4}')
+[ "${step:-0}" -lt 5000 ] || fail "resumed past step 5000 ($step): make the reference longer"
 grep -q "lease runs out" <<<"$last_output" && fail "waited for a lease: $last_output"
+cmp ref.bin ref5000.bin || fail "the resumed field differs from the uninterrupted run's"
+# --- 7. srs run itself killed: nobody ends the run, the next one waits out its lease --------
+start_long killed.out -n 2
+kill -KILL "$bg"
+wait "$bg" 2>/dev/null
+bg=""
+expect_status 0 "heat finished \(2 ranks" "$SRS" run -n 2 -- "$HEAT2D" "${grid[@]}" --steps 5
+grep -qE "previous run heat-[0-9]+ died without ending; its lease runs out in [0-9]+ s, waiting" \
+  <<<"$last_output" || fail "no lease wait reported: $last_output"
 echo PASS
