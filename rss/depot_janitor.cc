@@ -44,6 +44,9 @@ absl::Status GrpcDepotJanitor::Pin(const std::string& depot,
     depot::v1::RenewResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+    // Pinning is idempotent and a commit waits on it: a depot that just (re)started must not
+    // fail it because this channel is still backing off from an earlier refused connection.
+    ctx.set_wait_for_ready(true);
     grpc::Status status = stub->stub->Renew(&ctx, req, &resp);
     if (!status.ok()) {
       return FromGrpcStatus(status, absl::StrCat("depot ", depot, ": pinning ", end - begin,

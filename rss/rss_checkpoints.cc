@@ -228,6 +228,9 @@ absl::Status RssState::MarkCommitted(const std::string& run_id,
       summary.mutable_timings()->set_commit_seconds(absl::ToDoubleSeconds(pin_time));
     }
     SRS_RETURN_IF_ERROR(PutCheckpoint(job, *ckpt));
+    if (run->row.config.supersedes_earlier()) {
+      SRS_RETURN_IF_ERROR(DropSuperseded(&job, run_id));
+    }
     if (summary.reason() == v1::REASON_STOP) {
       SRS_RETURN_IF_ERROR(EndRun(&job, run, "stopped"));
     } else if (ckpt->request_id != 0 && ckpt->request_id == run->row.checkpoint_request) {
@@ -252,6 +255,15 @@ absl::Status RssState::ApplyRetention(Job* job) {
   int64_t excess = static_cast<int64_t>(committed.size()) - job->row.keep;
   for (int64_t i = 0; i < excess; ++i) {
     SRS_RETURN_IF_ERROR(DropCheckpoint(job, committed[i], "deleted"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RssState::DropSuperseded(Job* job, const std::string& run_id) {
+  for (auto& [epoch, ckpt] : job->checkpoints) {
+    if (ckpt.summary.state() == "committed" && ckpt.summary.run_id() != run_id) {
+      SRS_RETURN_IF_ERROR(DropCheckpoint(job, epoch, "deleted"));
+    }
   }
   return absl::OkStatus();
 }

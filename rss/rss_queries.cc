@@ -111,7 +111,18 @@ absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name)
   const Job& job = it->second;
   v1::GetJobResponse out;
   *out.mutable_summary() = Summarize(job);
-  for (const std::string& run_id : job.run_ids) *out.add_runs() = runs_.at(run_id).row.config;
+  for (const std::string& run_id : job.run_ids) {
+    const Run& run = runs_.at(run_id);
+    v1::Configuration* config = out.add_runs();
+    *config = run.row.config;
+    if (config->state() == "running") {
+      // Lets a launcher that finds the job still running say how long its lease has left.
+      config->set_watched(run.watchers > 0);
+      if (run.watchers == 0) {
+        config->set_lease_expires_unix_ms(absl::ToUnixMillis(run.last_alive + options_.lease));
+      }
+    }
+  }
   for (const auto& [epoch, ckpt] : job.checkpoints) {
     v1::CheckpointSummary* summary = out.add_checkpoints();
     *summary = ckpt.summary;

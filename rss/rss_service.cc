@@ -235,4 +235,18 @@ grpc::Status RssService::ListDepots(grpc::ServerContext*, const v1::ListDepotsRe
   return grpc::Status::OK;
 }
 
+grpc::Status RssService::EndRun(grpc::ServerContext*, const v1::EndRunRequest* req,
+                                v1::EndRunResponse* resp) {
+  absl::Status admin = CheckAdmin(req->admin_token(), "EndRun");
+  if (!admin.ok()) return ToGrpcStatus(admin);
+  if (req->job().empty() || req->run_id().empty()) {
+    return Reply(absl::InvalidArgumentError("EndRun: give the job and the run id"), "EndRun");
+  }
+  absl::StatusOr<std::string> state =
+      state_->EndRunByLauncher(req->job(), req->run_id(), req->reason().substr(0, 1000));
+  if (!state.ok()) return Reply(state.status(), "EndRun");
+  resp->set_state(*state);
+  return grpc::Status::OK;
+}
+
 }  // namespace srs

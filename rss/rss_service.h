@@ -53,6 +53,8 @@ class RssService final : public rss::v1::Rss::Service {
                       rss::v1::GetJobResponse* resp) override;
   grpc::Status ListDepots(grpc::ServerContext* ctx, const rss::v1::ListDepotsRequest* req,
                           rss::v1::ListDepotsResponse* resp) override;
+  grpc::Status EndRun(grpc::ServerContext* ctx, const rss::v1::EndRunRequest* req,
+                      rss::v1::EndRunResponse* resp) override;
 
  private:
   absl::Status CheckAdmin(const std::string& token, const char* call) const;

@@ -283,16 +283,11 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
     job.row.name = req.job();
     job.row.keep = req.keep() > 0 ? req.keep() : 1;
     SRS_RETURN_IF_ERROR(CheckNoLiveRun(&job, req.force()));
-    if (req.mode() == v1::REGISTER_FRESH) {
-      for (auto& [epoch, ckpt] : job.checkpoints) {
-        const std::string& state = ckpt.summary.state();
-        if (state == "committed" || state == "pending") {
-          SRS_RETURN_IF_ERROR(DropCheckpoint(&job, epoch, "deleted"));
-        }
-      }
-    }
     SRS_RETURN_IF_ERROR(store_->PutJob(job.row));
     Run run = NewRun(req, depots, static_cast<int64_t>(job.run_ids.size()) + 1);
+    // A fresh start deletes nothing yet: the earlier checkpoints stay the restart point until
+    // this run has one of its own (DropSuperseded), so a fresh run that dies early loses nothing.
+    if (req.mode() == v1::REGISTER_FRESH) run.row.config.set_supersedes_earlier(true);
     if (restart != nullptr) {
       run.row.config.set_resumed_from_epoch(restart->summary.epoch());
       resp.set_restart(true);
@@ -317,6 +312,32 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
           .Field("restart", resp.restart() ? 1 : 0)
       << "run registered";
   return resp;
+}
+
+absl::StatusOr<std::string> RssState::EndRunByLauncher(const std::string& job_name,
+                                                       const std::string& run_id,
+                                                       const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  auto found = jobs_.find(job_name);
+  if (found == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job named ", job_name));
+  Job& job = found->second;
+  Run* current = CurrentRun(job);
+  if (current == nullptr || current->row.run_id != run_id) {
+    SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+    if (run->row.job != job_name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("run ", run_id, " belongs to job ", run->row.job, ", not ", job_name));
+    }
+    return run->row.config.state();  // superseded by a newer run: leave everything as it is
+  }
+  if (current->row.config.state() != "running") return current->row.config.state();
+  SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    current->row.config.set_end_reason(reason);
+    return EndRun(&job, current, "lost");
+  }));
+  SRS_LOG(WARNING).Field("job", job_name).Field("run", run_id)
+      << "run ended by its launcher: " << reason;
+  return std::string("lost");
 }
 
 absl::Status RssState::AttachWatch(const std::string& run_id) {

@@ -75,6 +75,11 @@ class RssState {
                                const rss::v1::AbortCheckpointRequest& req);
   absl::Status ReportRestart(const std::string& run_id, const rss::v1::ReportRestartRequest& req);
   absl::Status FinishRun(const std::string& run_id);
+  // The launcher of `run_id` saw it die: a running run becomes "lost" now, with `reason` as its
+  // end_reason. Returns the run's state afterwards; changes nothing if the run is not the job's
+  // newest or is no longer running. NOT_FOUND for an unknown job or run.
+  absl::StatusOr<std::string> EndRunByLauncher(const std::string& job, const std::string& run_id,
+                                               const std::string& reason);
 
   // Watch streams: Attach when a stream opens (FAILED_PRECONDITION if the run is not running),
   // Detach when it closes (the lease then counts down). WaitWatch blocks until something changed
@@ -159,6 +164,10 @@ class RssState {
   absl::Status MarkCommitted(const std::string& run_id, const rss::v1::CommitCheckpointRequest& req,
                              absl::Duration pin_time);
   absl::Status ApplyRetention(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside a transaction: deletes the committed checkpoints of runs before `run_id` (the fresh
+  // run that just committed or finished supersedes them).
+  absl::Status DropSuperseded(Job* job, const std::string& run_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> NextRequestId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets a pending stop or checkpoint request (`field`) on the job's running run.
   absl::StatusOr<int64_t> SetRequest(const std::string& job, int64_t RunRow::*field,

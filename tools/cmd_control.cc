@@ -53,8 +53,8 @@ absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::stri
     }
     if (absl::Now() > deadline) {
       return absl::DeadlineExceededError(
-          absl::StrCat(job, " is still running after ", absl::FormatDuration(timeout),
-                       "; it stops at its next SRS_Check_Stop (raise --timeout)"));
+          absl::StrCat(job, " could not checkpoint and stop within ", absl::FormatDuration(timeout),
+                       " (still running; the stop stays pending until its next SRS_Check_Stop)"));
     }
     absl::SleepFor(absl::Milliseconds(200));
   }
@@ -62,7 +62,8 @@ absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::stri
 
 int RequestCommand(const Args& argv, bool stop) {
   const std::string name = stop ? "stop" : "checkpoint";
-  ArgParser args(stop ? "srs stop JOB [--wait] [--timeout SECONDS]" : "srs checkpoint JOB",
+  ArgParser args(stop ? "srs stop JOB [--wait [--timeout SECONDS] | --deadline SECONDS]"
+                      : "srs checkpoint JOB",
                  stop ? "Asks the running job JOB to write a checkpoint and leave at its next\n"
                         "SRS_Check_Stop. Resume it later with `srs run --resume` on any count."
                       : "Asks the running job JOB to write a checkpoint at its next\n"
@@ -71,12 +72,21 @@ int RequestCommand(const Args& argv, bool stop) {
   if (stop) {
     args.AddFlag("wait", 'w', "wait until the run has stopped and its checkpoint is committed");
     args.AddValue("timeout", 't', "SECONDS", "give up waiting after this long (default 600)");
+    args.AddValue("deadline", 0, "SECONDS",
+                  "the stop checkpoint must commit within this long, else exit 1 (implies --wait)");
   }
   absl::Status parsed = args.Parse(argv);
   if (!parsed.ok()) return Fail(name, parsed);
   if (args.help()) return args.PrintHelp();
   absl::StatusOr<int64_t> timeout = args.GetInt("timeout", 600, 1);
   if (!timeout.ok()) return Fail(name, timeout.status());
+  absl::StatusOr<int64_t> deadline = args.GetInt("deadline", 0, 1);
+  if (!deadline.ok()) return Fail(name, deadline.status());
+  if (args.Has("deadline") && args.Has("timeout")) {
+    return Fail(name, absl::InvalidArgumentError("give --timeout or --deadline, not both"));
+  }
+  bool wait = stop && (args.Has("wait") || args.Has("deadline"));
+  int64_t wait_seconds = args.Has("deadline") ? *deadline : *timeout;
   const std::string job = args.Positional("JOB");
 
   absl::StatusOr<OpenedSite> site = OpenSite(/*need_depot=*/false);
@@ -88,8 +98,8 @@ int RequestCommand(const Args& argv, bool stop) {
   std::printf("%s requested for %s (request %lld)\n", stop ? "stop" : "checkpoint", job.c_str(),
               static_cast<long long>(*request));
   std::fflush(stdout);
-  if (stop && args.Has("wait")) {
-    absl::Status waited = WaitUntilStopped(&*site, &*admin, job, absl::Seconds(*timeout));
+  if (wait) {
+    absl::Status waited = WaitUntilStopped(&*site, &*admin, job, absl::Seconds(wait_seconds));
     if (!waited.ok()) return Fail(name, waited);
   }
   return 0;

@@ -1,12 +1,12 @@
-// `srs run [-n N] [--hosts H1,H2|--hostfile F] [--resume] [--epoch E] [--force] -- PROG ARGS`:
-// the embedded default (DESIGN.md §6). Without a configured RSS it brings up the directory's
-// private srs-rss and srs-depot (state in ./.srs/), launches the job with MPICH's mpiexec, says
-// how the job ended, and stops the daemons it started (their state stays).
-#include <signal.h>
-#include <sys/wait.h>
+// `srs run [-n N] [--hosts H1,H2|--hostfile F] [--resume [--epoch E]|--fresh] [--force]
+//          [--grace S] [--mpiexec M] -- PROG ARGS`: the embedded default (DESIGN.md §6).
+// Without a configured RSS it brings up the directory's private srs-rss and srs-depot (state in
+// ./.srs/), decides how the job starts (run_resume.h), launches it with MPICH's mpiexec
+// (launcher.h), supervises it (supervisor.h: preemption signals, daemons that die), ends at the
+// RSS a run it saw die, says how the job ended, and stops the daemons it started (state stays).
+#include <string.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -18,21 +18,20 @@
 #include "tools/daemons.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
+#include "tools/launcher.h"
+#include "tools/preemption.h"
+#include "tools/run_resume.h"
 #include "tools/site.h"
+#include "tools/slurm.h"
+#include "tools/supervisor.h"
 
 namespace srs::tools {
 namespace {
 
-volatile sig_atomic_t g_launcher_pid = 0;
-volatile sig_atomic_t g_interrupted = 0;
-
-// Passes a Ctrl-C or a SIGTERM on to mpiexec, which takes the ranks down; `srs run` itself stays
-// to stop its daemons. Only async-signal-safe calls here.
-void ForwardSignal(int sig) {
-  g_interrupted = 1;
-  if (g_launcher_pid > 0)
-    kill(static_cast<pid_t>(g_launcher_pid), sig == SIGINT ? SIGINT : SIGTERM);
-}
+// The signals the ranks ignore under `srs run` (the library honours SRS_IGNORE_SIGNALS in
+// SRS_Init): a batch system sends them to every process of the job, and `srs run` turns them into
+// a checkpoint-and-stop the ranks must live to carry out.
+constexpr char kRankIgnoredSignals[] = "TERM,USR1";
 
 std::string BaseName(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -49,100 +48,38 @@ std::string ShellQuote(const std::string& word) {
   return quoted + "'";
 }
 
-// MPICH's launcher, never Open MPI's: $SRS_MPIEXEC, mpiexec.mpich, mpiexec.hydra.
-absl::StatusOr<std::string> FindLauncher() {
-  const char* configured = std::getenv("SRS_MPIEXEC");
-  if (configured != nullptr && *configured != '\0') return std::string(configured);
-  for (const char* name : {"mpiexec.mpich", "mpiexec.hydra"}) {
-    absl::StatusOr<std::string> found = FindExecutable(name);
-    if (found.ok()) return found;
-  }
-  return absl::NotFoundError(
-      "cannot find MPICH's mpiexec.mpich on PATH (install mpich, or set "
-      "SRS_MPIEXEC to MPICH's mpiexec)");
-}
-
 struct RunRequest {
-  int64_t nprocs = 1;
-  std::string hosts;
-  std::string hostfile;
-  bool resume = false;
+  LaunchOptions launch;
+  ResumeChoice resume = ResumeChoice::kAuto;
   int64_t epoch = 0;
   bool force = false;
-  std::vector<std::string> command;
+  std::optional<absl::Duration> grace;
+  std::string mpiexec;
   std::string job;
+  SlurmAllocation slurm;
 };
-
-absl::Status CheckResumable(const Site& site, const RunRequest& run) {
-  absl::StatusOr<RssAdmin> connected = ConnectAdmin(site);
-  // Without an admin token the tool cannot look; the library's RegisterRun still refuses.
-  if (absl::IsFailedPrecondition(connected.status())) return absl::OkStatus();
-  SRS_RETURN_IF_ERROR(connected.status());
-  RssAdmin& admin = *connected;
-  absl::StatusOr<rssv1::GetJobResponse> info = admin.GetJob(run.job);
-  if (absl::IsNotFound(info.status())) {
-    return absl::NotFoundError(absl::StrCat("nothing to resume: the RSS ", site.rss,
-                                            " knows no job '", run.job,
-                                            "' (run it without --resume first)"));
-  }
-  SRS_RETURN_IF_ERROR(info.status());
-  if (CommittedCheckpoint(*info, run.epoch) == nullptr) {
-    return absl::NotFoundError(
-        run.epoch == 0
-            ? absl::StrCat("nothing to resume: job '", run.job,
-                           "' has no committed checkpoint (srs ls ", run.job, ")")
-            : absl::StrCat("nothing to resume: job '", run.job, "' has no committed epoch ",
-                           run.epoch, " (srs ls ", run.job, " lists them)"));
-  }
-  return absl::OkStatus();
-}
 
 void ExportJobEnvironment(const Site& site, const RunRequest& run) {
   if (!site.config_path.empty()) setenv("SRS_CONFIG", site.config_path.c_str(), 1);
   setenv("SRS_APP", run.job.c_str(), 1);
-  setenv("SRS_RESUME", run.resume ? "yes" : "no", 1);
+  setenv("SRS_RESUME", ResumeEnvValue(run.resume), 1);
   if (run.epoch > 0) setenv("SRS_EPOCH", std::to_string(run.epoch).c_str(), 1);
   if (run.force) setenv("SRS_FORCE", "yes", 1);
   if (!site.token_file.empty()) setenv("SRS_TOKEN_FILE", site.token_file.c_str(), 1);
+  setenv("SRS_IGNORE_SIGNALS", kRankIgnoredSignals, 1);
 }
 
-// Runs mpiexec in this process group (a terminal Ctrl-C reaches it directly) and returns its
-// exit status (128 + signal if it was killed).
-absl::StatusOr<int> Launch(const std::string& launcher, const RunRequest& run) {
-  std::vector<std::string> argv = {launcher, "-n", std::to_string(run.nprocs)};
-  if (!run.hosts.empty()) argv.insert(argv.end(), {"-hosts", run.hosts});
-  if (!run.hostfile.empty()) argv.insert(argv.end(), {"-f", run.hostfile});
-  argv.insert(argv.end(), run.command.begin(), run.command.end());
-  std::vector<char*> cargv;
-  for (std::string& arg : argv) cargv.push_back(arg.data());
-  cargv.push_back(nullptr);
-
-  struct sigaction action {};
-  action.sa_handler = ForwardSignal;
-  sigemptyset(&action.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
-  std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  if (pid < 0) return absl::InternalError("fork failed");
-  g_launcher_pid = pid;
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-  g_launcher_pid = 0;
-  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
-  return 128 + WTERMSIG(wstatus);
-}
-
+// The line that continues the job (a plain `srs run` would too; --resume also refuses to start
+// over if the checkpoint were gone).
 std::string ResumeCommand(const RunRequest& run) {
-  std::vector<std::string> words = {"srs", "run", "--resume", "-n", std::to_string(run.nprocs)};
-  if (!run.hosts.empty()) words.insert(words.end(), {"--hosts", run.hosts});
-  if (!run.hostfile.empty()) words.insert(words.end(), {"--hostfile", run.hostfile});
+  std::vector<std::string> words = {"srs", "run", "--resume", "-n",
+                                    std::to_string(run.launch.nprocs)};
+  if (!run.launch.hosts.empty() && !run.slurm.inside) {
+    words.insert(words.end(), {"--hosts", run.launch.hosts});
+  }
+  if (!run.launch.hostfile.empty()) words.insert(words.end(), {"--hostfile", run.launch.hostfile});
   words.push_back("--");
-  words.insert(words.end(), run.command.begin(), run.command.end());
+  words.insert(words.end(), run.launch.command.begin(), run.launch.command.end());
   std::vector<std::string> quoted;
   for (const std::string& word : words) quoted.push_back(ShellQuote(word));
   std::string prefix =
@@ -160,9 +97,28 @@ std::string NewestRunId(const Site& site, const std::string& job) {
   return NewestRun(*info)->run_id();
 }
 
-// Says how the job ended, from what the RSS recorded for the run this launch registered.
+// The launcher exited while its run was still "running" at the RSS: nobody else will end it
+// before its lease runs out, so end it now (it becomes "lost", committed checkpoints kept).
+void EndDeadRun(RssAdmin* admin, const RunRequest& run, const rssv1::Configuration& newest,
+                int exit_code) {
+  std::string reason =
+      absl::StrCat("the launcher exited with status ", exit_code, " while the run was running");
+  absl::StatusOr<std::string> state = admin->EndRun(run.job, newest.run_id(), reason);
+  if (!state.ok()) {
+    std::fprintf(stderr,
+                 "srs run: could not end run %s at the RSS (%s); a resume waits for its lease\n",
+                 newest.run_id().c_str(), std::string(state.status().message()).c_str());
+    return;
+  }
+  std::fprintf(stderr, "srs run: ended run %s at the RSS (%s); resume at once with: %s\n",
+               newest.run_id().c_str(), state->c_str(), ResumeCommand(run).c_str());
+}
+
+// Says how the job ended, from what the RSS recorded for the run this launch registered, ends
+// the run if it died, and returns the exit status (see tools/README.md, "Exit status").
 int ReportOutcome(const Site& site, const RunRequest& run, const std::string& previous_run_id,
-                  int exit_code) {
+                  const SupervisionResult& supervised) {
+  int exit_code = supervised.launcher_status;
   absl::StatusOr<RssAdmin> admin = ConnectAdmin(site);
   if (absl::IsFailedPrecondition(admin.status())) {
     std::fprintf(stderr,
@@ -192,6 +148,7 @@ int ReportOutcome(const Site& site, const RunRequest& run, const std::string& pr
         "srs run: resume on any number of ranks with: %s\n",
         run.job.c_str(), static_cast<long long>(stop->epoch()),
         HumanBytes(stop->timings().bytes()).c_str(), newest->nprocs(), ResumeCommand(run).c_str());
+    if (supervised.stop_recorded && exit_code == 0) return kExitStoppedBySignal;
     return exit_code;
   }
   std::fprintf(stderr, "srs run: %s exited with status %d while its run was '%s'%s\n",
@@ -199,63 +156,107 @@ int ReportOutcome(const Site& site, const RunRequest& run, const std::string& pr
                CommittedCheckpoint(*info, 0) != nullptr
                    ? "; its last committed checkpoint is kept (srs ls shows it)"
                    : "");
+  if (newest->state() == "running") EndDeadRun(&*admin, run, *newest, exit_code);
   return exit_code != 0 ? exit_code : 1;
+}
+
+absl::Status ApplySlurm(RunRequest* run) {
+  SRS_ASSIGN_OR_RETURN(run->slurm, DetectSlurm());
+  if (!run->slurm.inside) return absl::OkStatus();
+  bool hosts_given = !run->launch.hosts.empty() || !run->launch.hostfile.empty();
+  if (!hosts_given && !run->slurm.hosts.empty()) {
+    run->launch.hosts = absl::StrJoin(run->slurm.hosts, ",");
+    // One node: fork the ranks, so they stay in the batch step with `srs run` (srun would make
+    // them a step of their own, which Slurm kills on its own schedule).
+    run->launch.fork_launcher = run->slurm.hosts.size() == 1;
+  }
+  std::printf("srs run: inside Slurm job %s (restart count %d) on %s\n", run->slurm.job_id.c_str(),
+              run->slurm.restart_count,
+              run->launch.hosts.empty() ? "the given hosts" : run->launch.hosts.c_str());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RunRequest> ParseRun(const ArgParser& args, const Site& site) {
   RunRequest run;
-  SRS_ASSIGN_OR_RETURN(run.nprocs, args.GetInt("np", 1, 1));
+  SRS_ASSIGN_OR_RETURN(run.launch.nprocs, args.GetInt("np", 1, 1));
   SRS_ASSIGN_OR_RETURN(run.epoch, args.GetInt("epoch", 0, 1));
-  run.hosts = args.Get("hosts");
-  run.hostfile = args.Get("hostfile");
-  if (!run.hosts.empty() && !run.hostfile.empty()) {
+  run.launch.hosts = args.Get("hosts");
+  run.launch.hostfile = args.Get("hostfile");
+  if (!run.launch.hosts.empty() && !run.launch.hostfile.empty()) {
     return absl::InvalidArgumentError("give --hosts or --hostfile, not both");
   }
-  run.resume = args.Has("resume");
-  if (run.epoch > 0 && !run.resume) {
+  if (args.Has("resume") && args.Has("fresh")) {
+    return absl::InvalidArgumentError("give --resume or --fresh, not both");
+  }
+  run.resume = args.Has("resume")  ? ResumeChoice::kYes
+               : args.Has("fresh") ? ResumeChoice::kFresh
+                                   : ResumeChoice::kAuto;
+  if (run.epoch > 0 && run.resume != ResumeChoice::kYes) {
     return absl::InvalidArgumentError("--epoch only makes sense with --resume");
   }
+  if (args.Has("grace")) {
+    SRS_ASSIGN_OR_RETURN(int64_t grace, args.GetInt("grace", 0, 0));
+    run.grace = absl::Seconds(grace);
+  }
   run.force = args.Has("force");
-  run.command = args.command();
-  run.job = site.config.GetString("app", BaseName(run.command[0]));
+  run.mpiexec = args.Get("mpiexec");
+  run.launch.command = args.command();
+  run.job = site.config.GetString("app", BaseName(run.launch.command[0]));
+  SRS_RETURN_IF_ERROR(ApplySlurm(&run));
   return run;
 }
 
+// Brings up (embedded) or checks (configured) the RSS the job will use.
+absl::StatusOr<std::unique_ptr<PrivateDaemons>> ReadySite(Site* site) {
+  if (site->embedded) {
+    return EnsurePrivateDaemons(site, /*need_depot=*/true, /*create=*/true, Starter::kRun);
+  }
+  if (!Reachable(site->rss, absl::Seconds(5))) {
+    return absl::UnavailableError(absl::StrCat("no RSS reachable at ", site->rss, " (from ",
+                                               site->config.Origin("rss"),
+                                               "); start srs-rss or fix the address"));
+  }
+  return std::unique_ptr<PrivateDaemons>();
+}
+
 int RunJob(const ArgParser& args) {
+  // Line by line even into a file: the job's, the launcher's and our lines interleave in order.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   absl::StatusOr<Site> site = LoadSite();
   if (!site.ok()) return Fail("run", site.status());
   absl::StatusOr<RunRequest> run = ParseRun(args, *site);
   if (!run.ok()) return Fail("run", run.status());
-  absl::StatusOr<std::string> launcher = FindLauncher();
+  absl::StatusOr<std::string> launcher = FindLauncher(run->mpiexec);
   if (!launcher.ok()) return Fail("run", launcher.status());
-  std::unique_ptr<PrivateDaemons> daemons;
-  if (site->embedded) {
-    absl::StatusOr<std::unique_ptr<PrivateDaemons>> started =
-        EnsurePrivateDaemons(&*site, /*need_depot=*/true, /*create=*/true, Starter::kRun);
-    if (!started.ok()) return Fail("run", started.status());
-    daemons = std::move(*started);
-  } else if (!Reachable(site->rss, absl::Seconds(5))) {
-    return Fail("run", absl::UnavailableError(absl::StrCat("no RSS reachable at ", site->rss,
-                                                           " (from ", site->config.Origin("rss"),
-                                                           "); start srs-rss or fix the address")));
+  // Remote hosts may have the program where this one does not: check only a local launch.
+  if (run->launch.hosts.empty() && run->launch.hostfile.empty()) {
+    absl::Status program = CheckProgram(run->launch.command[0]);
+    if (!program.ok()) return Fail("run", program);
   }
-  if (run->resume) {
-    absl::Status resumable = CheckResumable(*site, *run);
-    if (!resumable.ok()) return Fail("run", resumable);
-  }
+  // Before the daemons: a signal while they start must not kill `srs run` (and strand them).
+  Preemption preemption(run->grace);
+  absl::StatusOr<std::unique_ptr<PrivateDaemons>> daemons = ReadySite(&*site);
+  if (!daemons.ok()) return Fail("run", daemons.status());
+  ResumeRequest resume{run->job, run->resume, run->epoch, run->force, run->launch.nprocs};
+  absl::Status prepared = PrepareResume(*site, resume);
+  if (!prepared.ok()) return Fail("run", prepared);
   std::string previous_run_id = NewestRunId(*site, run->job);
   ExportJobEnvironment(*site, *run);
-  absl::StatusOr<int> exit_code = Launch(*launcher, *run);
-  if (!exit_code.ok()) return Fail("run", exit_code.status());
-  if (*exit_code == 127) {
-    std::fprintf(stderr, "srs run: could not start %s (or %s)\n", launcher->c_str(),
-                 run->command[0].c_str());
+  absl::StatusOr<LaunchedJob> launched =
+      LaunchedJob::Start(LauncherArgv(*launcher, run->launch), /*die_with_parent=*/site->embedded);
+  if (!launched.ok()) return Fail("run", launched.status());
+  SupervisionResult supervised =
+      Supervise({&*site, run->job, &*launched, &preemption, daemons->get()});
+  int code = ReportOutcome(*site, *run, previous_run_id, supervised);
+  if (*daemons != nullptr) {
+    (*daemons)->StopAll();
+    unlink((site->state_dir + "/owner").c_str());
   }
-  int code = ReportOutcome(*site, *run, previous_run_id, *exit_code);
-  if (daemons != nullptr) daemons->StopAll();
-  if (g_interrupted) {
-    std::fprintf(stderr, "srs run: interrupted; the private daemons are stopped, state kept\n");
-    return code != 0 ? code : 130;
+  if (preemption.signalled()) {
+    std::fprintf(stderr, "srs run: interrupted (%s)%s; exit status %d\n",
+                 strsignal(preemption.first_signal()),
+                 *daemons != nullptr ? "; the private daemons are stopped, state kept" : "", code);
+    if (code == 0) return 128 + preemption.first_signal();
   }
   return code;
 }
@@ -264,18 +265,27 @@ int RunJob(const ArgParser& args) {
 
 int RunCommand(const Args& argv) {
   ArgParser args(
-      "srs run [-n N] [--hosts H1,H2|--hostfile F] [--resume [--epoch E]] [--force] -- PROG ARGS",
+      "srs run [-n N] [--hosts H1,H2|--hostfile F] [--resume [--epoch E]|--fresh] [--force]\n"
+      "        [--grace SECONDS] [--mpiexec M] -- PROG ARGS",
       "Runs PROG on N ranks with MPICH's mpiexec. Without an RSS configured (rss in srs.config\n"
       "or SRS_RSS) it starts a private srs-rss and srs-depot for this directory (state in\n"
-      "./.srs/, kept between runs) and stops them when the job ends. The job's name is $SRS_APP\n"
-      "or PROG's base name. A plain run starts fresh (earlier checkpoints of the job are\n"
-      "dropped); --resume restarts from the last committed checkpoint, on any N.");
+      "./.srs/, kept between runs), restarts them if they die, and stops them when the job\n"
+      "ends. The job's name is $SRS_APP or PROG's base name. A plain run resumes from the job's\n"
+      "newest committed checkpoint (on any N) and says so, or starts fresh if there is none;\n"
+      "--fresh starts over (the old checkpoints are deleted once the new run commits one);\n"
+      "--resume insists on resuming. SIGTERM, SIGINT, SIGUSR1 or SIGHUP make the job checkpoint\n"
+      "and stop (exit status 75); a second signal, or --grace after the first, stops it at\n"
+      "once. Inside Slurm the allocation's hosts are used unless --hosts/--hostfile is given.");
   args.AddValue("np", 'n', "N", "number of ranks (default 1)");
   args.AddValue("hosts", 0, "H1,H2", "comma-separated hosts for mpiexec");
   args.AddValue("hostfile", 0, "FILE", "mpiexec host file");
-  args.AddFlag("resume", 'r', "restart from the job's last committed checkpoint");
+  args.AddFlag("resume", 'r', "must restart from the job's last committed checkpoint");
+  args.AddFlag("fresh", 0, "start over, ignoring the job's checkpoints");
   args.AddValue("epoch", 0, "E", "with --resume: restart from committed checkpoint E");
   args.AddFlag("force", 'f', "take over from a run that still holds its lease");
+  args.AddValue("grace", 0, "SECONDS",
+                "after a stop signal, stop at once if the job has not left within this long");
+  args.AddValue("mpiexec", 0, "M", "MPICH's mpiexec: a path or a name on PATH ($SRS_MPIEXEC)");
   args.TakeCommandAfterOptions("the MPI program and its arguments");
   absl::Status parsed = args.Parse(argv);
   if (!parsed.ok()) return Fail("run", parsed);

@@ -29,7 +29,11 @@ bool IsExecutableFile(const std::string& path) {
 // Runs in the forked child only: async-signal-safe calls until exec.
 [[noreturn]] void ExecChild(const std::vector<std::string>& argv, int out_fd, int err_fd) {
   setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // A batch system's SIGTERM reaches every process of the job at once (Slurm signals the whole
+  // step); the daemons must outlive it to take the job's last checkpoint. Ignored dispositions
+  // survive exec, and the daemons shut down as gracefully on SIGINT, which srs sends them.
+  signal(SIGTERM, SIG_IGN);
+  prctl(PR_SET_PDEATHSIG, SIGINT);
   dup2(out_fd, STDOUT_FILENO);
   dup2(err_fd, STDERR_FILENO);
   int devnull = open("/dev/null", O_RDONLY);
@@ -123,7 +127,7 @@ absl::StatusOr<StartedDaemon> StartDaemon(const std::vector<std::string>& argv,
 
 void StopProcess(pid_t pid, absl::Duration grace) {
   if (pid <= 0) return;
-  kill(pid, SIGTERM);
+  kill(pid, SIGINT);  // not SIGTERM: the private daemons ignore it (see ExecChild)
   absl::Time deadline = absl::Now() + grace;
   while (absl::Now() < deadline) {
     pid_t done = waitpid(pid, nullptr, WNOHANG);

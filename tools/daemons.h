@@ -1,7 +1,8 @@
-// Child processes of `srs`: the private srs-rss / srs-depot it brings up for a directory, and the
-// MPI launcher. Daemons run in their own process group (a Ctrl-C on the terminal reaches the job,
-// not the daemons, so `srs run` can still ask the RSS how the job ended) and die with `srs`
-// (PR_SET_PDEATHSIG), so they never linger after it, even when it is killed.
+// Child processes of `srs`: the private srs-rss / srs-depot it brings up for a directory.
+// Daemons run in their own process group (a Ctrl-C on the terminal reaches `srs`, not the
+// daemons), ignore SIGTERM (a batch system signals every process of a job; they must serve its
+// last checkpoint) and stop on SIGINT, and die with `srs` (PR_SET_PDEATHSIG, SIGINT), so they
+// never linger after it, even when it is killed.
 #ifndef SRS_TOOLS_DAEMONS_H_
 #define SRS_TOOLS_DAEMONS_H_
 
@@ -32,7 +33,7 @@ absl::StatusOr<StartedDaemon> StartDaemon(const std::vector<std::string>& argv,
                                           const std::string& out_path, const std::string& err_path,
                                           absl::Duration timeout);
 
-// SIGTERM, wait up to `grace`, then SIGKILL; always reaps. Safe on pid <= 0.
+// SIGINT, wait up to `grace`, then SIGKILL; always reaps. Safe on pid <= 0.
 void StopProcess(pid_t pid, absl::Duration grace);
 
 // The last `lines` lines of a text file, joined by " | " (for one-line errors).

@@ -137,4 +137,19 @@ absl::StatusOr<rssv1::ListDepotsResponse> RssAdmin::ListDepots() {
   return response;
 }
 
+absl::StatusOr<std::string> RssAdmin::EndRun(const std::string& job, const std::string& run_id,
+                                             const std::string& reason) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  rssv1::EndRunRequest request;
+  request.set_admin_token(token_);
+  request.set_job(job);
+  request.set_run_id(run_id);
+  request.set_reason(reason);
+  rssv1::EndRunResponse response;
+  absl::Status status = Convert(stub_->EndRun(&context, request, &response), "EndRun", job);
+  if (!status.ok()) return status;
+  return response.state();
+}
+
 }  // namespace srs::tools

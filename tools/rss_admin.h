@@ -31,6 +31,10 @@ class RssAdmin {
   absl::StatusOr<int64_t> RequestStop(const std::string& job);
   absl::StatusOr<int64_t> RequestCheckpoint(const std::string& job);
   absl::StatusOr<rssv1::ListDepotsResponse> ListDepots();
+  // Ends the job's run `run_id` that its launcher saw die (it becomes "lost"; see EndRun in
+  // rss.proto). Returns the run's state afterwards.
+  absl::StatusOr<std::string> EndRun(const std::string& job, const std::string& run_id,
+                                     const std::string& reason);
 
   const std::string& address() const { return address_; }
 

@@ -3,12 +3,15 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -153,7 +156,7 @@ absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) 
     SRS_ASSIGN_OR_RETURN(StartedDaemon rss,
                          StartOnPort("rss", {rss_bin, "--state", site->state_dir + "/rss"},
                                      site->state_dir, ports.rss > 0 ? ports.rss : PickFreePort()));
-    daemons->Adopt(rss.pid);
+    daemons->Adopt("rss", rss.pid);
     rss_address = rss.address;
   }
   site->rss = rss_address;
@@ -167,7 +170,7 @@ absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) 
                     {depot_bin, "--dir", site->state_dir + "/depot", "--rss", site->rss, "--host",
                      site->host},
                     site->state_dir, ports.depot > 0 ? ports.depot : PickFreePort()));
-    daemons->Adopt(depot.pid);
+    daemons->Adopt("depot", depot.pid);
     ports.depot = PortOf(depot.address);
     SRS_RETURN_IF_ERROR(WaitDepotRegistered(*site, depot.address));
   }
@@ -201,13 +204,55 @@ PrivateDaemons::~PrivateDaemons() { StopAll(); }
 
 void PrivateDaemons::StopAll() {
   // The depot first: it may still be telling the RSS about itself.
-  for (int i = count_ - 1; i >= 0; --i) {
-    StopProcess(pids_[i], absl::Seconds(10));
-    pids_[i] = -1;
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+    StopProcess(it->pid, absl::Seconds(10));
   }
-  count_ = 0;
+  children_.clear();
   if (lock_fd_ >= 0) close(lock_fd_);
   lock_fd_ = -1;
+}
+
+std::vector<std::pair<std::string, std::string>> PrivateDaemons::ReapDead() {
+  std::vector<std::pair<std::string, std::string>> dead;
+  for (auto it = children_.begin(); it != children_.end();) {
+    int wstatus = 0;
+    pid_t done = waitpid(it->pid, &wstatus, WNOHANG);
+    if (done != it->pid) {
+      ++it;
+      continue;
+    }
+    dead.emplace_back(it->name, WIFSIGNALED(wstatus)
+                                    ? absl::StrCat("killed by signal ", WTERMSIG(wstatus))
+                                    : absl::StrCat("exited with status ", WEXITSTATUS(wstatus)));
+    it = children_.erase(it);
+  }
+  return dead;
+}
+
+absl::Status RestartPrivateDaemon(Site* site, const std::string& name, PrivateDaemons* daemons) {
+  Ports ports = ReadPorts(site->state_dir + "/ports");
+  int port = name == "rss" ? ports.rss : ports.depot;
+  if (port <= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no port recorded for the private ", name, " in ", site->state_dir));
+  }
+  std::vector<std::string> argv;
+  if (name == "rss") {
+    SRS_ASSIGN_OR_RETURN(std::string rss_bin, FindExecutable("srs-rss"));
+    argv = {rss_bin, "--state", site->state_dir + "/rss"};
+  } else {
+    SRS_ASSIGN_OR_RETURN(std::string depot_bin, FindExecutable("srs-depot"));
+    argv = {depot_bin, "--dir",   site->state_dir + "/depot", "--rss", site->rss,
+            "--host",  site->host};
+  }
+  argv.insert(argv.begin() + 1, {"--listen", absl::StrCat("127.0.0.1:", port)});
+  // The same port or none: the job's config and the checkpoint records name this address.
+  SRS_ASSIGN_OR_RETURN(
+      StartedDaemon started,
+      StartDaemon(argv, absl::StrCat(site->state_dir, "/", name, ".out"),
+                  absl::StrCat(site->state_dir, "/", name, ".log"), kStartTimeout));
+  daemons->Adopt(name, started.pid);
+  return absl::OkStatus();
 }
 
 absl::Status MakeStateDir(const std::string& state_dir, bool create) {
@@ -232,6 +277,38 @@ std::string OwnerOf(const std::string& state_dir) {
   return pid.empty() ? "?" : pid;
 }
 
+// The pid of the `srs run` that owns the private daemons, if it is still alive (0 if not). The
+// command name guards against a recycled pid.
+pid_t LiveOwner(const std::string& state_dir) {
+  int pid = 0;
+  if (!absl::SimpleAtoi(OwnerOf(state_dir), &pid) || pid <= 0 || kill(pid, 0) != 0) return 0;
+  std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+  std::string name;
+  std::getline(comm, name);
+  return name == "srs" ? pid : 0;
+}
+
+// A tool found the private RSS down while the `srs run` owning it lives: that srs run restarts
+// it (it supervises its daemons). Starting a second one here would race it for the port, and
+// would die with this tool; so wait for the owner's.
+absl::Status WaitForOwnerRestart(const std::string& state_dir, int rss_port) {
+  pid_t owner = LiveOwner(state_dir);
+  std::string address = absl::StrCat("127.0.0.1:", rss_port);
+  std::fprintf(stderr,
+               "srs: the private RSS at %s is down; srs run (pid %d) restarts it, waiting\n",
+               address.c_str(), static_cast<int>(owner));
+  absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline) {
+    if (Reachable(address, absl::Milliseconds(500))) return absl::OkStatus();
+    if (LiveOwner(state_dir) == 0) return absl::OkStatus();  // it left: start our own
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::UnavailableError(absl::StrCat("the private RSS at ", address,
+                                             " did not come back within 60s although srs run "
+                                             "(pid ",
+                                             owner, ") is alive; see ", state_dir, "/rss.log"));
+}
+
 absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site, bool need_depot,
                                                                      bool create, Starter starter) {
   SRS_RETURN_IF_ERROR(MakeStateDir(site->state_dir, create));
@@ -243,6 +320,14 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
       return absl::FailedPreconditionError(absl::StrCat(
           "another srs run (pid ", OwnerOf(site->state_dir), ") is using the private daemons of ",
           site->state_dir, "; wait for it, run in another directory, or configure a shared rss"));
+    }
+  }
+  if (starter == Starter::kTool && LiveOwner(site->state_dir) != 0) {
+    Ports ports = ReadPorts(site->state_dir + "/ports");
+    if (ports.rss > 0 && !Reachable(absl::StrCat("127.0.0.1:", ports.rss), absl::Seconds(1))) {
+      close(lock_fd);  // the owner does not take it to restart, but keep waits lock-free
+      SRS_RETURN_IF_ERROR(WaitForOwnerRestart(site->state_dir, ports.rss));
+      SRS_ASSIGN_OR_RETURN(lock_fd, LockStateDir(site->state_dir));
     }
   }
   auto daemons = std::make_unique<PrivateDaemons>();

@@ -15,6 +15,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -37,7 +39,7 @@ struct Site {
 // Loads srs.config / SRS_* and decides between a configured RSS and embedded mode.
 absl::StatusOr<Site> LoadSite();
 
-// The daemons a tool started for embedded mode; stopping them (SIGTERM, wait, SIGKILL) when
+// The daemons a tool started for embedded mode; stopping them (SIGINT, wait, SIGKILL) when
 // this object dies. Their state stays.
 class PrivateDaemons {
  public:
@@ -46,16 +48,23 @@ class PrivateDaemons {
   PrivateDaemons(const PrivateDaemons&) = delete;
   PrivateDaemons& operator=(const PrivateDaemons&) = delete;
 
-  void Adopt(pid_t pid) { pids_[count_++] = pid; }
+  // `name` is "rss" or "depot".
+  void Adopt(const std::string& name, pid_t pid) { children_.push_back({name, pid}); }
   // Keeps the state directory's lock until the daemons are stopped (see EnsurePrivateDaemons).
   void HoldLock(int fd) { lock_fd_ = fd; }
-  bool started_any() const { return count_ > 0; }
+  bool started_any() const { return !children_.empty(); }
+  // The names of the adopted daemons that have exited since the last call (reaped, forgotten),
+  // with how each ended ("killed by signal 9", "exited with status 0").
+  std::vector<std::pair<std::string, std::string>> ReapDead();
   // Stops them now (idempotent); used on the way out and from the signal path of `srs run`.
   void StopAll();
 
  private:
-  pid_t pids_[2] = {-1, -1};
-  int count_ = 0;
+  struct Child {
+    std::string name;
+    pid_t pid;
+  };
+  std::vector<Child> children_;
   int lock_fd_ = -1;
 };
 
@@ -73,6 +82,11 @@ enum class Starter { kRun, kTool };
 // another `srs run` owns, since they would vanish when that job ends.
 absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site, bool need_depot,
                                                                      bool create, Starter starter);
+
+// Embedded mode, for the `srs run` that owns the daemons: starts the private daemon `name`
+// ("rss" or "depot") again from its state, on the port it had (the job's config names it), and
+// adopts it. UNAVAILABLE if it cannot (e.g. the port is taken meanwhile).
+absl::Status RestartPrivateDaemon(Site* site, const std::string& name, PrivateDaemons* daemons);
 
 // Connects with the admin token (from token_file); one-line errors when either is missing.
 absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site);

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "libsrs/src/collective_status.h"
+#include "libsrs/src/launcher_signals.h"
 
 namespace srs {
 namespace libsrs {
@@ -75,6 +76,9 @@ absl::StatusOr<std::string> RegisterOnRoot(RunEnv* env, const std::vector<std::s
 }  // namespace
 
 absl::Status RegisterRun(const std::string& config_path, RunEnv* env) {
+  // Before anything slow: under `srs run` a batch system's SIGTERM must find the rank ready to
+  // checkpoint, not kill it (launcher_signals.h).
+  SRS_RETURN_IF_ERROR(AgreeStatus(env->comm, IgnoreLauncherSignals()));
   absl::StatusOr<Settings> settings = LoadSettings(config_path);
   SRS_RETURN_IF_ERROR(AgreeStatus(env->comm, settings.status()));
   env->settings = *std::move(settings);

@@ -50,6 +50,9 @@ void StopWatcher::Run() {
   double backoff = 0.1;
   for (;;) {
     grpc::ClientContext context;
+    // Wait for the channel instead of failing fast while it backs off: after an RSS restart the
+    // stream must be back within the lease the RSS grants on restart, or the run is lost.
+    context.set_wait_for_ready(true);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;

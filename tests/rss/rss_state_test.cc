@@ -225,17 +225,48 @@ TEST_F(RssStateTest, AutoDepotResolvesByHostOrNamesTheMissingHost) {
   EXPECT_EQ(state_->ListDepots().size(), 2u);
 }
 
-TEST_F(RssStateTest, FreshModeDeletesEarlierCheckpointsAndResumeNeedsOne) {
+TEST_F(RssStateTest, FreshModeDeletesEarlierCheckpointsOnlyOnceItCommitsAndResumeNeedsOne) {
   auto run = Register(RunRequest("heat", 2, kDepot));
   int64_t epoch = Checkpoint(run, 2, v1::REASON_STOP);
   auto fresh = Register(RunRequest("heat", 2, kDepot, v1::REGISTER_FRESH));
   EXPECT_FALSE(fresh.restart());
+  // Until the fresh run commits, the old checkpoint stays the restart point.
+  EXPECT_EQ(State("heat", epoch), "committed");
+  EXPECT_TRUE(state_->GetJob("heat")->runs(1).supersedes_earlier());
+  int64_t own = Checkpoint(fresh, 2);
   EXPECT_EQ(State("heat", epoch), "deleted");
+  EXPECT_EQ(State("heat", own), "committed");
   state_->ProcessDeleteQueue();
   EXPECT_EQ(janitor_.deleted().size(), 2u);
   ASSERT_TRUE(state_->FinishRun(fresh.run_id()).ok());
   auto resume = state_->RegisterRun(RunRequest("heat", 2, kDepot, v1::REGISTER_RESUME), false);
   EXPECT_TRUE(absl::IsNotFound(resume.status())) << resume.status();
+}
+
+TEST_F(RssStateTest, FreshRunLostBeforeItsFirstCommitLeavesTheOldCheckpointResumable) {
+  auto run = Register(RunRequest("heat", 3, kDepot));
+  int64_t epoch = Checkpoint(run, 3, v1::REASON_STOP);
+  auto fresh = Register(RunRequest("heat", 2, kDepot, v1::REGISTER_FRESH));
+  auto pending = state_->BeginCheckpoint(fresh.run_id(),
+                                         BeginRequest(fresh.run_token(), 2, v1::REASON_PERIODIC));
+  ASSERT_TRUE(pending.ok());
+  auto ended = state_->EndRunByLauncher("heat", fresh.run_id(), "the launcher exited with 137");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(*ended, "lost");
+  EXPECT_EQ(State("heat", *pending), "discarded");
+  EXPECT_EQ(State("heat", epoch), "committed");
+  auto resumed = Register(RunRequest("heat", 4, kDepot));  // AUTO, at once: no lease to wait for
+  EXPECT_TRUE(resumed.restart());
+  EXPECT_EQ(resumed.manifest().epoch(), epoch);
+  EXPECT_EQ(resumed.previous().nprocs(), 3);
+}
+
+TEST_F(RssStateTest, FreshRunThatFinishesDeletesEverything) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  int64_t epoch = Checkpoint(run, 2, v1::REASON_STOP);
+  auto fresh = Register(RunRequest("heat", 2, kDepot, v1::REGISTER_FRESH));
+  ASSERT_TRUE(state_->FinishRun(fresh.run_id()).ok());
+  EXPECT_EQ(State("heat", epoch), "deleted");
 }
 
 TEST_F(RssStateTest, ResumeFromAnOlderKeptEpoch) {
@@ -319,6 +350,42 @@ TEST_F(RssStateTest, StopCheckpointStopsTheRunAndClearsTheFlag) {
   EXPECT_EQ(summary.state(), "stopped");
   EXPECT_TRUE(absl::IsFailedPrecondition(state_->RequestStop("heat").status()));
   EXPECT_TRUE(absl::IsNotFound(state_->RequestStop("nope").status()));
+}
+
+TEST_F(RssStateTest, EndRunByLauncherEndsOnlyTheNamedRunningRunAndRecordsWhy) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  ASSERT_TRUE(state_->AttachWatch(run.run_id()).ok());  // a live lease: the run looks alive
+  auto job = state_->GetJob("heat");
+  EXPECT_TRUE(job->runs(0).watched());
+  EXPECT_EQ(job->runs(0).lease_expires_unix_ms(), 0);
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      state_->RegisterRun(RunRequest("heat", 2, kDepot), false).status()));
+  auto ended = state_->EndRunByLauncher("heat", run.run_id(), "mpiexec exited with status 9");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(*ended, "lost");
+  job = state_->GetJob("heat");
+  EXPECT_EQ(job->runs(0).state(), "lost");
+  EXPECT_EQ(job->runs(0).end_reason(), "mpiexec exited with status 9");
+  // Idempotent, and harmless once a newer run exists.
+  auto next = Register(RunRequest("heat", 2, kDepot));
+  EXPECT_EQ(*state_->EndRunByLauncher("heat", run.run_id(), "again"), "lost");
+  EXPECT_EQ(state_->GetJob("heat")->runs(1).state(), "running");
+  EXPECT_TRUE(absl::IsNotFound(state_->EndRunByLauncher("nosuch", run.run_id(), "").status()));
+  EXPECT_TRUE(absl::IsNotFound(state_->EndRunByLauncher("heat", "heat-99", "").status()));
+  // Survives a restart of the RSS.
+  Reopen();
+  EXPECT_EQ(state_->GetJob("heat")->runs(0).end_reason(), "mpiexec exited with status 9");
+}
+
+TEST_F(RssStateTest, GetJobSaysWhenAnUnwatchedLeaseRunsOut) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  now_ += absl::Seconds(4);
+  auto job = state_->GetJob("heat");
+  EXPECT_FALSE(job->runs(0).watched());
+  EXPECT_EQ(job->runs(0).lease_expires_unix_ms(),
+            absl::ToUnixMillis(now_ - absl::Seconds(4) + absl::Seconds(10)));
+  ASSERT_TRUE(state_->FinishRun(run.run_id()).ok());
+  EXPECT_EQ(state_->GetJob("heat")->runs(0).lease_expires_unix_ms(), 0);
 }
 
 }  // namespace

@@ -61,7 +61,8 @@ assert f.attrs['app'] in (b'heat', 'heat')
 PY
 expect_status 0 "finished" "$SRS" history heat
 [ "$(grep -c finished <<<"$last_output")" -ge 2 ] || fail "history lacks the runs: $last_output"
-# SIGTERM to srs run takes the job down and stops the daemons it started; their state stays.
+# SIGTERM to srs run makes the job checkpoint and stop (exit 75) and stops the daemons it
+# started; their state stays.
 "$SRS" run -n 2 -- "$HEAT2D" --nx 32 --ny 32 --steps 100000 --sleep-ms 1 >term.out 2>&1 &
 bg=$!
 wait_running heat
@@ -69,7 +70,7 @@ kill -TERM "$bg"
 rc=0
 wait "$bg" || rc=$?
 bg=""
-[ "$rc" != 0 ] || fail "srs run exited 0 after SIGTERM: $(cat term.out)"
+[ "$rc" = 75 ] || fail "srs run exited $rc after SIGTERM, want 75: $(cat term.out)"
 grep -q "interrupted" term.out || fail "srs run did not say it was interrupted: $(cat term.out)"
 for port in $(private_ports); do port_open "$port" && fail "a daemon survived SIGTERM on $port"; done
 expect_status 0 "heat " "$SRS" status heat
