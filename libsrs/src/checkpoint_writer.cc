@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "common/checksum.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/dist_spec.h"
@@ -82,6 +83,7 @@ absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1:
     req.set_run_token(env_->run.run_token());
     req.set_reason(reason);
     req.set_request_id(request_id);
+    req.set_attempt_id(RandomHex(8));  // makes the begin safe to retry (RssClient)
     for (const rss::v1::ArraySpec& spec : arrays) *req.add_arrays() = spec;
     begun = env_->rss->BeginCheckpoint(req);
   }
