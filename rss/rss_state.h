@@ -75,6 +75,9 @@ class RssState {
                                const rss::v1::AbortCheckpointRequest& req);
   absl::Status ReportRestart(const std::string& run_id, const rss::v1::ReportRestartRequest& req);
   absl::Status FinishRun(const std::string& run_id);
+  // Records a rank's fatal error in the run's record (rss_failures.cc). INVALID_ARGUMENT for a
+  // rank outside the run; the message is cut to 4 KiB.
+  absl::Status ReportFailure(const std::string& run_id, const rss::v1::RunFailure& failure);
 
   // Watch streams: Attach when a stream opens (FAILED_PRECONDITION if the run is not running),
   // Detach when it closes (the lease then counts down). WaitWatch blocks until something changed

@@ -17,7 +17,7 @@ enum class ResumeMode { kAuto, kYes, kNo };
 enum class Transport { kAuto, kGrpc };
 
 struct Settings {
-  std::string rss;                 // host:port of the RSS (required)
+  std::string rss;                 // host:port of the RSS, or a list h1:p1,h2:p2 (required)
   std::string app;                 // job name (required)
   std::string depot = "auto";      // "auto" or host:port
   double checkpoint_interval = 0;  // seconds; 0 = no periodic checkpoints
@@ -33,6 +33,9 @@ struct Settings {
   // Copies of each piece a checkpoint needs before it commits: 1 = `none`, 2 = `partner`,
   // K = `replicas:K` (DESIGN.md §3).
   int redundancy_copies = 1;
+  // A job out of contact with every RSS for this long fails at its next SRS_Check_Stop
+  // (DESIGN.md §3 rss_lost_timeout); zero = never.
+  absl::Duration rss_lost_timeout = absl::Seconds(600);
 };
 
 // Parses a loaded Config; INVALID_ARGUMENT names the key and where its value came from.
