@@ -103,6 +103,15 @@ absl::StatusOr<int64_t> RssState::BeginCheckpoint(const std::string& run_id,
         absl::StrCat("BeginCheckpoint: run ", run_id, " is ", run->row.config.state()));
   }
   SRS_RETURN_IF_ERROR(ValidateArrays(req, run->row.config.nprocs()));
+  if (!req.attempt_id().empty()) {
+    // A retry of a begin whose answer was lost: the same epoch again, not a second checkpoint.
+    for (const auto& [pending_epoch, ckpt] : jobs_.at(run->row.job).checkpoints) {
+      if (ckpt.summary.attempt_id() == req.attempt_id() && ckpt.summary.run_id() == run_id &&
+          ckpt.summary.state() == "pending") {
+        return pending_epoch;
+      }
+    }
+  }
   int64_t epoch = 0;
   SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
     Job& job = jobs_.at(run->row.job);
@@ -118,6 +127,7 @@ absl::StatusOr<int64_t> RssState::BeginCheckpoint(const std::string& run_id,
     summary.set_created_unix_ms(NowMs());
     *summary.mutable_arrays() = req.arrays();
     summary.set_nprocs(run->row.config.nprocs());
+    summary.set_attempt_id(req.attempt_id());
     return PutCheckpoint(job, ckpt);
   }));
   SRS_LOG(INFO).Field("run", run_id).Field("epoch", epoch) << "checkpoint begun";
@@ -305,7 +315,11 @@ absl::Status RssState::AbortCheckpoint(const std::string& run_id,
   SRS_RETURN_IF_ERROR(FindPending(*run, req.epoch()).status());
   SRS_LOG(WARNING).Field("run", run_id).Field("epoch", req.epoch())
       << "checkpoint aborted: " << req.reason();
-  return Transact([&] { return DropCheckpoint(&job, req.epoch(), "discarded"); });
+  return Transact([&] {
+    // Kept with the discarded checkpoint: `srs stop --wait` and `srs ls` say why it failed.
+    job.checkpoints.at(req.epoch()).summary.set_failure(req.reason().substr(0, 4096));
+    return DropCheckpoint(&job, req.epoch(), "discarded");
+  });
 }
 
 absl::Status RssState::ReportRestart(const std::string& run_id,

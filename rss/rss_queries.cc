@@ -84,6 +84,7 @@ v1::JobSummary RssState::Summarize(const Job& job) const {
       if (hosts.insert(rank.host()).second) out.add_hosts(rank.host());
     }
     out.set_stop_pending(run.row.stop_request != 0);
+    if (run.row.config.has_failure()) *out.mutable_failure() = run.row.config.failure();
   }
   for (auto it = job.checkpoints.rbegin(); it != job.checkpoints.rend(); ++it) {
     const v1::CheckpointSummary& summary = it->second.summary;

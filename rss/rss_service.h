@@ -40,6 +40,8 @@ class RssService final : public rss::v1::Rss::Service {
                              rss::v1::ReportRestartResponse* resp) override;
   grpc::Status FinishRun(grpc::ServerContext* ctx, const rss::v1::FinishRunRequest* req,
                          rss::v1::FinishRunResponse* resp) override;
+  grpc::Status ReportFailure(grpc::ServerContext* ctx, const rss::v1::ReportFailureRequest* req,
+                             rss::v1::ReportFailureResponse* resp) override;  // rss_failures.cc
   grpc::Status RegisterDepot(grpc::ServerContext* ctx, const rss::v1::RegisterDepotRequest* req,
                              rss::v1::RegisterDepotResponse* resp) override;
   grpc::Status RequestStop(grpc::ServerContext* ctx, const rss::v1::RequestStopRequest* req,

@@ -80,6 +80,9 @@ class RssState {
   // newest or is no longer running. NOT_FOUND for an unknown job or run.
   absl::StatusOr<std::string> EndRunByLauncher(const std::string& job, const std::string& run_id,
                                                const std::string& reason);
+  // Records a rank's fatal error in the run's record (rss_failures.cc). INVALID_ARGUMENT for a
+  // rank outside the run; the message is cut to 4 KiB.
+  absl::Status ReportFailure(const std::string& run_id, const rss::v1::RunFailure& failure);
 
   // Watch streams: Attach when a stream opens (FAILED_PRECONDITION if the run is not running),
   // Detach when it closes (the lease then counts down). WaitWatch blocks until something changed

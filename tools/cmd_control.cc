@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/failure_view.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
 #include "tools/site.h"
@@ -35,6 +36,7 @@ absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::stri
   while (true) {
     SRS_ASSIGN_OR_RETURN(rssv1::GetJobResponse info, GetJobReconnecting(site, admin, job));
     const rssv1::Configuration* run = NewestRun(info);
+    if (run != nullptr) SRS_RETURN_IF_ERROR(StopFailure(info, *run));
     std::string state = run != nullptr ? run->state() : "";
     if (run != nullptr && state != "running") {
       const rssv1::CheckpointSummary* checkpoint = StopCheckpointOf(info, run->run_id());

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/failure_view.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
 #include "tools/json_output.h"
@@ -58,11 +59,12 @@ int HistoryCommand(const Args& argv) {
   if (!info.ok()) return Fail("history", info.status());
 
   if (args.Has("json")) return PrintJson("history", HistoryJson(job, *info));
-  Table table({"RUN", "STARTED (UTC)", "RANKS", "HOSTS", "STATE", "RAN", "RESTART", "STOP"});
+  Table table(
+      {"RUN", "STARTED (UTC)", "RANKS", "HOSTS", "STATE", "RAN", "RESTART", "STOP", "ERROR"});
   for (const rssv1::Configuration& run : info->runs()) {
     table.AddRow({run.run_id(), FormatUnixMs(run.started_unix_ms()), std::to_string(run.nprocs()),
                   HostList(run, 3), run.state(), Duration(run), RestartText(run),
-                  StopText(*info, run)});
+                  StopText(*info, run), FailureText(run.failure())});
   }
   std::printf("%s", table.ToString().c_str());
   return 0;

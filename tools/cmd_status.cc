@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/failure_view.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
 #include "tools/json_output.h"
@@ -16,6 +17,8 @@ namespace {
 std::vector<std::string> Row(const rssv1::JobSummary& job) {
   std::string state = job.state().empty() ? "-" : job.state();
   if (job.stop_pending()) state += " (stop pending)";
+  if (job.state() != "finished" && job.has_failure())
+    state += " (" + FailureText(job.failure()) + ")";
   bool has_checkpoint = job.last_epoch() > 0;
   return {job.job(),
           state,

@@ -1,6 +1,7 @@
 #include "depot/client/depot_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "common/checksum.h"
 #include "common/error_codes.h"
 #include "common/log.h"
+#include "common/retry.h"
 #include "common/status_macros.h"
 #include "depot/client/data_wire.h"
 
@@ -31,6 +33,26 @@ std::string KeyText(const PieceKey& key) {
 absl::Duration StreamAllowance(size_t bytes) {
   return absl::Seconds(static_cast<double>(bytes) / (64 << 20));
 }
+
+// The library's write into the depot's spool failed. HDF5 reports a full disk as a generic write
+// error, so look at the file system: if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line
+// naming the depot and the free space) instead of passing on an internal HDF5 error.
+absl::Status SpoolWriteError(const absl::Status& written, const std::string& spool_path,
+                             int64_t size_hint, const std::string& context) {
+  std::string dir = spool_path.substr(0, spool_path.find_last_of('/') + 1);
+  struct statvfs fs;
+  if (!dir.empty() && statvfs(dir.c_str(), &fs) == 0) {
+    int64_t free_bytes = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+    if (free_bytes < size_hint) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(context, ": no space left on the depot's disk: ", free_bytes,
+                       " bytes free in ", dir, ", the piece needs about ", size_hint));
+    }
+  }
+  return Annotate(written, absl::StrCat(context, " to ", spool_path));
+}
+
+RetryOptions RetryAll() { return RetryOptions(); }
 
 }  // namespace
 
@@ -54,6 +76,10 @@ DepotClient::DepotClient(std::shared_ptr<grpc::Channel> channel, std::string add
       address_(std::move(address)),
       rpc_timeout_(rpc_timeout) {}
 
+absl::Time DepotClient::Deadline(size_t stream_bytes) const {
+  return absl::Now() + rpc_timeout_ + StreamAllowance(stream_bytes);
+}
+
 std::unique_ptr<grpc::ClientContext> DepotClient::NewContext(size_t stream_bytes) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(
@@ -73,8 +99,8 @@ absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
   return info;
 }
 
-absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::string_view bytes,
-                                                  int64_t lease_seconds) {
+absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl::string_view bytes,
+                                                      int64_t lease_seconds) {
   auto context = NewContext(bytes.size());
   PutResponse response;
   auto writer = stub_->Put(context.get(), &response);
@@ -105,7 +131,7 @@ absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::str
   return response;
 }
 
-absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
+absl::StatusOr<PutResponse> DepotClient::PutLocalHashedOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
   depot::v1::BeginLocalPutRequest begin;
@@ -130,8 +156,8 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
     if (status.ok()) return response;
     failed = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
   } else {
-    failed = Annotate(written.status(), absl::StrCat("depot ", address_, ": local put ",
-                                                     KeyText(key), " to ", spool.spool_path()));
+    failed = SpoolWriteError(written.status(), spool.spool_path(), size_hint,
+                             absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
   }
   // Best effort: the depot also reclaims abandoned spool files at restart.
   depot::v1::AbortLocalPutRequest abort;
@@ -141,7 +167,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
   return failed;
 }
 
-absl::StatusOr<PutResponse> DepotClient::PutLocal(
+absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::Status(const std::string& spool_path)>& write_file) {
   depot::v1::BeginLocalPutRequest begin;
@@ -163,8 +189,8 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
     if (status.ok()) return response;
     written = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
   } else {
-    written = Annotate(written, absl::StrCat("depot ", address_, ": local put ", KeyText(key),
-                                             " to ", spool.spool_path()));
+    written = SpoolWriteError(written, spool.spool_path(), size_hint,
+                              absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
   }
   // Best effort: the depot also reclaims abandoned spool files at restart.
   depot::v1::AbortLocalPutRequest abort;
@@ -174,10 +200,10 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
   return written;
 }
 
-absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::string& dataset,
-                                    ElementType wire_type,
-                                    const std::vector<piece::Hyperslab>& selections, void* out,
-                                    size_t out_bytes) {
+absl::Status DepotClient::ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
+                                        ElementType wire_type,
+                                        const std::vector<piece::Hyperslab>& selections, void* out,
+                                        size_t out_bytes) {
   SRS_ASSIGN_OR_RETURN(int64_t elements, piece::SelectionElements(selections));
   const size_t expected = static_cast<size_t>(elements) * ElementSize(wire_type);
   if (expected > out_bytes) {
@@ -270,7 +296,7 @@ DataChannelClient* DepotClient::DataChannel() {
   return data_.get();
 }
 
-absl::StatusOr<std::string> DepotClient::OpenLocal(const std::string& read_cap) {
+absl::StatusOr<std::string> DepotClient::OpenLocalOnce(const std::string& read_cap) {
   depot::v1::OpenLocalRequest request;
   request.set_read_cap(read_cap);
   depot::v1::OpenLocalResponse response;
@@ -279,7 +305,7 @@ absl::StatusOr<std::string> DepotClient::OpenLocal(const std::string& read_cap) 
   return response.path();
 }
 
-absl::StatusOr<std::string> DepotClient::GetAll(const std::string& read_cap) {
+absl::StatusOr<std::string> DepotClient::GetAllOnce(const std::string& read_cap) {
   SRS_ASSIGN_OR_RETURN(PieceInfo info, Stat(read_cap));
   depot::v1::GetRequest request;
   request.set_read_cap(read_cap);
@@ -324,7 +350,7 @@ absl::StatusOr<std::string> DepotClient::GetAll(const std::string& read_cap) {
   return bytes;
 }
 
-absl::StatusOr<PieceInfo> DepotClient::Stat(const std::string& cap) {
+absl::StatusOr<PieceInfo> DepotClient::StatOnce(const std::string& cap) {
   depot::v1::StatRequest request;
   request.set_cap(cap);
   PieceInfo info;
@@ -360,6 +386,55 @@ absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& j
   grpc::Status status = stub_->ListJob(NewContext().get(), request, &response);
   if (!status.ok()) return Error(status, absl::StrCat("ListJob ", job));
   return std::vector<PieceInfo>(response.pieces().begin(), response.pieces().end());
+}
+
+// ---- Retried calls (see the header): each wraps its one-attempt form ----------------------------
+
+absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::string_view bytes,
+                                                  int64_t lease_seconds) {
+  return RetryUntilValue<PutResponse>(Deadline(bytes.size()), RetryAll(), "Put", [&](absl::Time) {
+    return PutBytesOnce(key, bytes, lease_seconds);
+  });
+}
+
+absl::StatusOr<PutResponse> DepotClient::PutLocal(
+    const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+    const std::function<absl::Status(const std::string& spool_path)>& write_file) {
+  return RetryUntilValue<PutResponse>(
+      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put",
+      [&](absl::Time) { return PutLocalOnce(key, size_hint, lease_seconds, write_file); });
+}
+
+absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
+    const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
+  return RetryUntilValue<PutResponse>(
+      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put",
+      [&](absl::Time) { return PutLocalHashedOnce(key, size_hint, lease_seconds, write_file); });
+}
+
+absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::string& dataset,
+                                    ElementType wire_type,
+                                    const std::vector<piece::Hyperslab>& selections, void* out,
+                                    size_t out_bytes) {
+  return RetryUntil(Deadline(out_bytes), RetryAll(), "ReadRange", [&](absl::Time) {
+    return ReadRangeOnce(read_cap, dataset, wire_type, selections, out, out_bytes);
+  });
+}
+
+absl::StatusOr<std::string> DepotClient::GetAll(const std::string& read_cap) {
+  return RetryUntilValue<std::string>(Deadline(), RetryAll(), "Get",
+                                      [&](absl::Time) { return GetAllOnce(read_cap); });
+}
+
+absl::StatusOr<std::string> DepotClient::OpenLocal(const std::string& read_cap) {
+  return RetryUntilValue<std::string>(Deadline(), RetryAll(), "OpenLocal",
+                                      [&](absl::Time) { return OpenLocalOnce(read_cap); });
+}
+
+absl::StatusOr<PieceInfo> DepotClient::Stat(const std::string& cap) {
+  return RetryUntilValue<PieceInfo>(Deadline(), RetryAll(), "Stat",
+                                    [&](absl::Time) { return StatOnce(cap); });
 }
 
 }  // namespace srs

@@ -17,6 +17,14 @@
 // (streams: the deadline scales with the bytes, at least 1 s per 64 MiB on top of it). Errors
 // keep the depot's status code and their message names the depot address. Thread-safe: one
 // client may be shared by threads (gRPC channels are).
+//
+// Retries (common/retry.h): every call is idempotent or made so, and is retried on UNAVAILABLE
+// or ABORTED within that deadline, so a depot that restarts on the same address costs a delay.
+// Reads, Stat, Info, Renew, Delete (a repeated delete answers NOT_FOUND, which the callers take
+// as done) and ListJob are retried as they are. PutBytes re-sends the whole piece, and PutLocal
+// redoes BeginLocalPut, the write and CommitLocalPut: a restarted depot has forgotten the spool
+// of the first try. If only the answer of a put was lost, the first copy is never pinned and its
+// lease reclaims it.
 #ifndef SRS_DEPOT_CLIENT_DEPOT_CLIENT_H_
 #define SRS_DEPOT_CLIENT_DEPOT_CLIENT_H_
 
@@ -107,6 +115,24 @@ class DepotClient {
   DataChannelClient* DataChannel();
   absl::Status ReadRangeGrpc(const depot::v1::ReadRangeRequest& request, void* out,
                              size_t expected);
+  // The whole budget of a call (all attempts) moving `stream_bytes`.
+  absl::Time Deadline(size_t stream_bytes = 0) const;
+  // One attempt of each retried call (the public ones wrap these in common/retry.h).
+  absl::StatusOr<depot::v1::PutResponse> PutBytesOnce(const depot::v1::PieceKey& key,
+                                                      absl::string_view bytes,
+                                                      int64_t lease_seconds);
+  absl::StatusOr<depot::v1::PutResponse> PutLocalHashedOnce(
+      const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+      const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file);
+  absl::StatusOr<depot::v1::PutResponse> PutLocalOnce(
+      const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+      const std::function<absl::Status(const std::string& spool_path)>& write_file);
+  absl::Status ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
+                             ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
+                             void* out, size_t out_bytes);
+  absl::StatusOr<std::string> GetAllOnce(const std::string& read_cap);
+  absl::StatusOr<std::string> OpenLocalOnce(const std::string& read_cap);
+  absl::StatusOr<depot::v1::PieceInfo> StatOnce(const std::string& cap);
   absl::Status Error(const grpc::Status& status, absl::string_view what) const;
 
   std::shared_ptr<grpc::Channel> channel_;

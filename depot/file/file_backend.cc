@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -22,8 +24,23 @@ namespace {
 
 constexpr char kMetaMagic[] = "srs-depot-meta 1\n";
 
+// Bytes an unprivileged writer may still use on the file system holding `path`; -1 if unknown.
+int64_t FreeBytesAt(const std::string& path) {
+  std::string dir = path.substr(0, path.find_last_of('/') + 1);
+  struct statvfs fs;
+  if (dir.empty() || statvfs(dir.c_str(), &fs) != 0) return -1;
+  return static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+}
+
 absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", strerror(errno)));
+  int saved = errno;
+  if (saved == ENOSPC || saved == EDQUOT) {
+    // A full disk is not an internal error: the caller can free space or pick another depot.
+    return absl::ResourceExhaustedError(absl::StrCat("no space left on the depot's disk (", what,
+                                                     " ", path, ": ", strerror(saved), "; ",
+                                                     FreeBytesAt(path), " bytes free)"));
+  }
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", strerror(saved)));
 }
 
 absl::Status MakeDir(const std::string& path) {

@@ -14,6 +14,7 @@
 #include "common/status_macros.h"
 #include "libsrs/src/context.h"
 #include "libsrs/src/distribution_handle.h"
+#include "libsrs/src/failure_report.h"
 #include "srs/srs.h"
 
 #define SRS_API extern "C" __attribute__((visibility("default")))
@@ -57,6 +58,16 @@ absl::StatusOr<Context*> Current(const char* call) {
 }
 
 std::string NameOf(const char* name) { return name == nullptr ? std::string() : name; }
+
+// A failed call the job is unlikely to survive: the RSS records why before the application
+// aborts (failure_report.h). `collective`: every rank got the same error.
+int ReportIfFailed(const char* call, int rc, bool collective) {
+  if (rc < 0 && g_context != nullptr) {
+    ReportFailure(g_context->env(), call, absl::Status(FromCErrorCode(rc), t_last_error),
+                  collective);
+  }
+  return rc;
+}
 
 // MPI_Finalize deletes MPI_COMM_SELF's attributes first: if the application left without
 // SRS_Finish (after a stop, or an error), the context goes away here, stopping the watcher
@@ -230,19 +241,21 @@ SRS_API int SRS_Restart_Value(void) {
 
 SRS_API int SRS_Register(const char* name, void* data, SRS_Datatype type, int64_t global_count,
                          SRS_Distribution dist) {
-  return Guard("SRS_Register", [&]() -> absl::Status {
+  int rc = Guard("SRS_Register", [&]() -> absl::Status {
     absl::StatusOr<lib::Context*> context = Current("SRS_Register");
     if (!context.ok()) return context.status();
     return (*context)->Register(lib::NameOf(name), data, type, global_count, dist);
   });
+  return lib::ReportIfFailed("SRS_Register", rc, /*collective=*/false);
 }
 
 SRS_API int SRS_Read(const char* name, void* data, SRS_Datatype type, SRS_Distribution dist) {
-  return Guard("SRS_Read", [&]() -> absl::Status {
+  int rc = Guard("SRS_Read", [&]() -> absl::Status {
     absl::StatusOr<lib::Context*> context = Current("SRS_Read");
     if (!context.ok()) return context.status();
     return (*context)->Read(lib::NameOf(name), data, type, dist);
   });
+  return lib::ReportIfFailed("SRS_Read", rc, /*collective=*/true);
 }
 
 SRS_API int SRS_Query(const char* name, SRS_Datatype* type, int64_t* global_count) {
@@ -265,19 +278,20 @@ SRS_API int SRS_Check_Stop(void) {
     if (result.ok()) stop = *result;
     return result.status();
   });
-  return rc == SRS_OK ? stop : rc;
+  return rc == SRS_OK ? stop : lib::ReportIfFailed("SRS_Check_Stop", rc, /*collective=*/true);
 }
 
 SRS_API int SRS_Checkpoint(void) {
-  return Guard("SRS_Checkpoint", [&]() -> absl::Status {
+  int rc = Guard("SRS_Checkpoint", [&]() -> absl::Status {
     absl::StatusOr<lib::Context*> context = Current("SRS_Checkpoint");
     if (!context.ok()) return context.status();
     return (*context)->Checkpoint();
   });
+  return lib::ReportIfFailed("SRS_Checkpoint", rc, /*collective=*/true);
 }
 
 SRS_API int SRS_Finish(void) {
-  return Guard("SRS_Finish", [&]() -> absl::Status {
+  int rc = Guard("SRS_Finish", [&]() -> absl::Status {
     absl::StatusOr<lib::Context*> context = Current("SRS_Finish");
     if (!context.ok()) return context.status();
     absl::Status status = (*context)->Finish();
@@ -287,4 +301,5 @@ SRS_API int SRS_Finish(void) {
     MPI_Comm_delete_attr(MPI_COMM_SELF, lib::g_finalize_keyval);
     return absl::OkStatus();
   });
+  return lib::ReportIfFailed("SRS_Finish", rc, /*collective=*/true);
 }

@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "common/checksum.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/dist_spec.h"
@@ -81,6 +82,7 @@ absl::StatusOr<int64_t> CheckpointWriter::BeginRpc(const std::vector<rss::v1::Ar
   req.set_run_token(env_->run.run_token());
   req.set_reason(reason);
   req.set_request_id(request_id);
+  req.set_attempt_id(RandomHex(8));  // makes the begin safe to retry (RssClient)
   for (const rss::v1::ArraySpec& spec : arrays) *req.add_arrays() = spec;
   SRS_ASSIGN_OR_RETURN(rss::v1::BeginCheckpointResponse begun, env_->rss->BeginCheckpoint(req));
   return begun.epoch();

@@ -15,6 +15,7 @@ namespace {
 constexpr int kStop = 1;
 constexpr int kRequested = 2;
 constexpr int kPeriodic = 4;
+constexpr int kLost = 8;  // out of contact with every RSS for rss_lost_timeout
 
 }  // namespace
 
@@ -75,7 +76,23 @@ int Context::PendingFlags() const {
   if (interval > 0 && absl::Now() - last_checkpoint_ >= absl::Seconds(interval)) {
     flags |= kPeriodic;
   }
+  // After a failed checkpoint, pending work waits for the backoff instead of failing again.
+  if (!backoff_.Allowed(absl::Now())) flags = 0;
+  if (!RssLost().ok()) flags |= kLost;
   return flags;
+}
+
+absl::Status Context::RssLost() const {
+  absl::Duration limit = env_.settings.rss_lost_timeout;
+  if (watcher_ == nullptr || limit <= absl::ZeroDuration()) return absl::OkStatus();
+  absl::Duration silent = watcher_->SinceContact();
+  if (silent < limit) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "lost contact with the RSS at ", env_.rss->address(), " for ",
+      absl::FormatDuration(absl::Trunc(silent, absl::Seconds(1))),
+      " (rss_lost_timeout = ", absl::FormatDuration(limit),
+      "): the job can no longer be stopped or checkpointed; its last committed checkpoint stays "
+      "resumable"));
 }
 
 void Context::ReportRestartOnce() {
@@ -101,6 +118,7 @@ absl::Status Context::RunCheckpoint(rss::v1::CheckpointReason reason, int64_t re
   CheckpointWriter writer(&env_, &registry_);
   absl::StatusOr<CheckpointResult> result = writer.Run(reason, request_id);
   if (env_.rank == 0) last_checkpoint_ = absl::Now();
+  if (env_.rank == 0) backoff_.Record(result.ok(), absl::Now());
   return result.status();
 }
 
@@ -111,6 +129,13 @@ absl::StatusOr<int> Context::CheckStop() {
   // every rank's write is done).
   int flags = async_->ExchangeFlags(env_.rank == 0 ? PendingFlags() : 0);
   if (flags == 0) return 0;
+  if (flags & kLost) {
+    absl::Status lost =
+        BroadcastStatus(env_.comm, 0, env_.rank == 0 ? RssLost() : absl::OkStatus());
+    if (!lost.ok()) return lost;
+    flags &= ~kLost;
+    if (flags == 0) return 0;
+  }
   if (flags & kStop) {
     int64_t id = env_.rank == 0 ? watcher_->stop_request() : 0;
     async_->Drain("the stop checkpoint");

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "libsrs/src/array_registry.h"
 #include "libsrs/src/async_checkpoints.h"
+#include "libsrs/src/checkpoint_backoff.h"
 #include "libsrs/src/restart_reader.h"
 #include "libsrs/src/run_env.h"
 #include "libsrs/src/stop_watcher.h"
@@ -33,6 +34,7 @@ class Context {
   bool restart() const { return env_.run.restart(); }
   int rank() const { return env_.rank; }
   int nprocs() const { return env_.nprocs; }
+  const RunEnv& env() const { return env_; }
 
   absl::Status Register(const std::string& name, void* data, int c_type, int64_t global_count,
                         SRS_Distribution dist);
@@ -55,6 +57,9 @@ class Context {
   // Once per restarted run: the slowest rank's read time and the bytes read, to the RSS.
   void ReportRestartOnce();
   absl::Status RejectAfterStop(const char* call) const;
+  // Rank 0: UNAVAILABLE once the stop watcher has been out of contact with every RSS for
+  // rss_lost_timeout, else OK.
+  absl::Status RssLost() const;
 
   RunEnv env_;
   ArrayRegistry registry_;
@@ -63,6 +68,7 @@ class Context {
   std::unique_ptr<AsyncCheckpoints> async_;
   std::unique_ptr<StopWatcher> watcher_;  // rank 0 only
   absl::Time last_checkpoint_;            // rank 0: for checkpoint_interval
+  CheckpointBackoff backoff_;             // rank 0: spacing after failed checkpoints
   bool restart_reported_ = false;
   bool stopped_ = false;  // a stop checkpoint was committed; the app should leave
   bool finalizing_ = false;

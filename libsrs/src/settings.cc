@@ -106,6 +106,9 @@ absl::Status ParseNumbers(const Config& config, Settings* s) {
   SRS_ASSIGN_OR_RETURN(double timeout, config.GetDouble("rpc_timeout", 30));
   if (timeout <= 0) return BadValue(config, "rpc_timeout", "must be positive");
   s->rpc_timeout = absl::Seconds(timeout);
+  SRS_ASSIGN_OR_RETURN(double lost, config.GetDouble("rss_lost_timeout", 600));
+  if (lost < 0) return BadValue(config, "rss_lost_timeout", "negative (0 = never)");
+  s->rss_lost_timeout = absl::Seconds(lost);
   return absl::OkStatus();
 }
 

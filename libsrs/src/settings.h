@@ -22,7 +22,7 @@ enum class CheckpointMode { kAsync, kSync };
 inline constexpr int64_t kDefaultStagingLimit = int64_t{1} << 30;
 
 struct Settings {
-  std::string rss;                 // host:port of the RSS (required)
+  std::string rss;                 // host:port of the RSS, or a list h1:p1,h2:p2 (required)
   std::string app;                 // job name (required)
   std::string depot = "auto";      // "auto" or host:port
   double checkpoint_interval = 0;  // seconds; 0 = no periodic checkpoints
@@ -44,6 +44,9 @@ struct Settings {
   // Bytes of staging memory per process (0..2^50); a checkpoint that needs more on any rank runs
   // synchronously. Accepts K/M/G/T suffixes (powers of 1024).
   int64_t staging_limit = kDefaultStagingLimit;
+  // A job out of contact with every RSS for this long fails at its next SRS_Check_Stop
+  // (DESIGN.md §3 rss_lost_timeout); zero = never.
+  absl::Duration rss_lost_timeout = absl::Seconds(600);
 };
 
 // Parses a loaded Config; INVALID_ARGUMENT names the key and where its value came from.

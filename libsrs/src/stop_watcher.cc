@@ -2,14 +2,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 
+#include "absl/time/clock.h"
 #include "common/log.h"
 
 namespace srs {
 namespace libsrs {
 
 StopWatcher::StopWatcher(RssClient* rss, std::string run_token)
-    : rss_(rss), run_token_(std::move(run_token)) {
+    : rss_(rss),
+      run_token_(std::move(run_token)),
+      last_contact_ms_(absl::ToUnixMillis(absl::Now())) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -28,7 +32,14 @@ void StopWatcher::ClearCheckpointRequest(int64_t served_id) {
   checkpoint_request_.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
 }
 
+absl::Duration StopWatcher::SinceContact() const {
+  int64_t last = last_contact_ms_.load(std::memory_order_acquire);
+  if (last == INT64_MAX) return absl::ZeroDuration();
+  return std::max(absl::ZeroDuration(), absl::Now() - absl::FromUnixMillis(last));
+}
+
 void StopWatcher::OnEvent(const rss::v1::RunEvent& event) {
+  last_contact_ms_.store(absl::ToUnixMillis(absl::Now()), std::memory_order_release);
   // Request ids start at 1; 0 would read as "nothing pending".
   int64_t id = std::max<int64_t>(event.request_id(), 1);
   if (event.kind() == rss::v1::RunEvent::STOP) {
@@ -75,13 +86,14 @@ void StopWatcher::Run() {
       // The RSS closes the stream cleanly only when the run is no longer active (stopped,
       // finished, lost or taken over): there is nothing left to watch.
       SRS_LOG(INFO) << "the RSS ended the stop watch: the run is no longer active";
+      last_contact_ms_.store(INT64_MAX, std::memory_order_release);
       return;
     }
     if (got_event) backoff = 0.1;  // the stream worked: retry fast after a drop
     SRS_LOG(WARNING) << "stop watch stream ended (" << status.ToString() << "); retrying in "
                      << backoff << " s; the job keeps running";
     if (!SleepUnlessStopping(backoff)) return;
-    backoff = std::min(backoff * 2, 5.0);
+    backoff = std::min(backoff * 2, 2.0);  // short: a restarted RSS gives runs one lease to return
   }
 }
 

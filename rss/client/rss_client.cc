@@ -6,7 +6,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/error_codes.h"
+#include "common/retry.h"
 
 namespace srs {
 
@@ -14,7 +17,12 @@ namespace v1 = rss::v1;
 
 absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string& address,
                                                               absl::Duration rpc_timeout) {
-  if (address.empty()) {
+  std::vector<Target> targets;
+  for (absl::string_view part : absl::StrSplit(address, ',')) {
+    std::string one(absl::StripAsciiWhitespace(part));
+    if (!one.empty()) targets.push_back({one, nullptr});
+  }
+  if (targets.empty()) {
     return absl::InvalidArgumentError("rss address is empty (set `rss = host:port` or SRS_RSS)");
   }
   if (rpc_timeout <= absl::ZeroDuration()) {
@@ -29,72 +37,110 @@ absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string&
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  return std::unique_ptr<RssClient>(new RssClient(address, rpc_timeout, v1::Rss::NewStub(channel)));
+  for (Target& target : targets) {
+    target.stub = v1::Rss::NewStub(
+        grpc::CreateCustomChannel(target.address, grpc::InsecureChannelCredentials(), args));
+  }
+  return std::unique_ptr<RssClient>(new RssClient(address, rpc_timeout, std::move(targets)));
 }
 
-RssClient::RssClient(std::string address, absl::Duration rpc_timeout,
-                     std::unique_ptr<v1::Rss::Stub> stub)
-    : address_(std::move(address)), rpc_timeout_(rpc_timeout), stub_(std::move(stub)) {}
+RssClient::RssClient(std::string address, absl::Duration rpc_timeout, std::vector<Target> targets)
+    : address_(std::move(address)), rpc_timeout_(rpc_timeout), targets_(std::move(targets)) {}
+
+const std::string& RssClient::current_address() const {
+  return targets_[current_.load(std::memory_order_relaxed) % targets_.size()].address;
+}
+
+void RssClient::MoveOn(size_t index) {
+  if (targets_.size() < 2) return;
+  size_t expected = index;
+  // Only the first of several threads that saw the same address fail moves the client on.
+  current_.compare_exchange_strong(expected, (index + 1) % targets_.size());
+}
 
 template <typename Req, typename Resp>
 absl::StatusOr<Resp> RssClient::Unary(const char* name,
                                       grpc::Status (v1::Rss::Stub::*method)(grpc::ClientContext*,
                                                                             const Req&, Resp*),
-                                      const Req& req) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
-  Resp resp;
-  grpc::Status status = (stub_.get()->*method)(&ctx, req, &resp);
-  if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("rss ", address_, ": ", name));
-  return resp;
+                                      const Req& req, Retry retry, absl::Duration timeout) {
+  RetryOptions options;
+  options.idempotent = retry == Retry::kIdempotent;
+  auto attempt = [&](absl::Time deadline) -> absl::StatusOr<Resp> {
+    size_t index = current_.load() % targets_.size();
+    const Target& target = targets_[index];
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(deadline));
+    // One address and a call that must not run twice: wait for the RSS to be reachable and
+    // send it once, instead of failing fast while it restarts.
+    if (retry == Retry::kOnce && targets_.size() == 1) ctx.set_wait_for_ready(true);
+    Resp resp;
+    grpc::Status status = (target.stub.get()->*method)(&ctx, req, &resp);
+    if (status.ok()) return resp;
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) MoveOn(index);
+    return FromGrpcStatus(status, absl::StrCat("rss ", target.address, ": ", name));
+  };
+  // A list gets one pass over its addresses even for a call that is not retried.
+  absl::StatusOr<Resp> result =
+      RetryUntilValue<Resp>(absl::Now() + timeout, options, name, attempt);
+  for (size_t more = 1;
+       !options.idempotent && more < targets_.size() && absl::IsUnavailable(result.status());
+       ++more) {
+    result = attempt(absl::Now() + timeout);
+  }
+  return result;
 }
 
 absl::StatusOr<v1::RegisterRunResponse> RssClient::RegisterRun(const v1::RegisterRunRequest& req) {
-  return Unary("RegisterRun", &v1::Rss::Stub::RegisterRun, req);
+  return Unary("RegisterRun", &v1::Rss::Stub::RegisterRun, req, Retry::kOnce);
 }
 absl::StatusOr<v1::BeginCheckpointResponse> RssClient::BeginCheckpoint(
     const v1::BeginCheckpointRequest& req) {
-  return Unary("BeginCheckpoint", &v1::Rss::Stub::BeginCheckpoint, req);
+  // Idempotent only with an attempt id: the RSS answers a repeated one with the same epoch.
+  return Unary("BeginCheckpoint", &v1::Rss::Stub::BeginCheckpoint, req,
+               req.attempt_id().empty() ? Retry::kOnce : Retry::kIdempotent);
 }
 absl::StatusOr<v1::ReportPiecesResponse> RssClient::ReportPieces(
     const v1::ReportPiecesRequest& req) {
-  return Unary("ReportPieces", &v1::Rss::Stub::ReportPieces, req);
+  return Unary("ReportPieces", &v1::Rss::Stub::ReportPieces, req, Retry::kIdempotent);
 }
 absl::StatusOr<v1::CommitCheckpointResponse> RssClient::CommitCheckpoint(
     const v1::CommitCheckpointRequest& req) {
-  return Unary("CommitCheckpoint", &v1::Rss::Stub::CommitCheckpoint, req);
+  return Unary("CommitCheckpoint", &v1::Rss::Stub::CommitCheckpoint, req, Retry::kIdempotent);
 }
 absl::StatusOr<v1::AbortCheckpointResponse> RssClient::AbortCheckpoint(
     const v1::AbortCheckpointRequest& req) {
-  return Unary("AbortCheckpoint", &v1::Rss::Stub::AbortCheckpoint, req);
+  return Unary("AbortCheckpoint", &v1::Rss::Stub::AbortCheckpoint, req, Retry::kIdempotent);
 }
 absl::StatusOr<v1::ReportRestartResponse> RssClient::ReportRestart(
     const v1::ReportRestartRequest& req) {
-  return Unary("ReportRestart", &v1::Rss::Stub::ReportRestart, req);
+  return Unary("ReportRestart", &v1::Rss::Stub::ReportRestart, req, Retry::kIdempotent);
 }
 absl::StatusOr<v1::FinishRunResponse> RssClient::FinishRun(const v1::FinishRunRequest& req) {
-  return Unary("FinishRun", &v1::Rss::Stub::FinishRun, req);
+  return Unary("FinishRun", &v1::Rss::Stub::FinishRun, req, Retry::kIdempotent);
+}
+absl::StatusOr<v1::ReportFailureResponse> RssClient::ReportFailure(
+    const v1::ReportFailureRequest& req, absl::Duration timeout) {
+  return Unary("ReportFailure", &v1::Rss::Stub::ReportFailure, req, Retry::kIdempotent, timeout);
 }
 absl::StatusOr<v1::RegisterDepotResponse> RssClient::RegisterDepot(
     const v1::RegisterDepotRequest& req) {
-  return Unary("RegisterDepot", &v1::Rss::Stub::RegisterDepot, req);
+  return Unary("RegisterDepot", &v1::Rss::Stub::RegisterDepot, req, Retry::kIdempotent);
 }
 absl::StatusOr<v1::RequestStopResponse> RssClient::RequestStop(const v1::RequestStopRequest& req) {
-  return Unary("RequestStop", &v1::Rss::Stub::RequestStop, req);
+  return Unary("RequestStop", &v1::Rss::Stub::RequestStop, req, Retry::kOnce);
 }
 absl::StatusOr<v1::RequestCheckpointResponse> RssClient::RequestCheckpoint(
     const v1::RequestCheckpointRequest& req) {
-  return Unary("RequestCheckpoint", &v1::Rss::Stub::RequestCheckpoint, req);
+  return Unary("RequestCheckpoint", &v1::Rss::Stub::RequestCheckpoint, req, Retry::kOnce);
 }
 absl::StatusOr<v1::ListJobsResponse> RssClient::ListJobs(const v1::ListJobsRequest& req) {
-  return Unary("ListJobs", &v1::Rss::Stub::ListJobs, req);
+  return Unary("ListJobs", &v1::Rss::Stub::ListJobs, req, Retry::kIdempotent);
 }
 absl::StatusOr<v1::GetJobResponse> RssClient::GetJob(const v1::GetJobRequest& req) {
-  return Unary("GetJob", &v1::Rss::Stub::GetJob, req);
+  return Unary("GetJob", &v1::Rss::Stub::GetJob, req, Retry::kIdempotent);
 }
 absl::StatusOr<v1::ListDepotsResponse> RssClient::ListDepots(const v1::ListDepotsRequest& req) {
-  return Unary("ListDepots", &v1::Rss::Stub::ListDepots, req);
+  return Unary("ListDepots", &v1::Rss::Stub::ListDepots, req, Retry::kIdempotent);
 }
 
 absl::Status RssClient::WatchRun(const std::string& run_token,
@@ -105,13 +151,17 @@ absl::Status RssClient::WatchRun(const std::string& run_token,
   }
   v1::WatchRunRequest req;
   req.set_run_token(run_token);
-  std::unique_ptr<grpc::ClientReader<v1::RunEvent>> reader = stub_->WatchRun(ctx, req);
+  size_t index = current_.load() % targets_.size();
+  const std::string& address = targets_[index].address;
+  std::unique_ptr<grpc::ClientReader<v1::RunEvent>> reader =
+      targets_[index].stub->WatchRun(ctx, req);
   v1::RunEvent event;
   while (reader->Read(&event)) {
     if (on_event) on_event(event);
   }
   grpc::Status status = reader->Finish();
-  if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("rss ", address_, ": WatchRun"));
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) MoveOn(index);
+  if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("rss ", address, ": WatchRun"));
   return absl::OkStatus();
 }
 

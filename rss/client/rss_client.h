@@ -4,7 +4,19 @@
 // Every call takes and returns the proto messages; a gRPC failure becomes an absl::Status with the
 // same code whose message names the RSS address and the call, e.g.
 //   "rss 127.0.0.1:7000: CommitCheckpoint: ranks 3, 5 have not reported pieces for epoch 4".
-// Each unary call carries a deadline of `rpc_timeout` from Connect.
+// Each unary call carries a deadline of `rpc_timeout` from Connect, and idempotent calls are
+// retried within it (common/retry.h: UNAVAILABLE, ABORTED; exponential backoff with jitter), so an
+// RSS that restarts within rpc_timeout costs a delay, not an error. Which calls are idempotent:
+//   retried: BeginCheckpoint (made idempotent by its attempt_id), ReportPieces (the same record
+//     again is accepted), CommitCheckpoint (an already committed epoch answers OK),
+//     AbortCheckpoint, ReportRestart, FinishRun (a finished run answers OK), ReportFailure,
+//     RegisterDepot, ListJobs, GetJob, ListDepots;
+//   not retried: RegisterRun (a second registration would meet the first one's live lease) and
+//     RequestStop / RequestCheckpoint (each makes a new request id). With a single RSS address
+//     these wait for the channel to be ready (up to rpc_timeout) before they are sent once.
+//
+// The address may be a list, "h1:p1,h2:p2": calls go to the first; when an address is
+// UNAVAILABLE the client moves on to the next one (wrapping around) and stays there.
 //
 //   SRS_ASSIGN_OR_RETURN(auto rss, RssClient::Connect("127.0.0.1:7000", absl::Seconds(10)));
 //   rss::v1::RegisterRunRequest req;  req.set_job("heat"); ...
@@ -13,7 +25,8 @@
 // WatchRun blocks while the stream is open, calling `on_event` for every event (KEEPALIVE about
 // once a second, STOP, CHECKPOINT). It carries no deadline; the caller ends it from another
 // thread with ctx->TryCancel(), which makes it return CANCELLED. Reconnection is the caller's
-// business (the library reconnects with backoff); a fresh ClientContext is needed per call.
+// business (the library reconnects with backoff); a fresh ClientContext is needed per call. A
+// failed stream moves the client to the next address of a list, like a failed unary call.
 //
 // Thread safety: an RssClient may be used from several threads at once (gRPC stubs are).
 #ifndef SRS_RSS_CLIENT_RSS_CLIENT_H_
@@ -21,9 +34,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,13 +49,16 @@ namespace srs {
 
 class RssClient {
  public:
-  // Creates a channel to `address` ("host:port"). Does not wait for the RSS to be up: the first
-  // call fails with UNAVAILABLE naming the address if nobody answers. INVALID_ARGUMENT for an
-  // empty address or a non-positive timeout.
+  // Creates a channel to `address` ("host:port", or a comma-separated list of them). Does not
+  // wait for the RSS to be up: a call fails with UNAVAILABLE naming the address if nobody
+  // answers within rpc_timeout. INVALID_ARGUMENT for an empty address or a non-positive timeout.
   static absl::StatusOr<std::unique_ptr<RssClient>> Connect(const std::string& address,
                                                             absl::Duration rpc_timeout);
 
+  // The address as given (the whole list).
   const std::string& address() const { return address_; }
+  // The address calls go to now.
+  const std::string& current_address() const;
 
   // Runs (the library).
   absl::StatusOr<rss::v1::RegisterRunResponse> RegisterRun(const rss::v1::RegisterRunRequest& req);
@@ -55,6 +73,9 @@ class RssClient {
   absl::StatusOr<rss::v1::ReportRestartResponse> ReportRestart(
       const rss::v1::ReportRestartRequest& req);
   absl::StatusOr<rss::v1::FinishRunResponse> FinishRun(const rss::v1::FinishRunRequest& req);
+  // Best effort, for a run about to die: one attempt budget of `timeout` (not rpc_timeout).
+  absl::StatusOr<rss::v1::ReportFailureResponse> ReportFailure(
+      const rss::v1::ReportFailureRequest& req, absl::Duration timeout);
 
   // Blocks until the stream ends: returns OK if the server closed it cleanly, CANCELLED after
   // ctx->TryCancel(), otherwise the stream's error (UNAVAILABLE when the RSS went away). `ctx`
@@ -76,19 +97,34 @@ class RssClient {
   absl::StatusOr<rss::v1::ListDepotsResponse> ListDepots(const rss::v1::ListDepotsRequest& req);
 
  private:
-  RssClient(std::string address, absl::Duration rpc_timeout,
-            std::unique_ptr<rss::v1::Rss::Stub> stub);
+  struct Target {
+    std::string address;
+    std::unique_ptr<rss::v1::Rss::Stub> stub;
+  };
+  RssClient(std::string address, absl::Duration rpc_timeout, std::vector<Target> targets);
 
-  // Runs one unary call with a deadline and converts its status, naming address and call.
+  enum class Retry { kIdempotent, kOnce };
+  // Runs one unary call (retried within `timeout` when kIdempotent) and converts its status,
+  // naming the address and the call.
   template <typename Req, typename Resp>
   absl::StatusOr<Resp> Unary(const char* name,
                              grpc::Status (rss::v1::Rss::Stub::*method)(grpc::ClientContext*,
                                                                         const Req&, Resp*),
-                             const Req& req);
+                             const Req& req, Retry retry, absl::Duration timeout);
+  template <typename Req, typename Resp>
+  absl::StatusOr<Resp> Unary(const char* name,
+                             grpc::Status (rss::v1::Rss::Stub::*method)(grpc::ClientContext*,
+                                                                        const Req&, Resp*),
+                             const Req& req, Retry retry) {
+    return Unary(name, method, req, retry, rpc_timeout_);
+  }
+  // After `index` failed with UNAVAILABLE: the next address of a list.
+  void MoveOn(size_t index);
 
   std::string address_;
   absl::Duration rpc_timeout_;
-  std::unique_ptr<rss::v1::Rss::Stub> stub_;
+  std::vector<Target> targets_;
+  std::atomic<size_t> current_{0};
 };
 
 // Reads the admin token (one line) written by srs-rss into <state>/admin.token. NOT_FOUND naming
