@@ -248,7 +248,9 @@ absl::Status Bench::BigJob() {
   Print("rss_commit_seconds", Median(commit));
   Print("rss_commit_seconds_max", *std::max_element(commit.begin(), commit.end()));
   start = absl::Now();
-  auto restart = client_->RegisterRun(RunRequest("big", options_.ranks / 2 + 1));
+  v1::RegisterRunRequest again = RunRequest("big", options_.ranks / 2 + 1);
+  again.set_owner_secret(run->owner_secret());  // the job's owner resumes it
+  auto restart = client_->RegisterRun(again);
   if (!restart.ok()) return restart.status();
   if (restart->manifest().pieces_size() != options_.ranks) {
     return absl::InternalError("restart manifest has the wrong number of pieces");
