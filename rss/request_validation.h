@@ -28,6 +28,8 @@
 namespace srs {
 
 inline constexpr int kMaxRssMessageBytes = 64 << 20;
+// Memory the gRPC transports of srs-rss may use for buffers, over all connections.
+inline constexpr size_t kRssMemoryQuotaBytes = size_t{512} << 20;
 inline constexpr size_t kMaxNameBytes = 255;        // job, array and depot id
 inline constexpr size_t kMaxHostBytes = 255;        // a DNS name is at most 253
 inline constexpr size_t kMaxAddressBytes = 270;     // host:port, or "auto"

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,6 +124,11 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   // (manifests) are bounded by what was accepted.
   builder.SetMaxReceiveMessageSize(kMaxRssMessageBytes);
   builder.SetMaxSendMessageSize(-1);
+  // Many maximal requests at once: the transports' buffers come out of one quota, so a flood
+  // slows down (flow control) instead of growing the daemon without bound.
+  grpc::ResourceQuota quota("srs-rss");
+  quota.Resize(kRssMemoryQuotaBytes);
+  builder.SetResourceQuota(quota);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

@@ -56,7 +56,7 @@ v1::RegisterRunRequest Registration(const std::string& job, v1::RegisterMode mod
   v1::RankPlacement* rank = req.add_ranks();
   rank->set_rank(0);
   rank->set_host("attacker-host");
-  rank->set_depot("auto");
+  rank->set_depot("127.0.0.1:1");  // any depot: authorization is decided first
   return req;
 }
 
