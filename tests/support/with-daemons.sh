@@ -6,7 +6,7 @@
 #
 # Exports to CMD: SRS_RSS, SRS_DEPOT (=auto), SRS_APP (unique per test), SRS_TOKEN_FILE,
 # SRS_TEST_WORKDIR, SRS_RSS_BIN, SRS_DEPOT_BIN, SRS_DEPOT_ADDRS (space separated),
-# SRS_DEPOT_DIRS, SRS_RSS_PID, SRS_DEPOT_PIDS.
+# SRS_DEPOT_DIRS, SRS_RSS_PID, SRS_DEPOT_PIDS, and XDG_STATE_HOME (where jobs keep owner secrets).
 # The daemons print "... listening on HOST:PORT" as their first stdout line; that is how the
 # script learns the ports they picked.
 set -u
@@ -81,6 +81,8 @@ export SRS_DEPOT_ADDRS=${depot_addrs# } SRS_DEPOT_DIRS=${depot_dirs# } SRS_DEPOT
 export SRS_TOKEN_FILE=$workdir/rss/admin.token SRS_TEST_WORKDIR=$workdir
 export SRS_RSS_BIN=$rss_bin SRS_DEPOT_BIN=$depot_bin
 export SRS_APP=${SRS_APP:-test-$$-$RANDOM}
+# Owner secrets of the tests' jobs stay in the test's directory, not in the user's ~/.local/state.
+export XDG_STATE_HOME=$workdir/state
 # The depot registers itself asynchronously; wait until the RSS knows it.
 sleep 0.2
 
