@@ -269,9 +269,7 @@ absl::Status RssState::AuthorizeRegistration(const v1::RegisterRunRequest& req, 
   const std::string& hash = found->second.row.owner_hash;
   if (hash.empty()) {
     if (admin) {
-      *new_owner = true;
-      SRS_LOG(WARNING).Field("job", req.job())
-          << "job without an owner adopted with the admin token";
+      *new_owner = true;  // adopted: the registration's success is logged with adopted=1
       return absl::OkStatus();
     }
     return absl::PermissionDeniedError(absl::StrCat(
@@ -314,6 +312,7 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
   absl::MutexLock lock(&mu_);
   bool new_owner = false;
   SRS_RETURN_IF_ERROR(AuthorizeRegistration(req, admin, &new_owner));
+  bool adopted = new_owner && jobs_.count(req.job()) != 0;
   std::string owner_secret = new_owner ? NewOwnerSecret() : std::string();
   SRS_ASSIGN_OR_RETURN(std::vector<std::string> depots, ResolveDepots(req));
   // Refusals are decided before the transaction, so they change nothing.
@@ -367,6 +366,7 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
           .Field("run", resp.run_id())
           .Field("nprocs", req.nprocs())
           .Field("restart", resp.restart() ? 1 : 0)
+          .Field("adopted", adopted ? 1 : 0)
       << "run registered";
   return resp;
 }
