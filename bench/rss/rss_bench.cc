@@ -105,8 +105,12 @@ v1::BeginCheckpointRequest Bench::BeginRequest(const std::string& token,
     array->set_srs_type("double");
     array->set_global_count(int64_t{1} << 30);
     array->mutable_distribution()->set_kind("block");
-    for (int r = 0; r < options_.ranks; ++r)
-      array->add_local_counts((int64_t{1} << 30) / options_.ranks);
+    // A block layout: the first (global % ranks) ranks hold one element more (the RSS checks
+    // that the local counts add up to the global count).
+    int64_t global = int64_t{1} << 30;
+    for (int r = 0; r < options_.ranks; ++r) {
+      array->add_local_counts(global / options_.ranks + (r < global % options_.ranks ? 1 : 0));
+    }
   }
   return req;
 }
