@@ -28,6 +28,9 @@ constexpr const char* kUsage =
     "                      (default 10, at most 86400)\n"
     "  --help              this text\n"
     "\n"
+    "Requests are limited to 64 MiB and validated; a job's later registrations need its owner\n"
+    "secret or the admin token (docs/security.md).\n"
+    "\n"
     "Logs go to stderr (SRS_LOG=debug|info|warning|error, default info). SIGTERM/SIGINT shut\n"
     "down gracefully and exit 0.\n";
 

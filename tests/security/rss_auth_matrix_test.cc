@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "common/random.h"
@@ -91,19 +92,6 @@ class RssAuthMatrix : public ::testing::Test {
     other_ = Register("other", true);
     ended_ = Register("ended", false);
     parked_ = Register("parked", false);  // RegisterRun's target: not running, so "right" works
-    v1::FinishRunRequest finish;
-    finish.set_run_token(ended_.run_token);
-    ASSERT_TRUE(Call("FinishRun", [&](grpc::ClientContext* c) {
-                  v1::FinishRunResponse r;
-                  return stub_->FinishRun(c, finish, &r);
-                }).ok());
-  }
-
-  template <typename Fn>
-  grpc::Status Call(const char*, Fn fn) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return fn(&context);
   }
 
   // Registers a job (its first registration: we become its owner); `pending`: and begins a
@@ -112,9 +100,8 @@ class RssAuthMatrix : public ::testing::Test {
     JobCreds creds;
     creds.job = job;
     v1::RegisterRunResponse resp;
-    grpc::Status status = Call("RegisterRun", [&](grpc::ClientContext* c) {
-      return stub_->RegisterRun(c, RunRequest(job, kRanks, kDepot), &resp);
-    });
+    grpc::Status status =
+        Unary(&v1::Rss::Stub::RegisterRun, RunRequest(job, kRanks, kDepot), &resp);
     EXPECT_TRUE(status.ok()) << status.error_message();
     creds.owner_secret = resp.owner_secret();
     creds.run_token = resp.run_token();
@@ -123,20 +110,18 @@ class RssAuthMatrix : public ::testing::Test {
     for (int i = 0; pending && i < (job == "victim" ? 4 : 1); ++i) {
       creds.pending_epoch = Begin(creds.run_token);
     }
-    if (!pending) {
-      v1::FinishRunRequest finish;  // parked: ended, keeps no checkpoint
+    if (!pending) {  // ended and parked: finished, no checkpoint kept
+      v1::FinishRunRequest finish;
       finish.set_run_token(creds.run_token);
-      v1::FinishRunResponse r;
-      Call("FinishRun", [&](grpc::ClientContext* c) { return stub_->FinishRun(c, finish, &r); });
+      EXPECT_TRUE(Unary(&v1::Rss::Stub::FinishRun, finish).ok());
     }
     return creds;
   }
 
   int64_t Begin(const std::string& token) {
     v1::BeginCheckpointResponse resp;
-    grpc::Status status = Call("BeginCheckpoint", [&](grpc::ClientContext* c) {
-      return stub_->BeginCheckpoint(c, BeginRequest(token, kRanks, v1::REASON_REQUESTED), &resp);
-    });
+    grpc::Status status = Unary(&v1::Rss::Stub::BeginCheckpoint,
+                                BeginRequest(token, kRanks, v1::REASON_REQUESTED), &resp);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return resp.epoch();
   }
@@ -165,13 +150,26 @@ class RssAuthMatrix : public ::testing::Test {
     req.set_admin_token(server_->admin_token());
     req.set_job("victim");
     v1::GetJobResponse resp;
-    grpc::Status status =
-        Call("GetJob", [&](grpc::ClientContext* c) { return stub_->GetJob(c, req, &resp); });
+    grpc::Status status = Unary(&v1::Rss::Stub::GetJob, req, &resp);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return resp.SerializeAsString();
   }
 
+  // A unary call with a deadline; the answer goes to `resp` (or is dropped).
+  template <typename Req, typename Resp>
+  grpc::Status Unary(grpc::Status (v1::Rss::Stub::*rpc)(grpc::ClientContext*, const Req&, Resp*),
+                     const Req& req, Resp* resp = nullptr) {
+    Resp dropped;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return (stub_.get()->*rpc)(&context, req, resp != nullptr ? resp : &dropped);
+  }
+
+  // Calls `method` aimed at the victim with a credential of kind `cred`.
   grpc::Status Invoke(const std::string& method, Cred cred);
+  grpc::Status InvokeRunCall(const std::string& method, Cred cred);
+  grpc::Status InvokeToolCall(const std::string& method, Cred cred);
+  grpc::Status InvokeWatch(Cred cred);
 
   TempDir dir_;
   FakeJanitor janitor_;
@@ -180,109 +178,112 @@ class RssAuthMatrix : public ::testing::Test {
   JobCreds victim_, other_, ended_, parked_;
 };
 
-grpc::Status RssAuthMatrix::Invoke(const std::string& method, Cred cred) {
-  const std::string& run_right = victim_.run_token;
-  auto unary = [&](auto rpc, const auto& req, auto resp) {
-    return Call(method.c_str(), [&](grpc::ClientContext* c) { return rpc(c, req, &resp); });
-  };
-#define SRS_RPC(name) \
-  [&](grpc::ClientContext* c, const auto& q, auto* r) { return stub_->name(c, q, r); }
-  if (method == "RegisterRun") {
-    v1::RegisterRunRequest req = RunRequest("parked", kRanks, kDepot);
-    req.set_owner_secret(Pick(cred, parked_.owner_secret, &JobCreds::owner_secret));
-    return unary(SRS_RPC(RegisterRun), req, v1::RegisterRunResponse());
+grpc::Status RssAuthMatrix::InvokeWatch(Cred cred) {
+  v1::WatchRunRequest req;
+  req.set_run_token(Pick(cred, victim_.run_token));
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::RunEvent>> reader = stub_->WatchRun(&context, req);
+  v1::RunEvent event;
+  if (reader->Read(&event)) {  // the stream is open: that is the answer
+    context.TryCancel();
+    reader->Finish().IgnoreError();
+    return grpc::Status::OK;
   }
-  if (method == "WatchRun") {
-    v1::WatchRunRequest req;
-    req.set_run_token(Pick(cred, run_right));
-    grpc::ClientContext context;
-    std::unique_ptr<grpc::ClientReader<v1::RunEvent>> reader = stub_->WatchRun(&context, req);
-    v1::RunEvent event;
-    if (reader->Read(&event)) {  // the stream is open: that is the answer
-      context.TryCancel();
-      reader->Finish().IgnoreError();
-      return grpc::Status::OK;
-    }
-    return reader->Finish();
-  }
+  return reader->Finish();
+}
+
+// The calls a run makes with its token; the right token is the victim's.
+grpc::Status RssAuthMatrix::InvokeRunCall(const std::string& method, Cred cred) {
+  std::string token = Pick(cred, victim_.run_token);
+  if (method == "WatchRun") return InvokeWatch(cred);
   if (method == "BeginCheckpoint") {
     v1::BeginCheckpointResponse resp;
-    grpc::Status status = Call("BeginCheckpoint", [&](grpc::ClientContext* c) {
-      return stub_->BeginCheckpoint(
-          c, BeginRequest(Pick(cred, run_right), kRanks, v1::REASON_REQUESTED), &resp);
-    });
+    grpc::Status status = Unary(&v1::Rss::Stub::BeginCheckpoint,
+                                BeginRequest(token, kRanks, v1::REASON_REQUESTED), &resp);
     if (cred == kRight && status.ok()) victim_.pending_epoch = resp.epoch();
     return status;
   }
   if (method == "ReportPieces") {
-    return unary(SRS_RPC(ReportPieces),
-                 Report(Pick(cred, run_right), victim_.pending_epoch, 0, kRanks, kDepot),
-                 v1::ReportPiecesResponse());
+    return Unary(&v1::Rss::Stub::ReportPieces,
+                 Report(token, victim_.pending_epoch, 0, kRanks, kDepot));
   }
   if (method == "CommitCheckpoint") {
     v1::CommitCheckpointRequest req;
-    req.set_run_token(Pick(cred, run_right));
+    req.set_run_token(token);
     req.set_epoch(victim_.pending_epoch);
-    return unary(SRS_RPC(CommitCheckpoint), req, v1::CommitCheckpointResponse());
+    return Unary(&v1::Rss::Stub::CommitCheckpoint, req);
   }
   if (method == "AbortCheckpoint") {
     v1::AbortCheckpointRequest req;
-    req.set_run_token(Pick(cred, run_right));
-    req.set_epoch(cred == kRight ? Begin(run_right) : victim_.pending_epoch);
+    req.set_run_token(token);
+    req.set_epoch(cred == kRight ? Begin(token) : victim_.pending_epoch);
     req.set_reason("matrix");
-    return unary(SRS_RPC(AbortCheckpoint), req, v1::AbortCheckpointResponse());
+    return Unary(&v1::Rss::Stub::AbortCheckpoint, req);
   }
   if (method == "ReportRestart") {
     v1::ReportRestartRequest req;
-    req.set_run_token(Pick(cred, run_right));
+    req.set_run_token(token);
     req.set_bytes(1);
-    return unary(SRS_RPC(ReportRestart), req, v1::ReportRestartResponse());
+    return Unary(&v1::Rss::Stub::ReportRestart, req);
   }
-  if (method == "FinishRun") {
-    v1::FinishRunRequest req;
-    req.set_run_token(Pick(cred, run_right));
-    return unary(SRS_RPC(FinishRun), req, v1::FinishRunResponse());
+  v1::FinishRunRequest req;
+  req.set_run_token(token);
+  return Unary(&v1::Rss::Stub::FinishRun, req);
+}
+
+// The tools' calls. Per job: the right credential is the victim's owner secret. Admin-only:
+// "other" and "ended" put those jobs' owner secrets where the admin token goes.
+grpc::Status RssAuthMatrix::InvokeToolCall(const std::string& method, Cred cred) {
+  std::string secret = Pick(cred, victim_.owner_secret, &JobCreds::owner_secret);
+  std::string token = Pick(cred, server_->admin_token(), &JobCreds::owner_secret);
+  if (method == "RequestStop") {
+    v1::RequestStopRequest req;
+    req.set_job("victim");
+    req.set_owner_secret(secret);
+    return Unary(&v1::Rss::Stub::RequestStop, req);
+  }
+  if (method == "RequestCheckpoint") {
+    v1::RequestCheckpointRequest req;
+    req.set_job("victim");
+    req.set_owner_secret(secret);
+    return Unary(&v1::Rss::Stub::RequestCheckpoint, req);
+  }
+  if (method == "GetJob") {
+    v1::GetJobRequest req;
+    req.set_job("victim");
+    req.set_owner_secret(secret);
+    return Unary(&v1::Rss::Stub::GetJob, req);
+  }
+  if (method == "ListJobs") {
+    v1::ListJobsRequest req;
+    req.set_admin_token(token);
+    return Unary(&v1::Rss::Stub::ListJobs, req);
+  }
+  v1::ListDepotsRequest req;
+  req.set_admin_token(token);
+  return Unary(&v1::Rss::Stub::ListDepots, req);
+}
+
+grpc::Status RssAuthMatrix::Invoke(const std::string& method, Cred cred) {
+  static const std::set<std::string> run_calls = {
+      "WatchRun",        "BeginCheckpoint", "ReportPieces", "CommitCheckpoint",
+      "AbortCheckpoint", "ReportRestart",   "FinishRun"};
+  static const std::set<std::string> tool_calls = {"RequestStop", "RequestCheckpoint", "GetJob",
+                                                   "ListJobs", "ListDepots"};
+  if (run_calls.count(method) != 0) return InvokeRunCall(method, cred);
+  if (tool_calls.count(method) != 0) return InvokeToolCall(method, cred);
+  if (method == "RegisterRun") {
+    v1::RegisterRunRequest req = RunRequest("parked", kRanks, kDepot);
+    req.set_owner_secret(Pick(cred, parked_.owner_secret, &JobCreds::owner_secret));
+    return Unary(&v1::Rss::Stub::RegisterRun, req);
   }
   if (method == "RegisterDepot") {
     v1::RegisterDepotRequest req;
     req.set_depot_id(absl::StrCat("matrix-", kCredNames[cred]));
     req.set_host("matrix-host");
     req.set_address("127.0.0.1:1");
-    return unary(SRS_RPC(RegisterDepot), req, v1::RegisterDepotResponse());
+    return Unary(&v1::Rss::Stub::RegisterDepot, req);
   }
-  const std::string& admin = server_->admin_token();
-  if (method == "RequestStop" || method == "RequestCheckpoint" || method == "GetJob") {
-    std::string secret = Pick(cred, victim_.owner_secret, &JobCreds::owner_secret);
-    if (method == "RequestStop") {
-      v1::RequestStopRequest req;
-      req.set_job("victim");
-      req.set_owner_secret(secret);
-      return unary(SRS_RPC(RequestStop), req, v1::RequestStopResponse());
-    }
-    if (method == "RequestCheckpoint") {
-      v1::RequestCheckpointRequest req;
-      req.set_job("victim");
-      req.set_owner_secret(secret);
-      return unary(SRS_RPC(RequestCheckpoint), req, v1::RequestCheckpointResponse());
-    }
-    v1::GetJobRequest req;
-    req.set_job("victim");
-    req.set_owner_secret(secret);
-    return unary(SRS_RPC(GetJob), req, v1::GetJobResponse());
-  }
-  // Admin-only: "other" and "ended" put those jobs' owner secrets where the admin token goes.
-  std::string token = Pick(cred, admin, &JobCreds::owner_secret);
-  if (method == "ListJobs") {
-    v1::ListJobsRequest req;
-    req.set_admin_token(token);
-    return unary(SRS_RPC(ListJobs), req, v1::ListJobsResponse());
-  }
-  if (method == "ListDepots") {
-    v1::ListDepotsRequest req;
-    req.set_admin_token(token);
-    return unary(SRS_RPC(ListDepots), req, v1::ListDepotsResponse());
-  }
-#undef SRS_RPC
   return grpc::Status(Code::UNIMPLEMENTED, "the matrix test has no call for " + method);
 }
 
