@@ -18,6 +18,9 @@ set(SRS_TEST_SUPPORT_DIR "${PROJECT_SOURCE_DIR}/tests/support")
 set(SRS_WITH_DAEMONS "${SRS_TEST_SUPPORT_DIR}/with-daemons.sh")
 # Oversubscription is normal here (4 ranks on 2 cores); MPICH's hydra handles it.
 set(SRS_MPIEXEC "${MPIEXEC_EXECUTABLE}")
+# Where the tests' jobs keep their owner secrets (docs/security.md), instead of the user's
+# ~/.local/state; with-daemons.sh narrows it to the test's own directory.
+set(SRS_TEST_STATE_HOME "${PROJECT_BINARY_DIR}/Testing/state")
 
 function(_srs_daemon_prefix out)
   set(${out} "${SRS_WITH_DAEMONS}" --rss "$<TARGET_FILE:srs-rss>"
@@ -107,7 +110,7 @@ function(srs_add_mpi_test name)
     add_test(NAME ${name}.np${np} COMMAND ${cmd})
     set_tests_properties(${name}.np${np} PROPERTIES
       PROCESSORS ${np} LABELS "mpi;${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-      ENVIRONMENT "SRS_TEST_NP=${np};${T_ENV}")
+      ENVIRONMENT "SRS_TEST_NP=${np};XDG_STATE_HOME=${SRS_TEST_STATE_HOME};${T_ENV}")
   endforeach()
 endfunction()
 
@@ -141,5 +144,5 @@ function(srs_add_e2e_test name)
   endif()
   set_tests_properties(${name} PROPERTIES
     LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} PROCESSORS ${T_PROCESSORS}
-    ENVIRONMENT "SRS_MPIEXEC=${SRS_MPIEXEC};SRS_BUILD_DIR=${PROJECT_BINARY_DIR};${T_ENV}")
+    ENVIRONMENT "SRS_MPIEXEC=${SRS_MPIEXEC};SRS_BUILD_DIR=${PROJECT_BINARY_DIR};XDG_STATE_HOME=${SRS_TEST_STATE_HOME};${T_ENV}")
 endfunction()

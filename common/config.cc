@@ -69,6 +69,9 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"tls_cert", "PEM client certificate (mutual TLS)"},
       {"tls_key", "PEM private key of tls_cert"},
       {"rss_lost_timeout", "seconds a job keeps going without reaching any RSS before failing"},
+      {"owner_file",
+       "file keeping the owner secrets of my jobs (default "
+       "$XDG_STATE_HOME/srs/owners)"},
   };
   return keys;
 }

@@ -25,8 +25,11 @@ constexpr const char* kUsage =
     "                      (default 127.0.0.1:0); prints 'srs-rss listening on HOST:PORT'\n"
     "  --state DIR         state directory (created; holds rss.db and admin.token, mode 0600)\n"
     "  --lease SECONDS     a running job whose watch stream is gone this long is marked lost\n"
-    "                      (default 10)\n"
+    "                      (default 10, at most 86400)\n"
     "  --help              this text\n"
+    "\n"
+    "Requests are limited to 64 MiB and validated; a job's later registrations need its owner\n"
+    "secret or the admin token (docs/security.md).\n"
     "\n"
     "Logs go to stderr (SRS_LOG=debug|info|warning|error, default info). SIGTERM/SIGINT shut\n"
     "down gracefully and exit 0.\n";
@@ -54,8 +57,8 @@ int main(int argc, char** argv) {
       options.state_dir = value;
     } else if (arg == "--lease") {
       double seconds = 0;
-      if (!absl::SimpleAtod(value, &seconds) || seconds <= 0) {
-        return Usage("--lease needs a positive number of seconds, got '" + value + "'");
+      if (!absl::SimpleAtod(value, &seconds) || !(seconds >= 0.1 && seconds <= 86400)) {
+        return Usage("--lease needs a number of seconds in 0.1..86400, got '" + value + "'");
       }
       options.lease = absl::Seconds(seconds);
     } else {

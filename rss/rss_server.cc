@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "rss/client/rss_client.h"
+#include "rss/request_validation.h"
 
 namespace srs {
 
@@ -84,6 +86,11 @@ absl::StatusOr<std::string> EnsureAdminToken(const std::string& state_dir) {
 }
 
 absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptions& options) {
+  if (options.lease < kMinLease || options.lease > kMaxLease) {
+    return absl::InvalidArgumentError(absl::StrCat("lease ", absl::FormatDuration(options.lease),
+                                                   " is outside ", absl::FormatDuration(kMinLease),
+                                                   "..", absl::FormatDuration(kMaxLease)));
+  }
   std::unique_ptr<RssServer> server(new RssServer(options));
   SRS_RETURN_IF_ERROR(MakeDir(options.state_dir));
   SRS_ASSIGN_OR_RETURN(server->lock_fd_, LockStateDir(options.state_dir));
@@ -112,8 +119,16 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ping_timeout_ms);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  builder.SetMaxReceiveMessageSize(-1);  // manifests of thousands of ranks
+  // The largest legitimate request (100 000 ranks, see rss/request_validation.h) and no more:
+  // a bigger one is refused (RESOURCE_EXHAUSTED) before it is parsed or stored. Answers
+  // (manifests) are bounded by what was accepted.
+  builder.SetMaxReceiveMessageSize(kMaxRssMessageBytes);
   builder.SetMaxSendMessageSize(-1);
+  // Many maximal requests at once: the transports' buffers come out of one quota, so a flood
+  // slows down (flow control) instead of growing the daemon without bound.
+  grpc::ResourceQuota quota("srs-rss");
+  quota.Resize(kRssMemoryQuotaBytes);
+  builder.SetResourceQuota(quota);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

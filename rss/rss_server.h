@@ -27,10 +27,15 @@
 
 namespace srs {
 
+// Bounds of RssServerOptions::lease (and srs-rss --lease): below the minimum every hiccup loses
+// a run, above the maximum a dead run blocks its job for more than a day.
+inline constexpr absl::Duration kMinLease = absl::Milliseconds(100);
+inline constexpr absl::Duration kMaxLease = absl::Hours(24);
+
 struct RssServerOptions {
   std::string listen = "127.0.0.1:0";  // port 0: pick a free port
   std::string state_dir;
-  absl::Duration lease = absl::Seconds(10);
+  absl::Duration lease = absl::Seconds(10);  // kMinLease..kMaxLease, else INVALID_ARGUMENT
   absl::Duration keepalive = absl::Seconds(1);
   absl::Duration depot_timeout = absl::Seconds(10);  // below the library's rpc_timeout (30 s)
   DepotJanitor* janitor = nullptr;                   // tests inject one; null = the gRPC janitor

@@ -7,6 +7,7 @@
 #include "common/error_codes.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "rss/request_validation.h"
 
 namespace srs {
 
@@ -46,6 +47,17 @@ absl::Status RssService::CheckAdmin(const std::string& token, const char* call) 
   return absl::OkStatus();
 }
 
+absl::Status RssService::CheckJobAccess(const std::string& admin_token,
+                                        const std::string& owner_secret, const std::string& job,
+                                        const char* call) const {
+  if (!admin_token.empty()) return CheckAdmin(admin_token, call);
+  if (owner_secret.empty()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(call, ": neither the admin token nor the job's owner secret was presented"));
+  }
+  return Annotate(state_->CheckOwner(job, owner_secret), call);
+}
+
 absl::StatusOr<std::string> RssService::RunOf(const std::string& token, const char* call) const {
   if (token.empty()) {
     return absl::UnauthenticatedError(
@@ -56,11 +68,16 @@ absl::StatusOr<std::string> RssService::RunOf(const std::string& token, const ch
 
 grpc::Status RssService::RegisterRun(grpc::ServerContext*, const v1::RegisterRunRequest* req,
                                      v1::RegisterRunResponse* resp) {
-  if (req->force()) {
-    absl::Status admin = CheckAdmin(req->admin_token(), "RegisterRun (force)");
-    if (!admin.ok()) return ToGrpcStatus(admin);
+  absl::Status valid = ValidateRegisterRun(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  bool admin = false;
+  if (req->force() || !req->admin_token().empty()) {
+    absl::Status checked =
+        CheckAdmin(req->admin_token(), req->force() ? "RegisterRun (force)" : "RegisterRun");
+    if (!checked.ok()) return ToGrpcStatus(checked);
+    admin = true;
   }
-  absl::StatusOr<v1::RegisterRunResponse> out = state_->RegisterRun(*req, req->force());
+  absl::StatusOr<v1::RegisterRunResponse> out = state_->RegisterRun(*req, admin);
   if (!out.ok()) return Reply(out.status(), "RegisterRun");
   *resp = std::move(*out);
   return grpc::Status::OK;
@@ -103,6 +120,8 @@ bool SendDue(const WatchStatus& status, absl::Duration keepalive, WatchCursor* c
 
 grpc::Status RssService::WatchRun(grpc::ServerContext* ctx, const v1::WatchRunRequest* req,
                                   grpc::ServerWriter<v1::RunEvent>* writer) {
+  absl::Status valid = ValidateWatchRun(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "WatchRun");
   if (!run_id.ok()) return Reply(run_id.status(), "WatchRun");
   absl::Status attached = state_->AttachWatch(*run_id);
@@ -140,6 +159,10 @@ grpc::Status RssService::BeginCheckpoint(grpc::ServerContext*,
                                          v1::BeginCheckpointResponse* resp) {
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "BeginCheckpoint");
   if (!run_id.ok()) return Reply(run_id.status(), "BeginCheckpoint");
+  absl::StatusOr<RssState::RunFacts> run = state_->FactsOfRun(*run_id);
+  if (!run.ok()) return Reply(run.status(), "BeginCheckpoint");
+  absl::Status valid = ValidateBeginCheckpoint(*req, run->nprocs);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<int64_t> epoch = state_->BeginCheckpoint(*run_id, *req);
   if (!epoch.ok()) return Reply(epoch.status(), "BeginCheckpoint");
   resp->set_epoch(*epoch);
@@ -148,6 +171,8 @@ grpc::Status RssService::BeginCheckpoint(grpc::ServerContext*,
 
 grpc::Status RssService::ReportPieces(grpc::ServerContext*, const v1::ReportPiecesRequest* req,
                                       v1::ReportPiecesResponse*) {
+  absl::Status valid = ValidateReportPieces(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "ReportPieces");
   if (!run_id.ok()) return Reply(run_id.status(), "ReportPieces");
   return Reply(state_->ReportPieces(*run_id, *req), "ReportPieces");
@@ -156,6 +181,8 @@ grpc::Status RssService::ReportPieces(grpc::ServerContext*, const v1::ReportPiec
 grpc::Status RssService::CommitCheckpoint(grpc::ServerContext*,
                                           const v1::CommitCheckpointRequest* req,
                                           v1::CommitCheckpointResponse*) {
+  absl::Status valid = ValidateCommitCheckpoint(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "CommitCheckpoint");
   if (!run_id.ok()) return Reply(run_id.status(), "CommitCheckpoint");
   return Reply(state_->CommitCheckpoint(*run_id, *req), "CommitCheckpoint");
@@ -164,20 +191,36 @@ grpc::Status RssService::CommitCheckpoint(grpc::ServerContext*,
 grpc::Status RssService::AbortCheckpoint(grpc::ServerContext*,
                                          const v1::AbortCheckpointRequest* req,
                                          v1::AbortCheckpointResponse*) {
+  absl::Status valid = ValidateAbortCheckpoint(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "AbortCheckpoint");
   if (!run_id.ok()) return Reply(run_id.status(), "AbortCheckpoint");
-  return Reply(state_->AbortCheckpoint(*run_id, *req), "AbortCheckpoint");
+  // The reason is free text from the client and goes into a log line: escaped.
+  v1::AbortCheckpointRequest safe = *req;
+  safe.set_reason(LogSafe(req->reason(), kMaxReasonBytes));
+  return Reply(state_->AbortCheckpoint(*run_id, safe), "AbortCheckpoint");
 }
 
 grpc::Status RssService::ReportRestart(grpc::ServerContext*, const v1::ReportRestartRequest* req,
                                        v1::ReportRestartResponse*) {
+  absl::Status valid = ValidateReportRestart(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "ReportRestart");
   if (!run_id.ok()) return Reply(run_id.status(), "ReportRestart");
+  // An ended run's token can no longer change anything, not even its own figures.
+  absl::StatusOr<RssState::RunFacts> run = state_->FactsOfRun(*run_id);
+  if (!run.ok()) return Reply(run.status(), "ReportRestart");
+  if (run->state != "running") {
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat("ReportRestart: run ", *run_id, " is ", run->state, ", not running")));
+  }
   return Reply(state_->ReportRestart(*run_id, *req), "ReportRestart");
 }
 
 grpc::Status RssService::FinishRun(grpc::ServerContext*, const v1::FinishRunRequest* req,
                                    v1::FinishRunResponse*) {
+  absl::Status valid = ValidateFinishRun(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "FinishRun");
   if (!run_id.ok()) return Reply(run_id.status(), "FinishRun");
   return Reply(state_->FinishRun(*run_id), "FinishRun");
@@ -185,13 +228,19 @@ grpc::Status RssService::FinishRun(grpc::ServerContext*, const v1::FinishRunRequ
 
 grpc::Status RssService::RegisterDepot(grpc::ServerContext*, const v1::RegisterDepotRequest* req,
                                        v1::RegisterDepotResponse*) {
+  absl::Status valid = ValidateRegisterDepot(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
   return Reply(state_->RegisterDepot(*req), "RegisterDepot");
 }
 
 grpc::Status RssService::RequestStop(grpc::ServerContext*, const v1::RequestStopRequest* req,
                                      v1::RequestStopResponse* resp) {
-  absl::Status admin = CheckAdmin(req->admin_token(), "RequestStop");
-  if (!admin.ok()) return ToGrpcStatus(admin);
+  absl::Status valid =
+      ValidateJobQuery("RequestStop", req->job(), req->admin_token(), req->owner_secret());
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::Status access =
+      CheckJobAccess(req->admin_token(), req->owner_secret(), req->job(), "RequestStop");
+  if (!access.ok()) return ToGrpcStatus(access);
   absl::StatusOr<int64_t> id = state_->RequestStop(req->job());
   if (!id.ok()) return Reply(id.status(), "RequestStop");
   resp->set_request_id(*id);
@@ -201,8 +250,12 @@ grpc::Status RssService::RequestStop(grpc::ServerContext*, const v1::RequestStop
 grpc::Status RssService::RequestCheckpoint(grpc::ServerContext*,
                                            const v1::RequestCheckpointRequest* req,
                                            v1::RequestCheckpointResponse* resp) {
-  absl::Status admin = CheckAdmin(req->admin_token(), "RequestCheckpoint");
-  if (!admin.ok()) return ToGrpcStatus(admin);
+  absl::Status valid =
+      ValidateJobQuery("RequestCheckpoint", req->job(), req->admin_token(), req->owner_secret());
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::Status access =
+      CheckJobAccess(req->admin_token(), req->owner_secret(), req->job(), "RequestCheckpoint");
+  if (!access.ok()) return ToGrpcStatus(access);
   absl::StatusOr<int64_t> id = state_->RequestCheckpoint(req->job());
   if (!id.ok()) return Reply(id.status(), "RequestCheckpoint");
   resp->set_request_id(*id);
@@ -211,7 +264,8 @@ grpc::Status RssService::RequestCheckpoint(grpc::ServerContext*,
 
 grpc::Status RssService::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* req,
                                   v1::ListJobsResponse* resp) {
-  absl::Status admin = CheckAdmin(req->admin_token(), "ListJobs");
+  absl::Status admin = ValidateAdminQuery("ListJobs", req->admin_token());
+  if (admin.ok()) admin = CheckAdmin(req->admin_token(), "ListJobs");
   if (!admin.ok()) return ToGrpcStatus(admin);
   for (v1::JobSummary& job : state_->ListJobs()) *resp->add_jobs() = std::move(job);
   return grpc::Status::OK;
@@ -219,8 +273,12 @@ grpc::Status RssService::ListJobs(grpc::ServerContext*, const v1::ListJobsReques
 
 grpc::Status RssService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* req,
                                 v1::GetJobResponse* resp) {
-  absl::Status admin = CheckAdmin(req->admin_token(), "GetJob");
-  if (!admin.ok()) return ToGrpcStatus(admin);
+  absl::Status valid =
+      ValidateJobQuery("GetJob", req->job(), req->admin_token(), req->owner_secret());
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::Status access =
+      CheckJobAccess(req->admin_token(), req->owner_secret(), req->job(), "GetJob");
+  if (!access.ok()) return ToGrpcStatus(access);
   absl::StatusOr<v1::GetJobResponse> job = state_->GetJob(req->job());
   if (!job.ok()) return Reply(job.status(), "GetJob");
   *resp = std::move(*job);
@@ -229,7 +287,8 @@ grpc::Status RssService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* r
 
 grpc::Status RssService::ListDepots(grpc::ServerContext*, const v1::ListDepotsRequest* req,
                                     v1::ListDepotsResponse* resp) {
-  absl::Status admin = CheckAdmin(req->admin_token(), "ListDepots");
+  absl::Status admin = ValidateAdminQuery("ListDepots", req->admin_token());
+  if (admin.ok()) admin = CheckAdmin(req->admin_token(), "ListDepots");
   if (!admin.ok()) return ToGrpcStatus(admin);
   for (v1::DepotRecord& depot : state_->ListDepots()) *resp->add_depots() = std::move(depot);
   return grpc::Status::OK;

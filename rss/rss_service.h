@@ -1,10 +1,13 @@
-// RssService: the srs.rss.v1 gRPC service. Thin on purpose: check the token, validate what the
-// state layer cannot (missing fields), delegate to RssState, convert the Status.
+// RssService: the srs.rss.v1 gRPC service. Thin on purpose: validate the request's limits
+// (rss/request_validation.h: INVALID_ARGUMENT), check the credential, delegate to RssState,
+// convert the Status.
 //
-// Tokens: admin calls need the admin token (UNAUTHENTICATED when missing, PERMISSION_DENIED when
-// wrong); run calls need the run token RegisterRun handed out. RegisterRun itself and
-// RegisterDepot carry no token (ranks and depots have none); RegisterRun with force needs the
-// admin token.
+// Credentials (docs/security.md): admin calls need the admin token (UNAUTHENTICATED when missing,
+// PERMISSION_DENIED when wrong); run calls need the run token RegisterRun handed out and act on
+// that run only. RegisterRun of an existing job needs its owner secret or the admin token (with
+// force: the admin token); an admin token that is given must be right. RequestStop,
+// RequestCheckpoint and GetJob take the admin token or the job's owner secret. RegisterDepot
+// carries no token.
 //
 // WatchRun: sends KEEPALIVE about once a second, STOP / CHECKPOINT as soon as they are requested
 // (and again on every new stream while pending), ends with OK when the run stops or finishes and
@@ -60,6 +63,9 @@ class RssService final : public rss::v1::Rss::Service {
 
  private:
   absl::Status CheckAdmin(const std::string& token, const char* call) const;
+  // The per-job tool calls: the admin token if one is given, else the job's owner secret.
+  absl::Status CheckJobAccess(const std::string& admin_token, const std::string& owner_secret,
+                              const std::string& job, const char* call) const;
   absl::StatusOr<std::string> RunOf(const std::string& token, const char* call) const;
 
   RssState* state_;

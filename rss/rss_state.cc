@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "common/status_macros.h"
+#include "rss/job_owner.h"
 
 namespace srs {
 
@@ -258,13 +259,61 @@ RssState::Run RssState::NewRun(const v1::RegisterRunRequest& req,
   return run;
 }
 
+absl::Status RssState::AuthorizeRegistration(const v1::RegisterRunRequest& req, bool admin,
+                                             bool* new_owner) const {
+  auto found = jobs_.find(req.job());
+  if (found == jobs_.end()) {
+    *new_owner = true;  // the first registration makes the owner
+    return absl::OkStatus();
+  }
+  const std::string& hash = found->second.row.owner_hash;
+  if (hash.empty()) {
+    if (admin) {
+      *new_owner = true;  // adopted: the registration's success is logged with adopted=1
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(absl::StrCat(
+        "RegisterRun: job ", req.job(), " has no owner yet (it predates job ownership); register ",
+        "it once with the admin token (token_file) to adopt it and receive its owner secret"));
+  }
+  if (admin || OwnerSecretMatches(req.owner_secret(), hash)) return absl::OkStatus();
+  if (req.owner_secret().empty()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "RegisterRun: job ", req.job(), " already exists and belongs to its owner: present its ",
+        "owner secret (owner_file) or the admin token (token_file)"));
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("RegisterRun: wrong owner secret for job ", req.job()));
+}
+
+absl::Status RssState::CheckOwner(const std::string& job, const std::string& secret) const {
+  absl::MutexLock lock(&mu_);
+  auto found = jobs_.find(job);
+  if (found != jobs_.end() && OwnerSecretMatches(secret, found->second.row.owner_hash)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("the owner secret is not that of job ", job, " (or the job is unknown)"));
+}
+
+absl::StatusOr<RssState::RunFacts> RssState::FactsOfRun(const std::string& run_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return absl::NotFoundError(absl::StrCat("run ", run_id, " is unknown"));
+  return RunFacts{it->second.row.config.nprocs(), it->second.row.config.state()};
+}
+
 absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::RegisterRunRequest& req,
-                                                              bool force_allowed) {
+                                                              bool admin) {
   SRS_RETURN_IF_ERROR(ValidateRegister(req));
-  if (req.force() && !force_allowed) {
+  if (req.force() && !admin) {
     return absl::PermissionDeniedError("RegisterRun: force needs a valid admin token");
   }
   absl::MutexLock lock(&mu_);
+  bool new_owner = false;
+  SRS_RETURN_IF_ERROR(AuthorizeRegistration(req, admin, &new_owner));
+  bool adopted = new_owner && jobs_.count(req.job()) != 0;
+  std::string owner_secret = new_owner ? NewOwnerSecret() : std::string();
   SRS_ASSIGN_OR_RETURN(std::vector<std::string> depots, ResolveDepots(req));
   // Refusals are decided before the transaction, so they change nothing.
   const Checkpoint* restart = nullptr;
@@ -282,6 +331,7 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
     Job& job = jobs_[req.job()];
     job.row.name = req.job();
     job.row.keep = req.keep() > 0 ? req.keep() : 1;
+    if (new_owner) job.row.owner_hash = OwnerSecretHash(owner_secret);
     SRS_RETURN_IF_ERROR(CheckNoLiveRun(&job, req.force()));
     SRS_RETURN_IF_ERROR(store_->PutJob(job.row));
     Run run = NewRun(req, depots, static_cast<int64_t>(job.run_ids.size()) + 1);
@@ -299,6 +349,7 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
     resp.set_run_token(run.row.token);
     for (const std::string& depot : depots) resp.add_rank_depots(depot);
     resp.set_lease_seconds(absl::ToInt64Seconds(options_.lease));
+    if (new_owner) resp.set_owner_secret(owner_secret);
     job.run_ids.push_back(run.row.run_id);
     run_by_token_[run.row.token] = run.row.run_id;
     runs_[run.row.run_id] = std::move(run);
@@ -310,6 +361,7 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
           .Field("run", resp.run_id())
           .Field("nprocs", req.nprocs())
           .Field("restart", resp.restart() ? 1 : 0)
+          .Field("adopted", adopted ? 1 : 0)
       << "run registered";
   return resp;
 }

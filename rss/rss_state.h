@@ -61,9 +61,24 @@ class RssState {
 
   absl::Duration lease() const { return options_.lease; }
 
-  // Runs. `force_allowed`: the caller presented a valid admin token with force.
+  // Runs. `admin`: the caller presented a valid admin token (needed for force; acts on any job).
+  // Ownership (docs/security.md): a new job gets an owner secret, returned once in
+  // resp.owner_secret; registering an existing job needs req.owner_secret or `admin`
+  // (UNAUTHENTICATED without either, PERMISSION_DENIED with a wrong one). A job without an owner
+  // (migrated from schema 1) is adopted by the first registration with `admin`, which gets a new
+  // owner secret. Refusals change nothing.
   absl::StatusOr<rss::v1::RegisterRunResponse> RegisterRun(const rss::v1::RegisterRunRequest& req,
-                                                           bool force_allowed);
+                                                           bool admin);
+  // OK if `secret` is the owner secret of `job`; PERMISSION_DENIED otherwise (also for an unknown
+  // job, so a wrong guess does not tell which jobs exist).
+  absl::Status CheckOwner(const std::string& job, const std::string& secret) const;
+  // What the service checks a run call against: the run's process count (immutable) and state
+  // ("running", "stopped", "finished", "lost"). NOT_FOUND for an unknown run.
+  struct RunFacts {
+    int32_t nprocs = 0;
+    std::string state;
+  };
+  absl::StatusOr<RunFacts> FactsOfRun(const std::string& run_id) const;
   // PERMISSION_DENIED for an unknown token. Returns the run id.
   absl::StatusOr<std::string> RunForToken(const std::string& token) const;
   absl::StatusOr<int64_t> BeginCheckpoint(const std::string& run_id,
@@ -137,7 +152,10 @@ class RssState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool LeaseLive(const Run& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Registration steps (rss_state.cc).
+  // Registration steps (rss_state.cc). Authorize: who may register `req.job()`; sets
+  // *new_owner when this registration makes (or adopts) the job's owner.
+  absl::Status AuthorizeRegistration(const rss::v1::RegisterRunRequest& req, bool admin,
+                                     bool* new_owner) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckNoLiveRun(Job* job, bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<const Checkpoint*> ChooseRestart(const Job& job,
                                                   const rss::v1::RegisterRunRequest& req)

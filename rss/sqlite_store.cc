@@ -13,7 +13,8 @@
 namespace srs {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// Version 1, the first release's schema (a fresh database starts here and climbs the ladder).
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, next_epoch INTEGER NOT NULL,
                                  keep INTEGER NOT NULL);
@@ -33,6 +34,16 @@ CREATE TABLE IF NOT EXISTS delete_queue (id INTEGER PRIMARY KEY AUTOINCREMENT,
                                          what TEXT NOT NULL, attempts INTEGER NOT NULL,
                                          next_try_unix_ms INTEGER NOT NULL);
 )sql";
+
+// The migration ladder: step i takes the database from version i to i + 1 (kMigrations[0] makes
+// version 1 from nothing). Append only; never edit a released step.
+constexpr const char* kMigrations[] = {
+    kSchemaV1,
+    // 1 -> 2: job ownership. Existing jobs get no owner ("").
+    "ALTER TABLE jobs ADD COLUMN owner_hash TEXT NOT NULL DEFAULT '';",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion,
+              "one migration step per schema version");
 
 // Binds the arguments to positions 1..N. Strings bind as blobs: serialized protos are binary.
 void BindAll(sqlite3_stmt*, int) {}
@@ -88,7 +99,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   SRS_RETURN_IF_ERROR(Annotate(store->ExecScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                                  "PRAGMA foreign_keys=ON;"),
                                path));
-  SRS_RETURN_IF_ERROR(Annotate(store->CreateSchema(), path));
+  SRS_RETURN_IF_ERROR(Annotate(store->Migrate(), path));
   return store;
 }
 
@@ -111,21 +122,29 @@ absl::Status SqliteStore::ExecScript(const char* sql) {
   return absl::OkStatus();
 }
 
-absl::Status SqliteStore::CreateSchema() {
+absl::Status SqliteStore::Migrate() {
+  // BEGIN IMMEDIATE first: the version read and the steps are one transaction, so two processes
+  // cannot both migrate (the state dir lock prevents that anyway) and a failed step undoes all.
+  SRS_RETURN_IF_ERROR(Begin());
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr) != SQLITE_OK) {
+    Rollback();
     return Error("reading schema version");
   }
   int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
   sqlite3_finalize(stmt);
   if (version > kSchemaVersion) {
+    Rollback();
     return absl::FailedPreconditionError(absl::StrCat("state database has schema version ", version,
                                                       ", this srs-rss knows only ", kSchemaVersion,
                                                       " (use a newer srs-rss)"));
   }
-  if (version == kSchemaVersion) return absl::OkStatus();
-  SRS_RETURN_IF_ERROR(Begin());
-  absl::Status status = ExecScript(kSchema);
+  if (version == kSchemaVersion) return Commit();
+  absl::Status status;
+  for (int step = version; step < kSchemaVersion && status.ok(); ++step) {
+    status = Annotate(ExecScript(kMigrations[step]),
+                      absl::StrCat("migrating the schema from version ", step, " to ", step + 1));
+  }
   if (status.ok()) {
     status = ExecScript(absl::StrCat("PRAGMA user_version=", kSchemaVersion).c_str());
   }
@@ -175,8 +194,9 @@ absl::Status SqliteStore::PutMeta(const std::string& key, int64_t value) {
 }
 
 absl::Status SqliteStore::PutJob(const JobRow& row) {
-  return Write(Prepare("INSERT OR REPLACE INTO jobs (name, next_epoch, keep) VALUES (?, ?, ?)"),
-               db_, row.name, row.next_epoch, static_cast<int64_t>(row.keep));
+  return Write(Prepare("INSERT OR REPLACE INTO jobs (name, next_epoch, keep, owner_hash) "
+                       "VALUES (?, ?, ?, ?)"),
+               db_, row.name, row.next_epoch, static_cast<int64_t>(row.keep), row.owner_hash);
 }
 
 absl::Status SqliteStore::PutRun(const RunRow& row) {
@@ -256,11 +276,13 @@ absl::StatusOr<StoreSnapshot> SqliteStore::LoadAll() {
     snap.meta[Text(s, 0)] = sqlite3_column_int64(s, 1);
     return absl::OkStatus();
   }));
-  SRS_RETURN_IF_ERROR(Query(
-      Prepare("SELECT name, next_epoch, keep FROM jobs ORDER BY name"), db_, [&](sqlite3_stmt* s) {
-        snap.jobs.push_back({Text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2)});
-        return absl::OkStatus();
-      }));
+  SRS_RETURN_IF_ERROR(
+      Query(Prepare("SELECT name, next_epoch, keep, owner_hash FROM jobs ORDER BY name"), db_,
+            [&](sqlite3_stmt* s) {
+              snap.jobs.push_back(
+                  {Text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int(s, 2), Text(s, 3)});
+              return absl::OkStatus();
+            }));
   SRS_RETURN_IF_ERROR(Query(Prepare("SELECT run_id, job, seq, token, stop_request, "
                                     "checkpoint_request, config FROM runs ORDER BY job, seq"),
                             db_, [&](sqlite3_stmt* s) {

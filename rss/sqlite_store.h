@@ -3,7 +3,11 @@
 // Durability: WAL journal with synchronous=FULL, so a transaction that returned from Commit() is
 // on disk and survives kill -9 of the daemon and a power cut. Callers wrap every state change in
 // one Begin()/Commit() pair; nothing is written outside a transaction. The schema is versioned
-// with PRAGMA user_version: an unknown (newer) version is refused instead of being misread.
+// with PRAGMA user_version: an unknown (newer) version is refused instead of being misread, an
+// older one is brought up the migration ladder (sqlite_store.cc, kMigrations), every step from
+// its version to kSchemaVersion in ONE transaction, so a failed step leaves the database as it
+// was. Versions: 1 = the first release; 2 = jobs.owner_hash (job ownership; jobs migrated from
+// 1 have none until the admin token adopts them, see docs/security.md).
 //
 // Rows carry the srs.rss.v1 messages as serialized blobs (configurations, checkpoint summaries,
 // piece records, depots): those messages are the RSS's vocabulary, and blobs keep the schema
@@ -32,6 +36,7 @@ struct JobRow {
   std::string name;
   int64_t next_epoch = 1;  // epochs are monotonic per job, never reused
   int32_t keep = 1;
+  std::string owner_hash;  // SHA-256 hex of the owner secret; "" = no owner (migrated from v1)
 };
 
 struct RunRow {
@@ -78,10 +83,11 @@ struct StoreSnapshot {
 
 class SqliteStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
-  // Opens (creating if needed) the database at `path`. FAILED_PRECONDITION if its schema is newer
-  // than this binary understands; INTERNAL with SQLite's message on I/O or corruption errors.
+  // Opens (creating if needed) the database at `path` and migrates an older schema.
+  // FAILED_PRECONDITION if its schema is newer than this binary understands; INTERNAL with
+  // SQLite's message on I/O or corruption errors or a failed migration (nothing changed then).
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
   ~SqliteStore();
   SqliteStore(const SqliteStore&) = delete;
@@ -107,7 +113,8 @@ class SqliteStore {
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  absl::Status CreateSchema();
+  // Brings the schema from PRAGMA user_version up to kSchemaVersion in one transaction.
+  absl::Status Migrate();
   absl::Status ExecScript(const char* sql);
   // Returns a cached prepared statement, reset and with bindings cleared.
   absl::StatusOr<sqlite3_stmt*> Prepare(const char* sql);

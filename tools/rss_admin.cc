@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/error_codes.h"
+#include "common/owner_file.h"
 
 namespace srs::tools {
 namespace {
@@ -71,13 +72,46 @@ absl::Status RssAdmin::Convert(const grpc::Status& status, const std::string& wh
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
     return FromGrpcStatus(
-        status, absl::StrCat(what, " at ", address_, " (wrong admin token? check token_file)"));
+        status, absl::StrCat(what, " at ", address_,
+                             token_.empty() ? " (wrong owner secret? check owner_file, or set "
+                                              "token_file to the RSS's admin token)"
+                                            : " (wrong admin token? check token_file)"));
   }
   // The RSS names the call in its own messages; say only which RSS answered.
   return FromGrpcStatus(status, absl::StrCat("RSS ", address_));
 }
 
+template <typename Request>
+absl::Status RssAdmin::SetCredential(const std::string& job, Request* request) const {
+  if (!token_.empty()) {
+    request->set_admin_token(token_);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> secret = ReadOwnerSecret(owner_file_, address_, job);
+  if (!secret.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no admin token (token_file) and no owner secret for job '", job, "' of the RSS ", address_,
+        " in ", owner_file_.empty() ? "owner_file" : owner_file_));
+  }
+  request->set_owner_secret(*secret);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rssv1::ListJobsResponse> RssAdmin::ListOwnedJobs() {
+  rssv1::ListJobsResponse response;
+  for (const std::string& job : OwnedJobs(owner_file_, address_)) {
+    absl::StatusOr<rssv1::GetJobResponse> got = GetJob(job);
+    if (got.ok()) {
+      *response.add_jobs() = got->summary();
+    } else if (!absl::IsNotFound(got.status()) && !absl::IsPermissionDenied(got.status())) {
+      return got.status();  // a secret the RSS no longer knows is skipped; an outage is not
+    }
+  }
+  return response;
+}
+
 absl::StatusOr<rssv1::ListJobsResponse> RssAdmin::ListJobs() {
+  if (token_.empty()) return ListOwnedJobs();
   grpc::ClientContext context;
   SetDeadline(&context);
   rssv1::ListJobsRequest request;
@@ -92,7 +126,8 @@ absl::StatusOr<rssv1::GetJobResponse> RssAdmin::GetJob(const std::string& job) {
   grpc::ClientContext context;
   SetDeadline(&context);
   rssv1::GetJobRequest request;
-  request.set_admin_token(token_);
+  absl::Status credential = SetCredential(job, &request);
+  if (!credential.ok()) return credential;
   request.set_job(job);
   rssv1::GetJobResponse response;
   absl::Status status = Convert(stub_->GetJob(&context, request, &response), "GetJob", job);
@@ -104,7 +139,8 @@ absl::StatusOr<int64_t> RssAdmin::RequestStop(const std::string& job) {
   grpc::ClientContext context;
   SetDeadline(&context);
   rssv1::RequestStopRequest request;
-  request.set_admin_token(token_);
+  absl::Status credential = SetCredential(job, &request);
+  if (!credential.ok()) return credential;
   request.set_job(job);
   rssv1::RequestStopResponse response;
   absl::Status status =
@@ -117,7 +153,8 @@ absl::StatusOr<int64_t> RssAdmin::RequestCheckpoint(const std::string& job) {
   grpc::ClientContext context;
   SetDeadline(&context);
   rssv1::RequestCheckpointRequest request;
-  request.set_admin_token(token_);
+  absl::Status credential = SetCredential(job, &request);
+  if (!credential.ok()) return credential;
   request.set_job(job);
   rssv1::RequestCheckpointResponse response;
   absl::Status status =

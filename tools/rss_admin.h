@@ -25,6 +25,10 @@ class RssAdmin {
                                           absl::Duration connect_timeout,
                                           absl::Duration rpc_timeout);
 
+  // Without an admin token the per-job calls (GetJob, RequestStop, RequestCheckpoint) present
+  // the job's owner secret from this file, and ListJobs lists the jobs it holds secrets for.
+  void set_owner_file(std::string path) { owner_file_ = std::move(path); }
+
   absl::StatusOr<rssv1::ListJobsResponse> ListJobs();
   // NOT_FOUND "unknown job 'X'" when the RSS does not know it.
   absl::StatusOr<rssv1::GetJobResponse> GetJob(const std::string& job);
@@ -46,11 +50,16 @@ class RssAdmin {
         rpc_timeout_(rpc_timeout),
         stub_(std::move(stub)) {}
   void SetDeadline(grpc::ClientContext* context) const;
+  // Puts the admin token, else the job's owner secret, into a per-job request.
+  template <typename Request>
+  absl::Status SetCredential(const std::string& job, Request* request) const;
+  absl::StatusOr<rssv1::ListJobsResponse> ListOwnedJobs();
   absl::Status Convert(const grpc::Status& status, const std::string& what,
                        const std::string& job) const;
 
   std::string address_;
   std::string token_;
+  std::string owner_file_;
   absl::Duration rpc_timeout_;
   std::shared_ptr<rssv1::Rss::Stub> stub_;
 };

@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/owner_file.h"
 #include "common/status_macros.h"
 #include "tools/daemons.h"
 
@@ -142,9 +143,10 @@ absl::Status WaitDepotRegistered(const Site& site, const std::string& depot_addr
 absl::Status WriteJobConfig(const Site& site, int rss_port, int depot_port) {
   SRS_RETURN_IF_ERROR(WriteFileAtomically(
       site.state_dir + "/ports", absl::StrCat("rss ", rss_port, "\ndepot ", depot_port, "\n")));
-  std::string text = absl::StrCat("# Written by srs for the private srs-rss and srs-depot of ",
-                                  CurrentDirectory(), ".\n", "rss = ", site.rss, "\n",
-                                  "depot = auto\n", "token_file = ", site.token_file, "\n");
+  std::string text =
+      absl::StrCat("# Written by srs for the private srs-rss and srs-depot of ", CurrentDirectory(),
+                   ".\n", "rss = ", site.rss, "\n", "depot = auto\n",
+                   "token_file = ", site.token_file, "\n", "owner_file = ", site.owner_file, "\n");
   return WriteFileAtomically(site.config_path, text);
 }
 
@@ -193,9 +195,11 @@ absl::StatusOr<Site> LoadSite() {
     site.state_dir = CurrentDirectory() + "/.srs";
     site.config_path = site.state_dir + "/srs.config";
     site.token_file = config.GetString("token_file", site.state_dir + "/rss/admin.token");
+    site.owner_file = config.GetString("owner_file", site.state_dir + "/owners");
   } else {
     site.config_path = config.source();
     site.token_file = config.GetString("token_file", "");
+    site.owner_file = config.GetString("owner_file", DefaultOwnerFile());
   }
   return site;
 }
@@ -351,13 +355,14 @@ absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site) {
         absl::StrCat("no RSS reachable at ", site.rss, " (is srs-rss running? check rss in ",
                      site.embedded ? site.config_path : "srs.config or SRS_RSS", ")"));
   }
-  if (site.token_file.empty()) {
-    return absl::FailedPreconditionError(
-        "no admin token: set token_file in srs.config or SRS_TOKEN_FILE to the RSS's "
-        "<state>/admin.token");
+  std::string token;  // none: the per-job calls use the job's owner secret
+  if (!site.token_file.empty()) {
+    SRS_ASSIGN_OR_RETURN(token, ReadTokenFile(site.token_file));
   }
-  SRS_ASSIGN_OR_RETURN(std::string token, ReadTokenFile(site.token_file));
-  return RssAdmin::Connect(site.rss, token, absl::Seconds(5), site.rpc_timeout);
+  SRS_ASSIGN_OR_RETURN(RssAdmin admin,
+                       RssAdmin::Connect(site.rss, token, absl::Seconds(5), site.rpc_timeout));
+  admin.set_owner_file(site.owner_file);
+  return admin;
 }
 
 absl::StatusOr<OpenedSite> OpenSite(bool need_depot) {

@@ -2,7 +2,8 @@
 // directory has its own private srs-rss and srs-depot ("embedded" mode), whose state lives under
 // ./.srs/ and is kept between runs:
 //
-//   .srs/srs.config      the config jobs get (rss address, depot = auto, token_file)
+//   .srs/srs.config      the config jobs get (rss address, depot = auto, token_file, owner_file)
+//   .srs/owners          the owner secrets of the jobs started here (mode 0600)
 //   .srs/ports           the loopback ports the daemons use; kept so that checkpoint records
 //                        (which name the depot by address) stay valid across runs
 //   .srs/rss/            the RSS's durable state, including admin.token
@@ -31,6 +32,7 @@ struct Site {
   std::string state_dir;    // absolute path of ./.srs (embedded mode)
   std::string rss;          // host:port
   std::string token_file;   // admin token
+  std::string owner_file;   // owner secrets of my jobs (common/owner_file.h)
   std::string config_path;  // what jobs get as SRS_CONFIG ("" = none)
   std::string host;         // this node's name (host key or gethostname)
   absl::Duration rpc_timeout = absl::Seconds(30);
@@ -88,7 +90,8 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
 // adopts it. UNAVAILABLE if it cannot (e.g. the port is taken meanwhile).
 absl::Status RestartPrivateDaemon(Site* site, const std::string& name, PrivateDaemons* daemons);
 
-// Connects with the admin token (from token_file); one-line errors when either is missing.
+// Connects with the admin token (from token_file); without token_file, with the owner secrets of
+// owner_file (per-job calls only). One-line errors when the RSS or the token file is missing.
 absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site);
 
 // For the tools other than `run`: the site, with the private daemons up in embedded mode.

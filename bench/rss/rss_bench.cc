@@ -114,8 +114,12 @@ v1::BeginCheckpointRequest Bench::BeginRequest(const std::string& token,
     array->set_srs_type("double");
     array->set_global_count(int64_t{1} << 30);
     array->mutable_distribution()->set_kind("block");
-    for (int r = 0; r < options_.ranks; ++r)
-      array->add_local_counts((int64_t{1} << 30) / options_.ranks);
+    // A block layout: the first (global % ranks) ranks hold one element more (the RSS checks
+    // that the local counts add up to the global count).
+    int64_t global = int64_t{1} << 30;
+    for (int r = 0; r < options_.ranks; ++r) {
+      array->add_local_counts(global / options_.ranks + (r < global % options_.ranks ? 1 : 0));
+    }
   }
   return req;
 }
@@ -257,7 +261,9 @@ absl::Status Bench::BigJob() {
   Print("rss_commit_seconds", Median(commit));
   Print("rss_commit_seconds_max", *std::max_element(commit.begin(), commit.end()));
   start = absl::Now();
-  auto restart = client_->RegisterRun(RunRequest("big", options_.ranks / 2 + 1));
+  v1::RegisterRunRequest again = RunRequest("big", options_.ranks / 2 + 1);
+  again.set_owner_secret(run->owner_secret());  // the job's owner resumes it
+  auto restart = client_->RegisterRun(again);
   if (!restart.ok()) return restart.status();
   if (restart->manifest().pieces_size() != options_.ranks) {
     return absl::InternalError("restart manifest has the wrong number of pieces");

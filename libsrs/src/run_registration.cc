@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/owner_file.h"
 #include "common/status_macros.h"
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/launcher_signals.h"
@@ -23,6 +24,10 @@ rss::v1::RegisterMode ModeOf(ResumeMode resume) {
   }
 }
 
+std::string OwnerFileOf(const Settings& s) {
+  return s.owner_file.empty() ? DefaultOwnerFile() : s.owner_file;
+}
+
 absl::StatusOr<rss::v1::RegisterRunRequest> BuildRequest(const RunEnv& env,
                                                          const std::vector<std::string>& hosts,
                                                          const std::vector<std::string>& depots) {
@@ -40,7 +45,14 @@ absl::StatusOr<rss::v1::RegisterRunRequest> BuildRequest(const RunEnv& env,
     }
     SRS_ASSIGN_OR_RETURN(std::string token, ReadAdminToken(s.token_file));
     req.set_admin_token(token);
+  } else if (!s.token_file.empty()) {
+    // Whoever can read the admin token may act on any job: with it a job whose owner secret was
+    // lost (or one that predates ownership) still resumes. Unreadable: go on without it.
+    absl::StatusOr<std::string> token = ReadAdminToken(s.token_file);
+    if (token.ok()) req.set_admin_token(*token);
   }
+  absl::StatusOr<std::string> secret = ReadOwnerSecret(OwnerFileOf(s), s.rss, s.app);
+  if (secret.ok()) req.set_owner_secret(*secret);
   for (int r = 0; r < env.nprocs; ++r) {
     rss::v1::RankPlacement* placement = req.add_ranks();
     placement->set_rank(r);
@@ -55,7 +67,26 @@ absl::StatusOr<std::string> RegisterOnRoot(RunEnv* env, const std::vector<std::s
                                            const std::vector<std::string>& depots) {
   SRS_ASSIGN_OR_RETURN(env->rss, RssClient::Connect(env->settings.rss, env->settings.rpc_timeout));
   SRS_ASSIGN_OR_RETURN(rss::v1::RegisterRunRequest req, BuildRequest(*env, hosts, depots));
-  SRS_ASSIGN_OR_RETURN(rss::v1::RegisterRunResponse resp, env->rss->RegisterRun(req));
+  absl::StatusOr<rss::v1::RegisterRunResponse> answer = env->rss->RegisterRun(req);
+  if (absl::IsUnauthenticated(answer.status()) || absl::IsPermissionDenied(answer.status())) {
+    return Annotate(answer.status(),
+                    absl::StrCat("job ", env->settings.app, " (owner secrets are kept in ",
+                                 OwnerFileOf(env->settings), ")"));
+  }
+  SRS_ASSIGN_OR_RETURN(rss::v1::RegisterRunResponse resp, std::move(answer));
+  if (!resp.owner_secret().empty()) {
+    // This registration made us the job's owner: keep the secret (0600) before going on, since
+    // the RSS will never show it again.
+    std::string path = OwnerFileOf(env->settings);
+    absl::Status stored =
+        StoreOwnerSecret(path, env->settings.rss, env->settings.app, resp.owner_secret());
+    if (!stored.ok()) {
+      return Annotate(stored, absl::StrCat("job ", env->settings.app,
+                                           ": the RSS made this run the job's owner but its owner "
+                                           "secret cannot be kept (set owner_file)"));
+    }
+    resp.clear_owner_secret();  // the other ranks do not need it
+  }
   if (resp.rank_depots_size() != env->nprocs) {
     return absl::InternalError(absl::StrCat("RSS ", env->settings.rss, " resolved ",
                                             resp.rank_depots_size(), " depots for ", env->nprocs,

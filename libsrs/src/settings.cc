@@ -130,6 +130,7 @@ absl::StatusOr<Settings> SettingsFromConfig(const Config& config) {
   if (s.depot.empty()) return BadValue(config, "depot", "empty (use auto or host:port)");
   s.host = config.GetString("host", "");
   s.token_file = config.GetString("token_file", "");
+  s.owner_file = config.GetString("owner_file", "");
   s.log = config.GetString("log", "");
   SRS_RETURN_IF_ERROR(ParseNumbers(config, &s));
   SRS_ASSIGN_OR_RETURN(s.resume, ParseResume(config));

@@ -32,6 +32,8 @@ struct Settings {
   int64_t epoch = 0;  // resume from this epoch; 0 = newest
   bool force = false;
   std::string token_file;
+  // Owner secrets of my jobs; "" = DefaultOwnerFile() (common/owner_file.h).
+  std::string owner_file;
   absl::Duration rpc_timeout = absl::Seconds(30);
   Transport transport = Transport::kAuto;
   std::string log;  // "" = leave the level as SRS_LOG set it

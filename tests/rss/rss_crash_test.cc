@@ -47,8 +47,8 @@ class RssCrashTest : public RssDaemonTest {
   }
 
   void Register() {
-    auto run = client_->RegisterRun(
-        RunRequest(kJob, kRanks, depot_->address(), v1::REGISTER_AUTO, /*keep=*/2));
+    auto run =
+        RegisterOwned(RunRequest(kJob, kRanks, depot_->address(), v1::REGISTER_AUTO, /*keep=*/2));
     ASSERT_TRUE(run.ok()) << run.status();
     if (!committed_.empty()) {
       ASSERT_TRUE(run->restart());

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -80,6 +81,16 @@ class RssDaemonTest : public ::testing::Test {
     StartRss();
   }
 
+  // RegisterRun as the jobs' owner: presents the owner secret the job's first registration
+  // returned (the library keeps it in its owner file the same way).
+  absl::StatusOr<rss::v1::RegisterRunResponse> RegisterOwned(rss::v1::RegisterRunRequest req) {
+    auto owner = owners_.find(req.job());
+    if (owner != owners_.end()) req.set_owner_secret(owner->second);
+    auto resp = client_->RegisterRun(req);
+    if (resp.ok() && !resp->owner_secret().empty()) owners_[req.job()] = resp->owner_secret();
+    return resp;
+  }
+
   void StartRss() {
     RssProcess::Options options;
     options.binary = SRS_RSS_BINARY;
@@ -140,6 +151,7 @@ class RssDaemonTest : public ::testing::Test {
   std::unique_ptr<FakeDepot> depot_;
   std::unique_ptr<RssProcess> rss_;
   std::unique_ptr<RssClient> client_;
+  std::map<std::string, std::string> owners_;  // job -> owner secret
   std::string admin_;
 };
 

@@ -45,7 +45,7 @@ absl::StatusOr<std::string> HealthCheck(const std::string& address) {
 }
 
 TEST_F(RssDaemonTest, StopReachesTheWatchAndAStopCheckpointEndsTheRun) {
-  auto run = client_->RegisterRun(RunRequest("heat", 4, depot_->address()));
+  auto run = RegisterOwned(RunRequest("heat", 4, depot_->address()));
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->lease_seconds(), 1);
   Watcher watcher(client_.get(), run->run_token());
@@ -67,7 +67,7 @@ TEST_F(RssDaemonTest, StopReachesTheWatchAndAStopCheckpointEndsTheRun) {
   EXPECT_EQ(job->summary().state(), "stopped");
   EXPECT_FALSE(job->summary().stop_pending());
   EXPECT_TRUE(job->checkpoints(0).pieces(0).manage_cap().empty());
-  auto resumed = client_->RegisterRun(RunRequest("heat", 2, depot_->address()));
+  auto resumed = RegisterOwned(RunRequest("heat", 2, depot_->address()));
   ASSERT_TRUE(resumed.ok());
   EXPECT_TRUE(resumed->restart());
   EXPECT_EQ(resumed->manifest().pieces_size(), 4);
@@ -93,11 +93,11 @@ TEST_F(RssDaemonTest, TokensAreChecked) {
 }
 
 TEST_F(RssDaemonTest, MalformedAndOutOfOrderRequestsGetClearErrors) {
-  auto bad = client_->RegisterRun(RunRequest("heat", 0, depot_->address()));
+  auto bad = RegisterOwned(RunRequest("heat", 0, depot_->address()));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  auto run = client_->RegisterRun(RunRequest("heat", 4, depot_->address()));
+  auto run = RegisterOwned(RunRequest("heat", 4, depot_->address()));
   ASSERT_TRUE(run.ok());
-  auto second = client_->RegisterRun(RunRequest("heat", 4, depot_->address()));
+  auto second = RegisterOwned(RunRequest("heat", 4, depot_->address()));
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Message(second.status()), HasSubstr("job heat is still running as run heat-1"));
   absl::Status unknown = Commit(run->run_token(), 42);
@@ -113,13 +113,13 @@ TEST_F(RssDaemonTest, MalformedAndOutOfOrderRequestsGetClearErrors) {
   EXPECT_THAT(Message(early), HasSubstr("ranks 0, 1, 2, 3"));
   v1::RegisterDepotRequest depot;
   EXPECT_EQ(client_->RegisterDepot(depot).status().code(), absl::StatusCode::kInvalidArgument);
-  auto auto_depot = client_->RegisterRun(RunRequest("other", 1, "auto"));
+  auto auto_depot = RegisterOwned(RunRequest("other", 1, "auto"));
   EXPECT_EQ(auto_depot.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Message(auto_depot.status()), HasSubstr("host 'node0'"));
 }
 
 TEST_F(RssDaemonTest, WatchReconnectAfterRestartStillSeesThePendingStop) {
-  auto run = client_->RegisterRun(RunRequest("heat", 2, depot_->address()));
+  auto run = RegisterOwned(RunRequest("heat", 2, depot_->address()));
   ASSERT_TRUE(run.ok());
   auto stop = RequestStop("heat");
   ASSERT_TRUE(stop.ok());
@@ -138,7 +138,7 @@ TEST_F(RssDaemonTest, WatchReconnectAfterRestartStillSeesThePendingStop) {
 }
 
 TEST_F(RssDaemonTest, RequestedCheckpointIsDeliveredAndClearedByItsCommit) {
-  auto run = client_->RegisterRun(RunRequest("heat", 1, depot_->address()));
+  auto run = RegisterOwned(RunRequest("heat", 1, depot_->address()));
   ASSERT_TRUE(run.ok());
   Watcher watcher(client_.get(), run->run_token());
   v1::RequestCheckpointRequest req;
@@ -162,7 +162,7 @@ TEST_F(RssDaemonTest, RequestedCheckpointIsDeliveredAndClearedByItsCommit) {
 }
 
 TEST_F(RssDaemonTest, RunWithoutWatchIsLostAfterTheLeaseAndItsHalfCheckpointDiscarded) {
-  auto run = client_->RegisterRun(RunRequest("heat", 4, depot_->address()));
+  auto run = RegisterOwned(RunRequest("heat", 4, depot_->address()));
   ASSERT_TRUE(run.ok());
   auto epoch = client_->BeginCheckpoint(BeginRequest(run->run_token(), 4, v1::REASON_PERIODIC));
   ASSERT_TRUE(epoch.ok());
@@ -178,7 +178,7 @@ TEST_F(RssDaemonTest, RunWithoutWatchIsLostAfterTheLeaseAndItsHalfCheckpointDisc
     EXPECT_NE(watcher.WaitFor(v1::RunEvent::KEEPALIVE, absl::Seconds(5)), -1);
     absl::SleepFor(absl::Seconds(1.6));  // longer than the lease: the open stream holds it
     EXPECT_EQ(Job("heat")->summary().state(), "running");
-    auto refused = client_->RegisterRun(RunRequest("heat", 4, depot_->address()));
+    auto refused = RegisterOwned(RunRequest("heat", 4, depot_->address()));
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   }  // the stream breaks, as when rank 0 dies
   // The server notices within a keepalive tick (1 s), then the lease (1 s) runs out.
@@ -198,21 +198,21 @@ TEST_F(RssDaemonTest, RunWithoutWatchIsLostAfterTheLeaseAndItsHalfCheckpointDisc
     absl::SleepFor(absl::Milliseconds(100));  // the delete queue runs twice a second
   }
   EXPECT_EQ(depot_->deleted().size(), 2u);
-  auto resumed = client_->RegisterRun(RunRequest("heat", 3, depot_->address()));
+  auto resumed = RegisterOwned(RunRequest("heat", 3, depot_->address()));
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->manifest().epoch(), epoch->epoch());
 }
 
 TEST_F(RssDaemonTest, ForceTakesOverALiveRunOnlyWithTheAdminToken) {
-  auto run = client_->RegisterRun(RunRequest("heat", 2, depot_->address()));
+  auto run = RegisterOwned(RunRequest("heat", 2, depot_->address()));
   ASSERT_TRUE(run.ok());
   Watcher watcher(client_.get(), run->run_token());
   ASSERT_NE(watcher.WaitFor(v1::RunEvent::KEEPALIVE, absl::Seconds(5)), -1);
   auto req = RunRequest("heat", 2, depot_->address());
   req.set_force(true);
-  EXPECT_EQ(client_->RegisterRun(req).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(RegisterOwned(req).status().code(), absl::StatusCode::kUnauthenticated);
   req.set_admin_token(admin_);
-  auto forced = client_->RegisterRun(req);
+  auto forced = RegisterOwned(req);
   ASSERT_TRUE(forced.ok()) << forced.status();
   EXPECT_TRUE(watcher.WaitDone(absl::Seconds(5)).ok());  // the old run's stream ends
   EXPECT_EQ(Job("heat")->runs(0).state(), "lost");
@@ -222,7 +222,7 @@ TEST_F(RssDaemonTest, HealthServiceAndFinishDeletesEveryPiece) {
   auto health = HealthCheck(rss_->address());
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(*health, std::string("\x08\x01", 2));  // HealthCheckResponse{status: SERVING}
-  auto run = client_->RegisterRun(RunRequest("heat", 3, depot_->address()));
+  auto run = RegisterOwned(RunRequest("heat", 3, depot_->address()));
   ASSERT_TRUE(run.ok());
   auto epoch = client_->BeginCheckpoint(BeginRequest(run->run_token(), 3, v1::REASON_PERIODIC));
   ASSERT_TRUE(
@@ -316,7 +316,7 @@ TEST_F(RssDaemonTest, SeveralJobsCheckpointConcurrently) {
   for (int j = 0; j < kJobs; ++j) {
     threads.emplace_back([&, j] {
       std::string job = absl::StrCat("job", j);
-      auto run = client_->RegisterRun(testing_util::RunRequest(job, 3, depot_->address()));
+      auto run = RegisterOwned(testing_util::RunRequest(job, 3, depot_->address()));
       if (!run.ok()) return void(++failures);
       for (int round = 0; round < 3; ++round) {
         auto epoch = client_->BeginCheckpoint(

@@ -33,8 +33,21 @@ class RssStateTest : public ::testing::Test {
     state_ = std::move(*state);
   }
 
+  // The request as the job's owner sends it: with the owner secret its first registration got.
+  v1::RegisterRunRequest Owned(v1::RegisterRunRequest req) {
+    auto owner = owners_.find(req.job());
+    if (owner != owners_.end()) req.set_owner_secret(owner->second);
+    return req;
+  }
+  absl::StatusOr<v1::RegisterRunResponse> RegisterAsOwner(const v1::RegisterRunRequest& req,
+                                                          bool admin = false) {
+    auto resp = state_->RegisterRun(Owned(req), admin);
+    if (resp.ok() && !resp->owner_secret().empty()) owners_[req.job()] = resp->owner_secret();
+    return resp;
+  }
+
   v1::RegisterRunResponse Register(const v1::RegisterRunRequest& req) {
-    auto resp = state_->RegisterRun(req, false);
+    auto resp = RegisterAsOwner(req);
     EXPECT_TRUE(resp.ok()) << resp.status();
     return resp.ok() ? *resp : v1::RegisterRunResponse();
   }
@@ -68,6 +81,7 @@ class RssStateTest : public ::testing::Test {
   FakeJanitor janitor_;
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
   std::unique_ptr<RssState> state_;
+  std::map<std::string, std::string> owners_;  // job -> owner secret
 };
 
 TEST_F(RssStateTest, FreshRunThenStopThenRestartGetsManifestWithoutManageCaps) {
@@ -191,14 +205,14 @@ TEST_F(RssStateTest, ExpiredLeaseMarksRunLostAndDiscardsItsHalfWrittenCheckpoint
 
 TEST_F(RssStateTest, LiveRunIsNotTakenOverWithoutForce) {
   auto run = Register(RunRequest("heat", 2, kDepot));
-  auto second = state_->RegisterRun(RunRequest("heat", 2, kDepot), false);
+  auto second = RegisterAsOwner(RunRequest("heat", 2, kDepot), false);
   ASSERT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("heat"));
   EXPECT_THAT(std::string(second.status().message()), HasSubstr(run.run_id()));
   auto forced_req = RunRequest("heat", 2, kDepot);
   forced_req.set_force(true);
-  EXPECT_TRUE(absl::IsPermissionDenied(state_->RegisterRun(forced_req, false).status()));
-  auto forced = state_->RegisterRun(forced_req, true);
+  EXPECT_TRUE(absl::IsPermissionDenied(RegisterAsOwner(forced_req, false).status()));
+  auto forced = RegisterAsOwner(forced_req, true);
   ASSERT_TRUE(forced.ok()) << forced.status();
   EXPECT_EQ(state_->GetJob("heat")->runs(0).state(), "lost");
   EXPECT_TRUE(absl::IsPermissionDenied(state_->RunForToken("nonsense").status()));
@@ -210,7 +224,7 @@ TEST_F(RssStateTest, AutoDepotResolvesByHostOrNamesTheMissingHost) {
   depot.set_host("node0");
   depot.set_address("127.0.0.1:7001");
   ASSERT_TRUE(state_->RegisterDepot(depot).ok());
-  auto failed = state_->RegisterRun(RunRequest("heat", 2, "auto"), false);
+  auto failed = RegisterAsOwner(RunRequest("heat", 2, "auto"), false);
   ASSERT_TRUE(absl::IsFailedPrecondition(failed.status()));
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'node1'"));
   depot.set_depot_id("d1");
@@ -239,7 +253,7 @@ TEST_F(RssStateTest, FreshModeDeletesEarlierCheckpointsOnlyOnceItCommitsAndResum
   state_->ProcessDeleteQueue();
   EXPECT_EQ(janitor_.deleted().size(), 2u);
   ASSERT_TRUE(state_->FinishRun(fresh.run_id()).ok());
-  auto resume = state_->RegisterRun(RunRequest("heat", 2, kDepot, v1::REGISTER_RESUME), false);
+  auto resume = RegisterAsOwner(RunRequest("heat", 2, kDepot, v1::REGISTER_RESUME), false);
   EXPECT_TRUE(absl::IsNotFound(resume.status())) << resume.status();
 }
 
@@ -281,7 +295,7 @@ TEST_F(RssStateTest, ResumeFromAnOlderKeptEpoch) {
   EXPECT_EQ(resumed.previous().run_id(), run.run_id());
   state_->FinishRun(resumed.run_id()).IgnoreError();
   req.set_epoch(99);
-  auto missing = state_->RegisterRun(req, false);
+  auto missing = RegisterAsOwner(req, false);
   EXPECT_TRUE(absl::IsNotFound(missing.status()));
 }
 

@@ -18,7 +18,8 @@
 #
 # Exports to CMD: SRS_RSS, SRS_DEPOT (=auto), SRS_APP (unique per test), SRS_TOKEN_FILE,
 # SRS_TEST_WORKDIR, SRS_RSS_BIN, SRS_DEPOT_BIN, SRS_RSS_ADMIN, SRS_DEPOT_ADDRS (space
-# separated), SRS_DEPOT_DIRS, SRS_RSS_PID, SRS_DEPOT_PIDS. A test that kills one of these
+# separated), SRS_DEPOT_DIRS, SRS_RSS_PID, SRS_DEPOT_PIDS, XDG_STATE_HOME (where
+# jobs keep owner secrets). A test that kills one of these
 # daemons on purpose appends its pid to $SRS_TEST_WORKDIR/daemons.killed.
 # SRS_TEST_DEPOT_CAPACITY (bytes) caps every depot; SRS_TEST_DEPOT_HOSTS ("hostA hostB") names the
 # depots' hosts (srs-depot --host; ranks with SRS_HOST=hostA then write to depot 1).
@@ -103,6 +104,8 @@ export SRS_DEPOT=${SRS_DEPOT:-auto}
 export SRS_DEPOT_ADDRS=${depot_addrs# } SRS_DEPOT_DIRS=${depot_dirs# } SRS_DEPOT_PIDS=${depot_pids# }
 export SRS_RSS_BIN=$rss_bin SRS_DEPOT_BIN=$depot_bin SRS_RSS_ADMIN=$admin_bin
 export SRS_APP=${SRS_APP:-test-$$-$RANDOM}
+# Owner secrets of the tests' jobs stay in the test's directory, not in ~/.local/state.
+export XDG_STATE_HOME=$workdir/state
 
 # In the background, so the TERM/INT traps run at once instead of after CMD ends.
 "$@" &
