@@ -1,6 +1,7 @@
 // ReportFailure: a rank's fatal error, recorded in its run's record (the Configuration blob, so
 // no schema change) before the job is likely to die, so `srs status` and `srs history` can say
 // why a job ended even when the launcher dropped the rank's output.
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_codes.h"
 #include "common/log.h"
@@ -36,7 +37,8 @@ absl::Status RssState::ReportFailure(const std::string& run_id, const v1::RunFai
     return PutRun(*run);
   }));
   SRS_LOG(WARNING).Field("run", run_id).Field("rank", failure.rank())
-      << recorded.call() << " failed: " << recorded.code() << ": " << recorded.message();
+      << absl::CHexEscape(recorded.call()) << " failed: " << absl::CHexEscape(recorded.code())
+      << ": " << absl::CHexEscape(recorded.message());
   return absl::OkStatus();
 }
 

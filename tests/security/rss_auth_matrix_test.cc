@@ -67,6 +67,8 @@ const std::map<std::string, Row>& Expected() {
       {"ListJobs", {UNAUTH, DENIED, DENIED, DENIED, OK}},
       {"GetJob", {UNAUTH, DENIED, DENIED, DENIED, OK}},
       {"ListDepots", {UNAUTH, DENIED, DENIED, DENIED, OK}},
+      {"ReportFailure", {UNAUTH, DENIED, OK, OK, OK}},
+      {"EndRun", {UNAUTH, DENIED, DENIED, DENIED, OK}},
   };
   return table;
 }
@@ -226,6 +228,14 @@ grpc::Status RssAuthMatrix::InvokeRunCall(const std::string& method, Cred cred) 
     req.set_bytes(1);
     return Unary(&v1::Rss::Stub::ReportRestart, req);
   }
+  if (method == "ReportFailure") {  // acts only on the token's own run
+    v1::ReportFailureRequest req;
+    req.set_run_token(token);
+    req.mutable_failure()->set_rank(0);
+    req.mutable_failure()->set_code("INTERNAL");
+    req.mutable_failure()->set_message("matrix");
+    return Unary(&v1::Rss::Stub::ReportFailure, req);
+  }
   v1::FinishRunRequest req;
   req.set_run_token(token);
   return Unary(&v1::Rss::Stub::FinishRun, req);
@@ -259,6 +269,20 @@ grpc::Status RssAuthMatrix::InvokeToolCall(const std::string& method, Cred cred)
     req.set_admin_token(token);
     return Unary(&v1::Rss::Stub::ListJobs, req);
   }
+  if (method == "EndRun") {  // admin only: the launcher of the victim's newest run saw it die
+    v1::GetJobRequest get;
+    get.set_job("victim");
+    get.set_admin_token(server_->admin_token());
+    v1::GetJobResponse job;
+    grpc::Status got = Unary(&v1::Rss::Stub::GetJob, get, &job);
+    if (!got.ok()) return got;
+    v1::EndRunRequest req;
+    req.set_admin_token(token);
+    req.set_job("victim");
+    req.set_run_id(job.runs().empty() ? "" : job.runs(job.runs_size() - 1).run_id());
+    req.set_reason("matrix");
+    return Unary(&v1::Rss::Stub::EndRun, req);
+  }
   v1::ListDepotsRequest req;
   req.set_admin_token(token);
   return Unary(&v1::Rss::Stub::ListDepots, req);
@@ -267,9 +291,9 @@ grpc::Status RssAuthMatrix::InvokeToolCall(const std::string& method, Cred cred)
 grpc::Status RssAuthMatrix::Invoke(const std::string& method, Cred cred) {
   static const std::set<std::string> run_calls = {
       "WatchRun",        "BeginCheckpoint", "ReportPieces", "CommitCheckpoint",
-      "AbortCheckpoint", "ReportRestart",   "FinishRun"};
+      "AbortCheckpoint", "ReportRestart",   "FinishRun",    "ReportFailure"};
   static const std::set<std::string> tool_calls = {"RequestStop", "RequestCheckpoint", "GetJob",
-                                                   "ListJobs", "ListDepots"};
+                                                   "ListJobs",    "ListDepots",        "EndRun"};
   if (run_calls.count(method) != 0) return InvokeRunCall(method, cred);
   if (tool_calls.count(method) != 0) return InvokeToolCall(method, cred);
   if (method == "RegisterRun") {
@@ -313,11 +337,11 @@ TEST_F(RssAuthMatrix, EveryRpcTimesEveryCredential) {
     }
   }
   // Then the right ones, in an order that keeps the victim's run alive until FinishRun.
-  std::vector<std::string> order = {"RegisterRun",   "WatchRun",         "BeginCheckpoint",
-                                    "ReportPieces",  "CommitCheckpoint", "AbortCheckpoint",
-                                    "ReportRestart", "RegisterDepot",    "RequestCheckpoint",
-                                    "GetJob",        "ListJobs",         "ListDepots",
-                                    "RequestStop",   "FinishRun"};
+  std::vector<std::string> order = {
+      "RegisterRun",       "WatchRun",        "BeginCheckpoint", "ReportPieces",
+      "CommitCheckpoint",  "AbortCheckpoint", "ReportRestart",   "RegisterDepot",
+      "RequestCheckpoint", "GetJob",          "ListJobs",        "ListDepots",
+      "RequestStop",       "ReportFailure",   "FinishRun",       "EndRun"};
   ASSERT_EQ(order.size(), methods.size());
   for (const std::string& method : order) {
     grpc::Status status = Invoke(method, kRight);
