@@ -45,6 +45,42 @@ absl::Status RunTask(DepotPool* depots, const FetchTask& task, ElementType wire_
   return absl::OkStatus();
 }
 
+// One contiguous run of elements, as a slab: where it starts and how long it is; false when
+// `slabs` is not a single contiguous run.
+bool SingleRun(const std::vector<piece::Hyperslab>& slabs, int64_t* start, int64_t* length) {
+  if (slabs.size() != 1) return false;
+  const piece::Hyperslab& s = slabs[0];
+  if (s.count > 1 && s.stride != s.block) return false;
+  *start = s.start;
+  *length = s.count * s.block;
+  return true;
+}
+
+// Large contiguous reads from a remote depot, cut into parts that stream in parallel (the
+// fetch threads each take one): one TCP stream does not fill the path when the depot serves
+// several ranks at once. Parts are at least kMinPartBytes; at most kMaxParts per task.
+constexpr int64_t kMinPartBytes = 8 << 20;
+constexpr int64_t kMaxParts = 4;
+
+void SplitIntoParts(const FetchTask& task, size_t element_size, std::vector<FetchTask>* out) {
+  int64_t src = 0, dst = 0, length = 0, dst_length = 0;
+  const int64_t bytes = task.elements * static_cast<int64_t>(element_size);
+  const int64_t parts = std::min(kMaxParts, bytes / kMinPartBytes);
+  if (parts < 2 || !SingleRun(task.src, &src, &length) || !SingleRun(task.dst, &dst, &dst_length) ||
+      length != dst_length) {
+    out->push_back(task);
+    return;
+  }
+  for (int64_t p = 0; p < parts; ++p) {
+    const int64_t from = length * p / parts, to = length * (p + 1) / parts;
+    FetchTask part = task;
+    part.src = {{src + from, to - from, 1, to - from}};
+    part.dst = {{dst + from, to - from, 1, to - from}};
+    part.elements = to - from;
+    out->push_back(std::move(part));
+  }
+}
+
 }  // namespace
 
 absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(int)>& fn) {
@@ -101,8 +137,17 @@ absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
                           static_cast<size_t>(count) * sizeof(int64_t));
 }
 
-absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
-                      void* buffer, int threads) {
+absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& planned,
+                      ElementType wire_type, void* buffer, int threads) {
+  std::vector<FetchTask> tasks;
+  for (const FetchTask& task : planned) {
+    absl::StatusOr<bool> local = depots->SharesHost(task.piece.depot_address);
+    if (local.ok() && !*local) {
+      SplitIntoParts(task, ElementSize(wire_type), &tasks);
+    } else {
+      tasks.push_back(task);  // the shared-host path reads under the HDF5 lock: no gain
+    }
+  }
   return ParallelFor(static_cast<int>(tasks.size()), threads, [&](int i) {
     const FetchTask& task = tasks[i];
     return Annotate(RunTask(depots, task, wire_type, static_cast<char*>(buffer)),
