@@ -1,7 +1,11 @@
 #include "libsrs/src/piece_fetcher.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <thread>
 
@@ -81,6 +85,42 @@ void SplitIntoParts(const FetchTask& task, size_t element_size, std::vector<Fetc
   }
 }
 
+// The shared-host read without HDF5: when the dataset's stored bytes are already the wire type
+// and every selection is one contiguous run, pread them straight into `out` (the depot verified
+// the file when it handed out its path). False when HDF5 must do it (conversion, strides, a
+// selection out of range: HDF5 then says what is wrong).
+absl::StatusOr<bool> ReadRawRuns(DepotPool* depots, const std::string& path,
+                                 const std::string& dataset, ElementType wire_type,
+                                 const std::vector<piece::Hyperslab>& selections, void* out) {
+  SRS_ASSIGN_OR_RETURN(std::optional<depot::RawDataset> raw,
+                       depots->RawLocation(path, dataset, wire_type));
+  if (!raw.has_value()) return false;
+  for (const piece::Hyperslab& s : selections) {
+    int64_t start = 0, length = 0;
+    if (!SingleRun({s}, &start, &length) || start < 0 || start + length > raw->count) return false;
+  }
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char* at = static_cast<char*>(out);
+  bool ok = true;
+  for (const piece::Hyperslab& s : selections) {
+    int64_t start = 0, length = 0;
+    SingleRun({s}, &start, &length);
+    size_t want = static_cast<size_t>(length) * raw->element_size;
+    off_t offset = static_cast<off_t>(raw->offset + start * raw->element_size);
+    while (ok && want > 0) {
+      ssize_t got = pread(fd, at, want, offset);
+      if (got < 0 && errno == EINTR) continue;
+      ok = got > 0;
+      if (ok) at += got, offset += got, want -= static_cast<size_t>(got);
+    }
+  }
+  close(fd);
+  if (!ok)
+    return absl::DataLossError(absl::StrCat(path, ": short read of dataset '", dataset, "'"));
+  return true;
+}
+
 }  // namespace
 
 absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(int)>& fn) {
@@ -108,6 +148,8 @@ absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
   SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
   if (!local) return depot->ReadRange(piece.read_cap, dataset, wire_type, selections, out, bytes);
   SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.depot_address, piece.read_cap));
+  SRS_ASSIGN_OR_RETURN(bool done, ReadRawRuns(depots, path, dataset, wire_type, selections, out));
+  if (done) return absl::OkStatus();
   return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
 }
 
