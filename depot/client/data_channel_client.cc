@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,7 +27,7 @@ DataChannelClient::~DataChannelClient() {
 
 DataChannelClient::Result DataChannelClient::Call(uint32_t op,
                                                   const google::protobuf::MessageLite& request,
-                                                  const Place& place) {
+                                                  const Place& place, const Received& received) {
   std::string body;
   if (!request.SerializeToString(&body) || body.size() > data_wire::kMaxRequestBytes) {
     return Result{absl::InvalidArgumentError("data channel: request too large"), false};
@@ -42,7 +43,7 @@ DataChannelClient::Result DataChannelClient::Call(uint32_t op,
     fd = *connected;
   }
   bool reusable = false;
-  Result result = Exchange(fd, op, body, place, &reusable);
+  Result result = Exchange(fd, op, body, place, received, &reusable);
   std::lock_guard<std::mutex> lock(mu_);
   if (reusable && idle_.size() < kMaxIdle) {
     idle_.push_back(fd);
@@ -53,7 +54,8 @@ DataChannelClient::Result DataChannelClient::Call(uint32_t op,
 }
 
 DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const std::string& body,
-                                                      const Place& place, bool* reusable) {
+                                                      const Place& place, const Received& received,
+                                                      bool* reusable) {
   const std::string what = absl::StrCat("depot data channel ", host_, ":", port_);
   std::string header;
   data_wire::PutU32(&header, data_wire::kMagic);
@@ -77,8 +79,12 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
                                                        "the request selects")),
                       false};
       }
-      got = sockets::RecvAll(fd, into, n, what);
-      if (!got.ok()) return Transport(got);
+      for (uint64_t at = 0; at < n; at += kSliceBytes) {
+        const size_t slice = static_cast<size_t>(std::min<uint64_t>(kSliceBytes, n - at));
+        got = sockets::RecvAll(fd, into + at, slice, what);
+        if (!got.ok()) return Transport(got);
+        if (received) received(into + at, slice);
+      }
       continue;
     }
     if (type != data_wire::kFrameEnd) {

@@ -30,6 +30,10 @@ class DataChannelClient {
   // Where the next `n` payload bytes go: a buffer of at least n bytes, or nullptr when the
   // answer is larger than the caller expects (the call then fails with DATA_LOSS).
   using Place = std::function<char*(uint64_t n)>;
+  // Called with each slice of payload (at most kSliceBytes) right after it has landed where
+  // Place said, while it is still in cache: lets a caller hash as it receives.
+  using Received = std::function<void(const char* bytes, size_t n)>;
+  static constexpr size_t kSliceBytes = 4 << 20;
 
   struct Result {
     absl::Status status;  // the depot's answer (END frame), or why the transfer failed
@@ -47,10 +51,12 @@ class DataChannelClient {
 
   // One request (op: data_wire::kOpReadRange with a ReadRangeRequest, kOpGet with a
   // GetRequest). The payload goes where `place` says, in order.
-  Result Call(uint32_t op, const google::protobuf::MessageLite& request, const Place& place);
+  Result Call(uint32_t op, const google::protobuf::MessageLite& request, const Place& place,
+              const Received& received = nullptr);
 
  private:
-  Result Exchange(int fd, uint32_t op, const std::string& body, const Place& place, bool* reusable);
+  Result Exchange(int fd, uint32_t op, const std::string& body, const Place& place,
+                  const Received& received, bool* reusable);
   const std::string host_;
   const int port_;
   const absl::Duration timeout_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -310,29 +311,32 @@ absl::StatusOr<std::string> DepotClient::GetAllOnce(const std::string& read_cap)
   depot::v1::GetRequest request;
   request.set_read_cap(read_cap);
   std::string bytes;
-  bool done = false;
+  std::optional<uint64_t> digest;  // hashed on the way in (data channel)
   if (DataChannelClient* channel = DataChannel()) {
     const size_t size = static_cast<size_t>(info.size_bytes());
     bytes.resize(size);
     size_t received = 0;
-    DataChannelClient::Result result =
-        channel->Call(data_wire::kOpGet, request, [&](uint64_t n) -> char* {
+    Xxh3Hasher hasher;
+    DataChannelClient::Result result = channel->Call(
+        data_wire::kOpGet, request,
+        [&](uint64_t n) -> char* {
           if (n > size - received) return nullptr;
           char* at = bytes.data() + received;
           received += n;
           return at;
-        });
+        },
+        [&](const char* slice, size_t n) { hasher.Update(slice, n); });
     if (!result.transport_failed) {
       if (!result.status.ok()) {
         return Annotate(result.status, absl::StrCat("depot ", address_, ": Get ", info.piece_id()));
       }
       bytes.resize(received);
-      done = true;
+      digest = hasher.Digest();
     } else {
       SRS_LOG(DEBUG) << result.status.message() << ": Get over gRPC instead";
     }
   }
-  if (!done) {
+  if (!digest.has_value()) {
     bytes.clear();
     auto context = NewContext(info.size_bytes());
     auto reader = stub_->Get(context.get(), request);
@@ -341,9 +345,10 @@ absl::StatusOr<std::string> DepotClient::GetAllOnce(const std::string& read_cap)
     while (reader->Read(&chunk)) bytes += chunk.data();
     grpc::Status status = reader->Finish();
     if (!status.ok()) return Error(status, absl::StrCat("Get ", info.piece_id()));
+    digest = Xxh3(bytes.data(), bytes.size());
   }
   // The depot verified the file before sending; this catches corruption on the way.
-  if (Xxh3(bytes.data(), bytes.size()) != info.xxh3_64()) {
+  if (*digest != info.xxh3_64()) {
     return absl::DataLossError(absl::StrCat("depot ", address_, ": Get ", info.piece_id(),
                                             ": received bytes do not match the piece checksum"));
   }

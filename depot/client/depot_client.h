@@ -98,6 +98,10 @@ class DepotClient {
   // The whole piece file (data channel or gRPC, as ReadRange), checked against its XXH3.
   absl::StatusOr<std::string> GetAll(const std::string& read_cap);
 
+  // Learns the depot's data channel (one Info) ahead of the first read, so a restart's first
+  // ReadRange does not pay for it. Errors are left for the reads to report.
+  void WarmUp() { DataChannel(); }
+
   // Whether ReadRange and GetAll may use the depot's data channel (default true). With false
   // every byte goes over gRPC (benchmarks compare the two). Thread-safe.
   void UseDataChannel(bool use);

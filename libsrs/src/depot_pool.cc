@@ -1,5 +1,6 @@
 #include "libsrs/src/depot_pool.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
 namespace srs {
@@ -44,6 +45,22 @@ absl::StatusOr<std::string> DepotPool::LocalPath(const std::string& address,
   std::lock_guard<std::mutex> lock(mu_);
   local_paths_[read_cap] = path;
   return path;
+}
+
+absl::StatusOr<std::optional<depot::RawDataset>> DepotPool::RawLocation(const std::string& path,
+                                                                        const std::string& dataset,
+                                                                        ElementType wire_type) {
+  const std::string key = absl::StrCat(path, "\n", dataset, "\n", ElementTypeName(wire_type));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto known = raw_locations_.find(key);
+    if (known != raw_locations_.end()) return known->second;
+  }
+  SRS_ASSIGN_OR_RETURN(std::optional<depot::RawDataset> raw,
+                       depot::LocateRawDataset(path, dataset, wire_type));
+  std::lock_guard<std::mutex> lock(mu_);
+  raw_locations_[key] = raw;
+  return raw;
 }
 
 }  // namespace libsrs

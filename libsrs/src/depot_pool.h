@@ -6,11 +6,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "depot/client/depot_client.h"
+#include "depot/raw_dataset.h"
 #include "libsrs/src/settings.h"
 
 namespace srs {
@@ -34,6 +36,13 @@ class DepotPool {
   // and the depot's answer cannot change while the checkpoint is pinned). Thread-safe.
   absl::StatusOr<std::string> LocalPath(const std::string& address, const std::string& read_cap);
 
+  // Where `dataset`'s stored bytes lie in the local piece file `path` when they can be read
+  // as they are as `wire_type` (depot/raw_dataset.h), looked up once per (path, dataset, type);
+  // nullopt when they must go through HDF5. Thread-safe.
+  absl::StatusOr<std::optional<depot::RawDataset>> RawLocation(const std::string& path,
+                                                               const std::string& dataset,
+                                                               ElementType wire_type);
+
   const std::string& my_host() const { return my_host_; }
 
  private:
@@ -47,6 +56,7 @@ class DepotPool {
   std::mutex mu_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::string> local_paths_;  // read capability -> verified path
+  std::map<std::string, std::optional<depot::RawDataset>> raw_locations_;
 };
 
 }  // namespace libsrs

@@ -1,7 +1,11 @@
 #include "libsrs/src/piece_fetcher.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <memory>
 #include <thread>
 
@@ -45,6 +49,78 @@ absl::Status RunTask(DepotPool* depots, const FetchTask& task, ElementType wire_
   return absl::OkStatus();
 }
 
+// One contiguous run of elements, as a slab: where it starts and how long it is; false when
+// `slabs` is not a single contiguous run.
+bool SingleRun(const std::vector<piece::Hyperslab>& slabs, int64_t* start, int64_t* length) {
+  if (slabs.size() != 1) return false;
+  const piece::Hyperslab& s = slabs[0];
+  if (s.count > 1 && s.stride != s.block) return false;
+  *start = s.start;
+  *length = s.count * s.block;
+  return true;
+}
+
+// Large contiguous reads from a remote depot, cut into parts that stream in parallel (the
+// fetch threads each take one): one TCP stream does not fill the path when the depot serves
+// several ranks at once. Parts are at least kMinPartBytes; at most kMaxParts per task.
+constexpr int64_t kMinPartBytes = 8 << 20;
+constexpr int64_t kMaxParts = 4;
+
+void SplitIntoParts(const FetchTask& task, size_t element_size, std::vector<FetchTask>* out) {
+  int64_t src = 0, dst = 0, length = 0, dst_length = 0;
+  const int64_t bytes = task.elements * static_cast<int64_t>(element_size);
+  const int64_t parts = std::min(kMaxParts, bytes / kMinPartBytes);
+  if (parts < 2 || !SingleRun(task.src, &src, &length) || !SingleRun(task.dst, &dst, &dst_length) ||
+      length != dst_length) {
+    out->push_back(task);
+    return;
+  }
+  for (int64_t p = 0; p < parts; ++p) {
+    const int64_t from = length * p / parts, to = length * (p + 1) / parts;
+    FetchTask part = task;
+    part.src = {{src + from, to - from, 1, to - from}};
+    part.dst = {{dst + from, to - from, 1, to - from}};
+    part.elements = to - from;
+    out->push_back(std::move(part));
+  }
+}
+
+// The shared-host read without HDF5: when the dataset's stored bytes are already the wire type
+// and every selection is one contiguous run, pread them straight into `out` (the depot verified
+// the file when it handed out its path). False when HDF5 must do it (conversion, strides, a
+// selection out of range: HDF5 then says what is wrong).
+absl::StatusOr<bool> ReadRawRuns(DepotPool* depots, const std::string& path,
+                                 const std::string& dataset, ElementType wire_type,
+                                 const std::vector<piece::Hyperslab>& selections, void* out) {
+  SRS_ASSIGN_OR_RETURN(std::optional<depot::RawDataset> raw,
+                       depots->RawLocation(path, dataset, wire_type));
+  if (!raw.has_value()) return false;
+  for (const piece::Hyperslab& s : selections) {
+    int64_t start = 0, length = 0;
+    if (!SingleRun({s}, &start, &length) || start < 0 || start + length > raw->count) return false;
+  }
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char* at = static_cast<char*>(out);
+  bool ok = true;
+  for (const piece::Hyperslab& s : selections) {
+    int64_t start = 0, length = 0;
+    SingleRun({s}, &start, &length);
+    size_t want = static_cast<size_t>(length) * raw->element_size;
+    off_t offset = static_cast<off_t>(raw->offset + start * raw->element_size);
+    while (ok && want > 0) {
+      ssize_t got = pread(fd, at, want, offset);
+      if (got < 0 && errno == EINTR) continue;
+      ok = got > 0;
+      if (ok) at += got, offset += got, want -= static_cast<size_t>(got);
+    }
+  }
+  close(fd);
+  if (!ok)
+    return absl::DataLossError(absl::StrCat(path, ": short read of dataset '", dataset, "'"));
+  return true;
+}
+
 }  // namespace
 
 absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(int)>& fn) {
@@ -72,6 +148,8 @@ absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
   SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
   if (!local) return depot->ReadRange(piece.read_cap, dataset, wire_type, selections, out, bytes);
   SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.depot_address, piece.read_cap));
+  SRS_ASSIGN_OR_RETURN(bool done, ReadRawRuns(depots, path, dataset, wire_type, selections, out));
+  if (done) return absl::OkStatus();
   return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
 }
 
@@ -101,8 +179,17 @@ absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
                           static_cast<size_t>(count) * sizeof(int64_t));
 }
 
-absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
-                      void* buffer, int threads) {
+absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& planned,
+                      ElementType wire_type, void* buffer, int threads) {
+  std::vector<FetchTask> tasks;
+  for (const FetchTask& task : planned) {
+    absl::StatusOr<bool> local = depots->SharesHost(task.piece.depot_address);
+    if (local.ok() && !*local) {
+      SplitIntoParts(task, ElementSize(wire_type), &tasks);
+    } else {
+      tasks.push_back(task);  // the shared-host path reads under the HDF5 lock: no gain
+    }
+  }
   return ParallelFor(static_cast<int>(tasks.size()), threads, [&](int i) {
     const FetchTask& task = tasks[i];
     return Annotate(RunTask(depots, task, wire_type, static_cast<char*>(buffer)),

@@ -48,8 +48,9 @@ absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
 absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
                             const std::string& dataset, std::vector<int64_t>* index);
 
-// Runs every task (in parallel), scattering into `buffer` (elements of `wire_type`).
-// Errors name the dataset, the old rank and the depot.
+// Runs every task (in parallel), scattering into `buffer` (elements of `wire_type`). Large
+// contiguous tasks from a remote depot are cut into up to 4 parts of >= 8 MiB that stream in
+// parallel. Errors name the dataset, the old rank and the depot.
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
                       void* buffer, int threads);
 

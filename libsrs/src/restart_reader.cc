@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -44,6 +45,30 @@ absl::Status CheckConvertible(const std::string& name, ElementType stored, Eleme
                    " and cannot be read as ", ElementTypeName(wanted),
                    complex_mismatch ? " (complex and real types do not convert)"
                                     : " (char and numeric types do not convert)"));
+}
+
+RestartReader::RestartReader(RunEnv* env) : env_(env) {
+  if (env_->run.restart() && env_->depots != nullptr) warm_up_ = std::thread([this] { WarmUp(); });
+}
+
+RestartReader::~RestartReader() {
+  if (warm_up_.joinable()) warm_up_.join();
+}
+
+void RestartReader::WarmUp() {
+  std::set<std::string> addresses;
+  for (const rss::v1::PieceRecord& piece : env_->run.manifest().pieces()) {
+    addresses.insert(piece.depot_address());
+  }
+  for (const std::string& address : addresses) {
+    absl::StatusOr<bool> local = env_->depots->SharesHost(address);  // connects, one Info
+    absl::StatusOr<std::shared_ptr<DepotClient>> client = env_->depots->Get(address);
+    if (local.ok() && !*local && client.ok()) (*client)->WarmUp();
+  }
+  const PieceLocation own = LocationOf(env_->rank);
+  if (own.depot_address.empty()) return;
+  absl::StatusOr<bool> local = env_->depots->SharesHost(own.depot_address);
+  if (local.ok() && *local) env_->depots->LocalPath(own.depot_address, own.read_cap).IgnoreError();
 }
 
 absl::StatusOr<const rss::v1::ArraySpec*> RestartReader::FindArray(const std::string& name) const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,7 +22,14 @@ namespace libsrs {
 
 class RestartReader {
  public:
-  explicit RestartReader(RunEnv* env) : env_(env) {}
+  // On a restart, starts warming up in the background what every first SRS_Read would pay
+  // for: one connection per depot the manifest names (and its data channel), and the verified
+  // path of this rank's own old piece on a shared-host depot. Failures are left for the reads
+  // to report.
+  explicit RestartReader(RunEnv* env);
+  ~RestartReader();  // waits for the warm-up (bounded by the RPC timeout)
+  RestartReader(const RestartReader&) = delete;
+  RestartReader& operator=(const RestartReader&) = delete;
 
   // Collective. See SRS_Read in srs.h.
   absl::Status Read(const std::string& name, void* data, int c_type, SRS_Distribution dist);
@@ -46,7 +54,10 @@ class RestartReader {
   absl::Status ReadLocal(const std::string& name, void* data, int c_type, SRS_Distribution dist,
                          int64_t* bytes);
 
+  void WarmUp();
+
   RunEnv* const env_;
+  std::thread warm_up_;
   std::map<std::string, layout::Distribution> old_layouts_;
   double read_seconds_ = 0;
   int64_t read_bytes_ = 0;
