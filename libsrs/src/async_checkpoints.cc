@@ -179,9 +179,13 @@ absl::Status AsyncCheckpoints::Checkpoint(rss::v1::CheckpointReason reason, int6
   absl::StatusOr<std::vector<piece::DatasetWrite>> datasets =
       BuildPieceDatasets(*env_, *registry_, &job->indices);
   bool async = env_->settings.checkpoint_mode == CheckpointMode::kAsync;
-  int must_sync = (!async || !datasets.ok() || !staging_.Fits(*datasets)) ? 1 : 0;
-  int any_sync = 0;
-  MPI_Allreduce(&must_sync, &any_sync, 1, MPI_INT, MPI_MAX, env_->comm);
+  uint64_t must_sync = (!async || !datasets.ok() || !staging_.Fits(*datasets)) ? 1 : 0;
+  uint64_t any_sync = 0;
+  // The vote rides on the arrays' agreement: one allreduce, not two. Its verdict is the same on
+  // every rank.
+  absl::StatusOr<std::vector<rss::v1::ArraySpec>> arrays =
+      CheckpointWriter(env_, registry_).AgreeOnArrays(must_sync, &any_sync);
+  SRS_RETURN_IF_ERROR(arrays.status());
   if (any_sync != 0) {
     if (async) {
       ++counts_.sync_fallbacks;
@@ -192,13 +196,13 @@ absl::Status AsyncCheckpoints::Checkpoint(rss::v1::CheckpointReason reason, int6
     return CheckpointWriter(env_, registry_).Run(reason, request_id).status();
   }
   job->datasets = std::move(datasets).value();
+  job->arrays = std::move(arrays).value();
   return StartAsync(reason, request_id, std::move(job));
 }
 
 absl::Status AsyncCheckpoints::StartAsync(rss::v1::CheckpointReason reason, int64_t request_id,
                                           std::shared_ptr<Job> job) {
   absl::Time start = absl::Now();
-  SRS_ASSIGN_OR_RETURN(job->arrays, CheckpointWriter(env_, registry_).AgreeOnArrays());
   job->reason = reason;
   job->request_id = request_id;
   // A copy that fails here fails this rank's write: the commit then aborts on every rank.

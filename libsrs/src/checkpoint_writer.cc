@@ -1,5 +1,8 @@
 #include "libsrs/src/checkpoint_writer.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/checksum.h"
@@ -41,7 +44,8 @@ uint64_t RegistryFingerprint(const std::vector<rss::v1::ArraySpec>& specs) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<rss::v1::ArraySpec>> CheckpointWriter::AgreeOnArrays() {
+absl::StatusOr<std::vector<rss::v1::ArraySpec>> CheckpointWriter::AgreeOnArrays(
+    uint64_t vote, uint64_t* max_vote) {
   std::vector<rss::v1::ArraySpec> specs;
   std::vector<int64_t> local_counts;
   for (const auto& entry : registry_->arrays()) {
@@ -50,8 +54,9 @@ absl::StatusOr<std::vector<rss::v1::ArraySpec>> CheckpointWriter::AgreeOnArrays(
   }
   // max(h) together with max(~h) = ~min(h): one allreduce tells whether all fingerprints match.
   uint64_t h = RegistryFingerprint(specs);
-  uint64_t mine[2] = {h, ~h}, agreed[2] = {0, 0};
-  MPI_Allreduce(mine, agreed, 2, MPI_UINT64_T, MPI_MAX, env_->comm);
+  uint64_t mine[3] = {h, ~h, vote}, agreed[3] = {0, 0, 0};
+  MPI_Allreduce(mine, agreed, 3, MPI_UINT64_T, MPI_MAX, env_->comm);
+  if (max_vote != nullptr) *max_vote = agreed[2];
   if (agreed[0] != ~agreed[1]) {
     return absl::FailedPreconditionError(
         "checkpoint: the ranks registered different arrays (names, types, layouts or global "
@@ -125,14 +130,22 @@ CheckpointWriter::Gathered CheckpointWriter::Gather(
     int64_t epoch, const absl::StatusOr<rss::v1::PieceRecord>& record, double write_seconds) {
   Gathered g;
   g.result.epoch = epoch;
-  int64_t bytes = record.ok() ? record->size_bytes() : 0;
-  MPI_Allreduce(&write_seconds, &g.result.write_seconds, 1, MPI_DOUBLE, MPI_MAX, env_->comm);
-  MPI_Allreduce(&bytes, &g.result.bytes, 1, MPI_INT64_T, MPI_SUM, env_->comm);
   g.agreed = AgreeStatus(env_->comm, record.status());
-  if (g.agreed.ok()) {
-    std::string serialized;
-    record->SerializeToString(&serialized);
-    g.records = GatherStrings(env_->comm, 0, serialized);
+  if (!g.agreed.ok()) return g;
+  // One gather carries both the record and the write time (the timings are rank 0's business).
+  std::string mine(sizeof(double), '\0');
+  std::memcpy(mine.data(), &write_seconds, sizeof(double));
+  record->AppendToString(&mine);
+  for (std::string& both : GatherStrings(env_->comm, 0, mine)) {
+    double seconds = 0;
+    std::memcpy(&seconds, both.data(), sizeof(double));
+    g.result.write_seconds = std::max(g.result.write_seconds, seconds);
+    rss::v1::PieceRecord piece;
+    if (piece.ParseFromArray(both.data() + sizeof(double),
+                             static_cast<int>(both.size() - sizeof(double)))) {
+      g.result.bytes += piece.size_bytes();
+    }
+    g.records.push_back(both.substr(sizeof(double)));
   }
   return g;
 }
@@ -175,6 +188,7 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   if (!verdict.ok() && record.ok()) DropPiece(*record);
   SRS_RETURN_IF_ERROR(verdict);
   TestHookMaybeDie(TestPoint::kAfterCommit, epoch, env_->rank);
+  if (env_->rank != 0) return gathered.result;
   SRS_LOG(INFO) << "checkpoint epoch " << epoch << " committed: " << gathered.result.bytes
                 << " bytes in " << gathered.result.write_seconds << " s";
   return gathered.result;

@@ -38,14 +38,16 @@ class CheckpointWriter {
   // 0's background thread and whose local write runs on every rank's:
   //
   // Step 1 (collective): the array specs (with every rank's local count at rank 0), agreed on
-  // all ranks; the same verdict on every rank.
-  absl::StatusOr<std::vector<rss::v1::ArraySpec>> AgreeOnArrays();
+  // all ranks; the same verdict on every rank. The same allreduce carries `vote`: `max_vote`
+  // (if not null) gets its maximum over the ranks.
+  absl::StatusOr<std::vector<rss::v1::ArraySpec>> AgreeOnArrays(uint64_t vote = 0,
+                                                                uint64_t* max_vote = nullptr);
   // Step 2, rank 0 only, no MPI: BeginCheckpoint -> the epoch.
   absl::StatusOr<int64_t> BeginRpc(const std::vector<rss::v1::ArraySpec>& arrays,
                                    rss::v1::CheckpointReason reason, int64_t request_id);
   // Step 4a (collective), once every rank's write of `epoch` ended (`record`: this rank's
-  // outcome, `write_seconds`: its duration): agreement on success, the records at rank 0, the
-  // timings (slowest write, total bytes).
+  // outcome, `write_seconds`: its duration): agreement on success, then (if so) the records and
+  // the timings (slowest write, total bytes) at rank 0; elsewhere the timings stay 0.
   struct Gathered {
     absl::Status agreed;               // OK on every rank iff every rank wrote its piece
     std::vector<std::string> records;  // rank 0: serialized PieceRecords, by rank

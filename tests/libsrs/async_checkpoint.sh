@@ -62,8 +62,11 @@ verify "$app" 1 "${epochs[0]}"
 ASYNC_DRIVER_FINISH=1 verify "$app" 2 0
 echo "async_checkpoint($n->$m): fallback ok (sync_fallbacks=$fallbacks)"
 
-# --- a bad checkpoint_mode fails SRS_Init clearly ---
+# --- a bad checkpoint_mode or staging_limit fails SRS_Init clearly ---
 SRS_APP=$base_app-bad SRS_CHECKPOINT_MODE=later "$mpiexec" -n 1 "$driver" copy 10 \
   >"$work/bad.out" 2>"$work/bad.err" && fail "checkpoint_mode=later was accepted"
 grep -q "checkpoint_mode" "$work/bad.err" || fail "the error does not name checkpoint_mode"
+SRS_APP=$base_app-bad SRS_STAGING_LIMIT=lots "$mpiexec" -n 1 "$driver" copy 10 \
+  >"$work/bad.out" 2>"$work/bad.err" && fail "staging_limit=lots was accepted"
+grep -q "staging_limit" "$work/bad.err" || fail "the error does not name staging_limit"
 echo "async_checkpoint($n->$m): all ok"
