@@ -7,8 +7,8 @@
 #     commits drops it;
 #  3. SIGTERM to srs run = checkpoint and stop (exit 75); the plain re-run resumes;
 #  4. a second signal (SIGINT, then SIGTERM) = stop at once (no checkpoint): no rank survives,
-#     the run is ended, and an
-#     immediate resume from the last committed checkpoint needs no --force;
+#     the run is ended, and an immediate resume from the last committed checkpoint needs no
+#     --force;
 #  5. the resumed field equals an uninterrupted run's bit for bit;
 #  7. after kill -9 of srs run itself, the next srs run waits out the dead run's lease, saying
 #     how many seconds are left, instead of failing;
