@@ -238,8 +238,14 @@ int RunJob(const ArgParser& args) {
   absl::StatusOr<std::unique_ptr<PrivateDaemons>> daemons = ReadySite(&*site);
   if (!daemons.ok()) return Fail("run", daemons.status());
   ResumeRequest resume{run->job, run->resume, run->epoch, run->force, run->launch.nprocs};
+  resume.interrupted = [&preemption] { return preemption.signalled(); };
   absl::Status prepared = PrepareResume(*site, resume);
   if (!prepared.ok()) return Fail("run", prepared);
+  if (preemption.signalled()) {  // nothing launched yet: nothing to checkpoint
+    return Fail("run", absl::CancelledError(
+                           absl::StrCat("interrupted (", strsignal(preemption.first_signal()),
+                                        ") before launching; nothing was started")));
+  }
   std::string previous_run_id = NewestRunId(*site, run->job);
   ExportJobEnvironment(*site, *run);
   absl::StatusOr<LaunchedJob> launched =

@@ -39,6 +39,9 @@ absl::StatusOr<rssv1::GetJobResponse> WaitForLease(RssAdmin* admin, const Resume
   for (;;) {
     const rssv1::Configuration* run = NewestRun(info);
     if (run == nullptr || run->state() != "running" || request.force) return info;
+    if (request.interrupted()) {
+      return absl::CancelledError("interrupted while waiting for the previous run's lease");
+    }
     absl::Time now = absl::Now();
     if (run->watched()) {
       watched_since = std::min(watched_since, now);

@@ -11,6 +11,7 @@
 #define SRS_TOOLS_RUN_RESUME_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -29,11 +30,14 @@ struct ResumeRequest {
   int64_t epoch = 0;  // with kYes: this committed epoch; 0 = the newest
   bool force = false;
   int64_t nprocs = 1;  // of the new run, for the message
+  // Polled while waiting for a lease: true = give up (CANCELLED), e.g. on a Ctrl-C.
+  std::function<bool()> interrupted = [] { return false; };
 };
 
 // Asks the RSS about the job, waits while its newest run still holds a lease (printing the
 // seconds left; with an open watch stream at most one lease period, then FAILED_PRECONDITION
-// naming `srs stop` and --force), and prints what the launch will do. NOT_FOUND when kYes finds
+// naming `srs stop` and --force; CANCELLED once `interrupted`), and prints what the launch will
+// do. NOT_FOUND when kYes finds
 // nothing to resume. Without an admin token it cannot look and returns OK.
 absl::Status PrepareResume(const Site& site, const ResumeRequest& request);
 

@@ -18,7 +18,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 test_dir=$(mktemp -d "${TMPDIR:-/tmp}/srs-slurm-test.XXXXXX")
 cleanup() {
   slurm_stop
-  if [ -n "${keep_on_failure:-}" ]; then echo "kept $test_dir" >&2; else rm -rf "$test_dir"; fi
+  if [ -n "${keep_on_failure:-}" ] && [ -z "${passed:-}" ]; then
+    echo "kept $test_dir" >&2
+  else
+    rm -rf "$test_dir"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 143' TERM
@@ -33,10 +37,10 @@ mkdir -p "$test_dir/ref" "$test_dir/job"
   >"$test_dir/ref.out" 2>&1 || fail "reference run: $(cat "$test_dir/ref.out")"
 
 rc=0
+slurm_extra_conf="RequeueExit=75"
 slurm_start "$test_dir/slurm" || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-echo "RequeueExit=75" >>"$SLURM_CONF"
-scontrol reconfigure || fail "scontrol reconfigure"
+scontrol show config | grep -q 'RequeueExit *= 75' || fail "RequeueExit not in effect"
 
 cat >"$test_dir/job/heat.sbatch" <<SCRIPT
 #!/bin/bash
@@ -47,15 +51,13 @@ exec srs run -n "\$n" -- "$HEAT2D" ${args[*]} --out field.bin
 SCRIPT
 job=$(cd "$test_dir/job" && sbatch --parsable --chdir="$test_dir/job" \
   --output="$test_dir/job/slurm.out" heat.sbatch) || fail "sbatch failed"
-echo "slurm job $job"
+echo "slurm job $job ($(date -u +%T))"
 
 restarts() { scontrol show job "$job" | grep -o 'Restarts=[0-9]*' | cut -d= -f2; }
 job_state() { scontrol show job "$job" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
 # Waits until the job runs the solver (attempt $1): the private RSS shows the run as running.
 wait_solver_running() {
-  # Slurm holds a requeued job back for a while (BeginTime); let it start now.
   slurm_wait "[ \"\$(restarts)\" = $1 ]" 120 || fail "attempt $1 never came: $(job_state)"
-  scontrol update JobId="$job" StartTime=now 2>/dev/null || true
   slurm_wait "[ \"\$(restarts)\" = $1 ] && (cd '$test_dir/job' && srs status heat) | grep -q running" 120 ||
     fail "attempt $1 never ran the solver: $(job_state) $(cat "$test_dir/job/slurm.out")"
   sleep 1  # let it compute a little past its start
@@ -80,4 +82,5 @@ cmp "$test_dir/ref/ref.bin" "$test_dir/job/field.bin" ||
   fail "the requeued job's field differs from the uninterrupted run's"
 hist=$(cd "$test_dir/job" && srs history heat) || fail "srs history: $hist"
 echo "$hist"
+passed=1
 echo PASS

@@ -3,6 +3,7 @@
 # slurmd with a generated slurm.conf, everything under $slurm_dir, on free loopback ports. Needs
 # root (slurmd runs jobs as their owner) and Debian's slurm-wlm + munge.
 #   slurm_start DIR      start; exports SLURM_CONF; returns 77 if this machine cannot
+#                        ($slurm_extra_conf: more slurm.conf lines, e.g. RequeueExit=75)
 #   slurm_stop           stop whatever slurm_start started (call from the EXIT trap)
 set -u
 
@@ -31,6 +32,8 @@ slurm_start() {
   done
   host=$(hostname -s)
   cpus=2
+  # cred_expire: Slurm holds a requeued job back until the old credential expired (default
+  # 120 s); 15 s keeps the requeue tests short.
   mkdir -p "$slurm_dir"/{state,spool,munge}
   chmod 700 "$slurm_dir/munge"
   mungekey --create --keyfile="$slurm_dir/munge/munge.key" 2>/dev/null ||
@@ -49,7 +52,7 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$slurm_dir/munge/munge.socket
+AuthInfo=socket=$slurm_dir/munge/munge.socket,cred_expire=15
 StateSaveLocation=$slurm_dir/state
 SlurmdSpoolDir=$slurm_dir/spool
 SlurmctldPidFile=$slurm_dir/slurmctld.pid
@@ -74,6 +77,7 @@ SlurmctldTimeout=30
 SlurmdTimeout=60
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=srs Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+${slurm_extra_conf:-}
 CONF
   export SLURM_CONF=$slurm_dir/slurm.conf
   slurmctld -D -i -f "$SLURM_CONF" >"$slurm_dir/slurmctld.out" 2>&1 &

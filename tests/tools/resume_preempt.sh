@@ -6,11 +6,14 @@
 #     plain re-run resumes the OLD checkpoint with no --force and no lease wait; a fresh run that
 #     commits drops it;
 #  3. SIGTERM to srs run = checkpoint and stop (exit 75); the plain re-run resumes;
-#  4. two SIGINTs = stop at once (no checkpoint): no rank survives, the run is ended, and an
-#     immediate resume from the last committed checkpoint needs no --force;
+#  4. a second signal (SIGINT, then SIGTERM) = stop at once (no checkpoint): no rank survives,
+#     the run is ended, and an immediate resume from the last committed checkpoint needs no
+#     --force;
 #  5. the resumed field equals an uninterrupted run's bit for bit;
 #  7. after kill -9 of srs run itself, the next srs run waits out the dead run's lease, saying
 #     how many seconds are left, instead of failing;
+#  8. SIGTERM to srs run, mpiexec, the proxy, the ranks and the private daemons at once (as a
+#     batch system signals a job) still ends in a committed stop checkpoint;
 #  6. SRS_MPIEXEC / --mpiexec take a name on PATH; a missing launcher or program is named.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -101,15 +104,16 @@ expect_status 0 "checkpoint requested" "$SRS" checkpoint heat
 only_new() { [ "$(committed_epochs | wc -w)" = 1 ] && [ "$(committed_epochs)" != "$e3 " ]; }
 for _ in $(seq 300); do only_new && break; sleep 0.1; done
 only_new || fail "after the fresh run's commit the old checkpoint $e3 is still there: $(committed_epochs)"
-# --- 4. two SIGINTs: stop at once ---------------------------------------------------------
+# --- 4. a second signal: stop at once ---------------------------------------------------------
 pids=$(ranks_of "$bg")
+# Back to back, and two different signals: two pending SIGINTs could merge into one, and with a
+# pause the job may finish its stop checkpoint before the second arrives.
 kill -INT "$bg"
-sleep 0.2
-kill -INT "$bg"
+kill -TERM "$bg"
 rc=0
 wait "$bg" || rc=$?
 bg=""
-if [ "$rc" = 0 ] || [ "$rc" = 75 ]; then fail "srs run exited $rc after two SIGINTs: $(cat fresh2.out)"; fi
+if [ "$rc" = 0 ] || [ "$rc" = 75 ]; then fail "srs run exited $rc after two signals: $(cat fresh2.out)"; fi
 grep -q "stopping heat at once" fresh2.out || fail "no immediate stop: $(cat fresh2.out)"
 # Alive = exists and is not a zombie (an orphan waits for init to reap it).
 alive() { [ -r "/proc/$1/stat" ] && ! awk '{exit !($3 == "Z")}' "/proc/$1/stat" 2>/dev/null; }
@@ -130,4 +134,13 @@ bg=""
 expect_status 0 "heat finished \(2 ranks" "$SRS" run -n 2 -- "$HEAT2D" "${grid[@]}" --steps 5
 grep -qE "previous run heat-[0-9]+ died without ending; its lease runs out in [0-9]+ s, waiting" \
   <<<"$last_output" || fail "no lease wait reported: $last_output"
+# --- 8. SIGTERM to every process at once (what Slurm does to a job it requeues or preempts) --
+start_long all.out -n 2
+# shellcheck disable=SC2046 # a list of pids
+kill -TERM "$bg" $(descendants "$bg")
+rc=0
+wait "$bg" || rc=$?
+bg=""
+[ "$rc" = 75 ] || fail "srs run exited $rc after SIGTERM to the whole tree, want 75: $(cat all.out)"
+grep -q "heat stopped with checkpoint epoch" all.out || fail "no stop checkpoint: $(cat all.out)"
 echo PASS
