@@ -74,7 +74,11 @@ on_exit() {
     echo "with-daemons: failed (status $status); daemon logs in $workdir:" >&2
     srsd_dump_logs
   fi
-  if ((own_workdir)) && [ -z "${SRS_KEEP_WORKDIR:-}" ]; then rm -rf "$workdir"; fi
+  if [ -n "${SRS_KEEP_WORKDIR:-}" ]; then
+    rm -f "$workdir/owner.pid"  # kept on purpose: not for the stale-directory sweep
+  elif ((own_workdir)); then
+    rm -rf "$workdir"
+  fi
   exit "$status"
 }
 trap on_exit EXIT
