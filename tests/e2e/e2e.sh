@@ -201,7 +201,9 @@ case_full_periodic() {
 }
 
 case_full_stop() {
+  export SRS_LOG=warning  # a failed checkpoint's reason shows in the job's log
   start a 2 --n 60000 --iters 1000000 --sleep-ms 5
+  wait_for 60 "progress" log_has a "^ITER"
   "$SRS" checkpoint "$job" >/dev/null 2>&1 || fail "srs checkpoint failed"
   have_one() { (($(count_epochs) == 1)); }
   wait_for 60 "epoch 1" have_one

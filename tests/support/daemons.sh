@@ -7,6 +7,7 @@
 #   srsd_init WORKDIR                    WORKDIR must exist; holds the logs and daemons.killed
 #   srsd_start NAME CMD...               sets started_pid, started_addr; fails loudly after 60 s
 #   srsd_wait_depots ADMIN N [SECONDS]   polls ListDepots (rss_admin wait-depots) until N depots
+#   srsd_wait_log NAME PATTERN SECONDS   waits for a line in the daemon's stderr
 #   srsd_stop_all                        SIGTERM, wait (deadline), check survival + exit status 0;
 #                                        returns 1 (and says why) if any daemon misbehaved
 #   srsd_dump_logs                       prints every daemon's log (on failure)
@@ -55,6 +56,19 @@ srsd_wait_depots() {  # ADMIN N [SECONDS]
   echo "daemons: the RSS does not list $want depot(s)" >&2
   srsd_dump_logs
   return 1
+}
+
+# Waits until daemon NAME's stderr has a line matching PATTERN (its INFO log), with a deadline.
+srsd_wait_log() {  # NAME PATTERN SECONDS
+  local t0=$SECONDS
+  until grep -q "$2" "$srsd_dir/$1.err" 2>/dev/null; do
+    if ((SECONDS - t0 >= $3)); then
+      echo "daemons: $1 never logged '$2' within $3 s" >&2
+      srsd_dump_logs
+      return 1
+    fi
+    sleep 0.05
+  done
 }
 
 srsd_killed_on_purpose() {  # PID

@@ -2,7 +2,7 @@
 # shellcheck disable=SC2154  # started_pid, started_addr are set by srsd_start (daemons.sh)
 # Runs a command with a private srs-rss and srs-depot(s) on free loopback ports.
 #
-#   with-daemons.sh --rss PATH/srs-rss --depot PATH/srs-depot --admin PATH/rss_admin
+#   with-daemons.sh --rss PATH/srs-rss --depot PATH/srs-depot [--admin PATH/rss_admin]
 #                   [--depots N] [--lease SECONDS] [--depot-lease SECONDS] [--workdir DIR] -- CMD...
 #
 # --lease is the RSS's run lease (srs-rss --lease), --depot-lease the depots' lease of pieces no
@@ -41,8 +41,12 @@ while (($#)); do
     *) echo "with-daemons: unknown option $1" >&2; exit 2 ;;
   esac
 done
-if ! [ -x "$rss_bin" ] || ! [ -x "$depot_bin" ] || ! [ -x "$admin_bin" ]; then
-  echo "with-daemons: need --rss, --depot and --admin binaries" >&2
+if ! [ -x "$rss_bin" ] || ! [ -x "$depot_bin" ]; then
+  echo "with-daemons: need --rss and --depot binaries" >&2
+  exit 2
+fi
+if [ -n "$admin_bin" ] && ! [ -x "$admin_bin" ]; then
+  echo "with-daemons: --admin $admin_bin is not executable" >&2
   exit 2
 fi
 (($#)) || { echo "with-daemons: no command" >&2; exit 2; }
@@ -75,7 +79,11 @@ on_exit() {
     echo "with-daemons: failed (status $status); daemon logs in $workdir:" >&2
     srsd_dump_logs
   fi
-  if ((own_workdir)) && [ -z "${SRS_KEEP_WORKDIR:-}" ]; then rm -rf "$workdir"; fi
+  if [ -n "${SRS_KEEP_WORKDIR:-}" ]; then
+    rm -f "$workdir/owner.pid"  # kept on purpose: not for the stale-directory sweep
+  elif ((own_workdir)); then
+    rm -rf "$workdir"
+  fi
   exit "$status"
 }
 trap on_exit EXIT
@@ -94,12 +102,22 @@ read -r -a depot_hosts <<<"${SRS_TEST_DEPOT_HOSTS:-}"
 for i in $(seq "$depots"); do
   host_args=()
   [ -n "${depot_hosts[i - 1]:-}" ] && host_args=(--host "${depot_hosts[i - 1]}")
-  srsd_start "srs-depot$i" "$depot_bin" --listen 127.0.0.1:0 --dir "$workdir/depot$i" \
-    "${depot_args[@]}" "${host_args[@]}" || exit 1
+  # Without --admin (older callers, e.g. srs-bench-libsrs) the depot's own INFO line
+  # "registered with the RSS" is the condition waited for instead of ListDepots.
+  log_env=()
+  [ -z "$admin_bin" ] && log_env=(env SRS_LOG=info)
+  srsd_start "srs-depot$i" "${log_env[@]}" "$depot_bin" --listen 127.0.0.1:0 \
+    --dir "$workdir/depot$i" "${depot_args[@]}" "${host_args[@]}" || exit 1
   depot_addrs="$depot_addrs $started_addr" depot_dirs="$depot_dirs $workdir/depot$i"
   depot_pids="$depot_pids $started_pid"
 done
-srsd_wait_depots "$admin_bin" "$depots" 60 || exit 1
+if [ -n "$admin_bin" ]; then
+  srsd_wait_depots "$admin_bin" "$depots" 60 || exit 1
+else
+  for i in $(seq "$depots"); do
+    srsd_wait_log "srs-depot$i" "registered with the RSS" 60 || exit 1
+  done
+fi
 export SRS_DEPOT=${SRS_DEPOT:-auto}
 export SRS_DEPOT_ADDRS=${depot_addrs# } SRS_DEPOT_DIRS=${depot_dirs# } SRS_DEPOT_PIDS=${depot_pids# }
 export SRS_RSS_BIN=$rss_bin SRS_DEPOT_BIN=$depot_bin SRS_RSS_ADMIN=$admin_bin

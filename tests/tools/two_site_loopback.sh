@@ -29,7 +29,7 @@ finish() {
   fi
   srsd_stop_all || status=1
   ((status == 0)) || srsd_dump_logs
-  [ -n "${SRS_KEEP_WORKDIR:-}" ] || rm -rf "$work"
+  if [ -n "${SRS_KEEP_WORKDIR:-}" ]; then rm -f "$work/owner.pid"; else rm -rf "$work"; fi
   exit "$status"
 }
 trap finish EXIT
