@@ -32,9 +32,10 @@ absl::Duration StreamAllowance(size_t bytes) {
   return absl::Seconds(static_cast<double>(bytes) / (64 << 20));
 }
 
-// The library's write into the depot's spool failed. HDF5 reports a full disk as a generic write
-// error, so look at the file system: if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line
-// naming the depot and the free space) instead of passing on an internal HDF5 error.
+// The library's write into the depot's spool failed (`written`), or is about to be tried
+// (`written` OK). HDF5 reports a full disk as a generic write error, so look at the file system:
+// if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line naming the depot and the free
+// space) instead of passing on an internal HDF5 error. Otherwise `written`, annotated.
 absl::Status SpoolWriteError(const absl::Status& written, const std::string& spool_path,
                              int64_t size_hint, const std::string& context) {
   std::string dir = spool_path.substr(0, spool_path.find_last_of('/') + 1);
@@ -47,6 +48,7 @@ absl::Status SpoolWriteError(const absl::Status& written, const std::string& spo
                        " bytes free in ", dir, ", the piece needs about ", size_hint));
     }
   }
+  if (written.ok()) return written;
   return Annotate(written, absl::StrCat(context, " to ", spool_path));
 }
 
@@ -140,7 +142,18 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   grpc::Status status = stub_->BeginLocalPut(NewContext().get(), begin, &spool);
   if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", KeyText(key)));
 
-  absl::Status written = write_file(spool.spool_path());
+  // A disk that visibly cannot hold the piece fails here, before HDF5 runs out of space in the
+  // middle of the file.
+  absl::Status written =
+      SpoolWriteError(absl::OkStatus(), spool.spool_path(), size_hint,
+                      absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
+  if (written.ok()) {
+    written = write_file(spool.spool_path());
+    if (!written.ok()) {
+      written = SpoolWriteError(written, spool.spool_path(), size_hint,
+                                absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
+    }
+  }
   PutResponse response;
   if (written.ok()) {
     depot::v1::CommitLocalPutRequest commit;
@@ -150,9 +163,6 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
         stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
     if (status.ok()) return response;
     written = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
-  } else {
-    written = SpoolWriteError(written, spool.spool_path(), size_hint,
-                              absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
   }
   // Best effort: the depot also reclaims abandoned spool files at restart.
   depot::v1::AbortLocalPutRequest abort;
