@@ -62,6 +62,11 @@ absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::str
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(8 << 20);
   args.SetMaxSendMessageSize(8 << 20);
+  // Reconnect within about a second after a depot restart (the default backs off up to 2
+  // minutes); the minimum backoff is also the connect timeout, so keep it at 1 s.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   if (channel == nullptr) {
     return absl::UnavailableError(absl::StrCat("depot ", address, ": cannot create channel"));
@@ -91,7 +96,7 @@ absl::Status DepotClient::Error(const grpc::Status& status, absl::string_view wh
   return FromGrpcStatus(status, absl::StrCat("depot ", address_, ": ", what));
 }
 
-absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
+absl::StatusOr<depot::v1::DepotInfo> DepotClient::InfoOnce() {
   auto context = NewContext();
   depot::v1::DepotInfo info;
   grpc::Status status = stub_->Info(context.get(), depot::v1::InfoRequest(), &info);
@@ -256,7 +261,7 @@ absl::StatusOr<PieceInfo> DepotClient::StatOnce(const std::string& cap) {
   return info;
 }
 
-absl::Status DepotClient::Delete(const std::string& manage_cap) {
+absl::Status DepotClient::DeleteOnce(const std::string& manage_cap) {
   depot::v1::DeleteRequest request;
   request.set_manage_cap(manage_cap);
   depot::v1::DeleteResponse response;
@@ -265,8 +270,8 @@ absl::Status DepotClient::Delete(const std::string& manage_cap) {
   return absl::OkStatus();
 }
 
-absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
-                                int64_t lease_seconds) {
+absl::Status DepotClient::RenewOnce(const std::vector<std::string>& manage_caps,
+                                    int64_t lease_seconds) {
   depot::v1::RenewRequest request;
   for (const std::string& cap : manage_caps) request.add_manage_caps(cap);
   request.set_lease_seconds(lease_seconds);
@@ -276,7 +281,7 @@ absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJobOnce(const std::string& job) {
   depot::v1::ListJobRequest request;
   request.set_job(job);
   depot::v1::ListJobResponse response;
@@ -324,6 +329,27 @@ absl::StatusOr<std::string> DepotClient::OpenLocal(const std::string& read_cap) 
 absl::StatusOr<PieceInfo> DepotClient::Stat(const std::string& cap) {
   return RetryUntilValue<PieceInfo>(Deadline(), RetryAll(), "Stat",
                                     [&](absl::Time) { return StatOnce(cap); });
+}
+
+absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
+  return RetryUntilValue<depot::v1::DepotInfo>(Deadline(), RetryAll(), "Info",
+                                               [&](absl::Time) { return InfoOnce(); });
+}
+
+absl::Status DepotClient::Delete(const std::string& manage_cap) {
+  return RetryUntil(Deadline(), RetryAll(), "Delete",
+                    [&](absl::Time) { return DeleteOnce(manage_cap); });
+}
+
+absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
+                                int64_t lease_seconds) {
+  return RetryUntil(Deadline(), RetryAll(), "Renew",
+                    [&](absl::Time) { return RenewOnce(manage_caps, lease_seconds); });
+}
+
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
+  return RetryUntilValue<std::vector<PieceInfo>>(Deadline(), RetryAll(), "ListJob",
+                                                 [&](absl::Time) { return ListJobOnce(job); });
 }
 
 }  // namespace srs

@@ -36,7 +36,9 @@ absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string&
   // Reconnect quickly after an RSS restart instead of backing off for up to two minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  // gRPC also uses the minimum backoff as the connect timeout: 100 ms made every attempt fail on
+  // a loaded machine ("tcp handshaker shutdown") long after the RSS was back.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   for (Target& target : targets) {
     target.channel =
         grpc::CreateCustomChannel(target.address, grpc::InsecureChannelCredentials(), args);
