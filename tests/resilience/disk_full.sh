@@ -4,7 +4,7 @@
 # filled and `srs stop --wait` asks for a stop. The stop checkpoint cannot be written:
 #  - `srs stop --wait` exits non-zero, naming RESOURCE_EXHAUSTED and the depot's free space;
 #  - the job's error is RESOURCE_EXHAUSTED in one line, with no HDF5 error-stack dump, and the
-#    RSS recorded it (`srs status` shows it);
+#    RSS recorded it (`srs status` and `srs history` show it);
 #  - the previous checkpoint stays resumable: once space is freed the job resumes from it on
 #    another process count, every element verified, and runs to the end.
 #
@@ -105,6 +105,9 @@ fi
 status_out=$("$SRS_TOOL" status "$SRS_APP" 2>&1)
 grep -q "RESOURCE_EXHAUSTED" <<<"$status_out" || fault_fail "srs status does not show the failure: $status_out"
 fault_log "srs status: $(tail -1 <<<"$status_out")"
+history_out=$("$SRS_TOOL" history "$SRS_APP" 2>&1)
+grep -q "SRS_Check_Stop: RESOURCE_EXHAUSTED" <<<"$history_out" ||
+  fault_fail "srs history does not show the failure: $history_out"
 
 # Space again; the previous checkpoint is the restart point.
 rm -f "$depot_dir/filler"
