@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -721,11 +722,52 @@ absl::Status ReadSelectionImpl(const std::string& path, const std::string* image
 
 namespace {
 
+// True when the file system holding `path` has less than twice the data's bytes (plus 8 MiB) free.
+bool SpaceIsShort(const std::string& path, const std::vector<DatasetWrite>& datasets) {
+  uint64_t bytes = 8 << 20;
+  for (const DatasetWrite& ds : datasets) {
+    bytes += 2 * (ds.count * ElementSize(ds.type) + (ds.global_index ? ds.count * 8 : 0));
+  }
+  std::string dir = path.substr(0, path.find_last_of('/') + 1);
+  struct statvfs fs;
+  if (dir.empty() || statvfs(dir.c_str(), &fs) != 0) return false;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < bytes;
+}
+
+// Writes `bytes` to a new file at `path` with write(2) and fsyncs it. A full disk is
+// RESOURCE_EXHAUSTED.
+absl::Status WriteBytesFile(const std::string& path, const std::string& bytes) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(absl::StrCat(path, ": open: ", strerror(errno)));
+  size_t done = 0;
+  int error = 0;
+  while (done < bytes.size() && error == 0) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno != EINTR) error = errno;
+    if (n > 0) done += static_cast<size_t>(n);
+  }
+  if (error == 0 && fsync(fd) != 0) error = errno;
+  close(fd);
+  if (error == ENOSPC || error == EDQUOT) {
+    return absl::ResourceExhaustedError(absl::StrCat(path, ": ", strerror(error)));
+  }
+  if (error != 0) return absl::InternalError(absl::StrCat(path, ": write: ", strerror(error)));
+  return absl::OkStatus();
+}
+
 // WritePieceFile; `ranges` (may be null) receives where each dataset's bytes went.
 absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& header,
                                 const std::vector<DatasetWrite>& datasets,
                                 std::vector<WrittenRange>* ranges) {
   SRS_RETURN_IF_ERROR(ValidateWrites(datasets));
+  if (SpaceIsShort(path, datasets)) {
+    // HDF5 1.10 keeps a file whose close failed for lack of space in its ID table, half
+    // destroyed, and crashes on it at MPI_Finalize or exit (HDFFV-11052: SIGSEGV in
+    // H5F__close_cb). When space is short, build the file in memory and write its bytes with
+    // write(2), whose ENOSPC is a clean error.
+    SRS_ASSIGN_OR_RETURN(std::string image, WritePieceImage(header, datasets));
+    return WriteBytesFile(path, image);
+  }
   {
     Hdf5Lock lock;
     QuietHdf5();

@@ -12,7 +12,7 @@
 // Everything else (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, RESOURCE_EXHAUSTED, ...)
 // returns at once: it would fail the same way again.
 //
-//   RetryOptions options;  // 50 ms doubling up to 2 s, +-25 % jitter
+//   RetryOptions options;  // 50 ms doubling up to 1 s, +-25 % jitter
 //   absl::Status status = RetryUntil(absl::Now() + rpc_timeout, options, "FinishRun",
 //       [&](absl::Time attempt_deadline) { return CallOnce(attempt_deadline); });
 //
@@ -42,7 +42,7 @@ struct RetryClock {
 
 struct RetryOptions {
   absl::Duration initial_backoff = absl::Milliseconds(50);
-  absl::Duration max_backoff = absl::Seconds(2);
+  absl::Duration max_backoff = absl::Seconds(1);
   double multiplier = 2.0;
   // Each sleep is the backoff times a factor drawn uniformly from [1 - jitter, 1 + jitter], so
   // ranks or clients that failed together do not retry in lock step.

@@ -35,9 +35,10 @@ absl::Duration StreamAllowance(size_t bytes) {
   return absl::Seconds(static_cast<double>(bytes) / (64 << 20));
 }
 
-// The library's write into the depot's spool failed. HDF5 reports a full disk as a generic write
-// error, so look at the file system: if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line
-// naming the depot and the free space) instead of passing on an internal HDF5 error.
+// The library's write into the depot's spool failed (`written`), or is about to be tried
+// (`written` OK). HDF5 reports a full disk as a generic write error, so look at the file system:
+// if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line naming the depot and the free
+// space) instead of passing on an internal HDF5 error. Otherwise `written`, annotated.
 absl::Status SpoolWriteError(const absl::Status& written, const std::string& spool_path,
                              int64_t size_hint, const std::string& context) {
   std::string dir = spool_path.substr(0, spool_path.find_last_of('/') + 1);
@@ -50,6 +51,7 @@ absl::Status SpoolWriteError(const absl::Status& written, const std::string& spo
                        " bytes free in ", dir, ", the piece needs about ", size_hint));
     }
   }
+  if (written.ok()) return written;
   return Annotate(written, absl::StrCat(context, " to ", spool_path));
 }
 
@@ -63,6 +65,11 @@ absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::str
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(8 << 20);
   args.SetMaxSendMessageSize(8 << 20);
+  // Reconnect within about a second after a depot restart (the default backs off up to 2
+  // minutes); the minimum backoff is also the connect timeout, so keep it at 1 s.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   if (channel == nullptr) {
     return absl::UnavailableError(absl::StrCat("depot ", address, ": cannot create channel"));
@@ -92,7 +99,7 @@ absl::Status DepotClient::Error(const grpc::Status& status, absl::string_view wh
   return FromGrpcStatus(status, absl::StrCat("depot ", address_, ": ", what));
 }
 
-absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
+absl::StatusOr<depot::v1::DepotInfo> DepotClient::InfoOnce() {
   auto context = NewContext();
   depot::v1::DepotInfo info;
   grpc::Status status = stub_->Info(context.get(), depot::v1::InfoRequest(), &info);
@@ -179,7 +186,18 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   grpc::Status status = stub_->BeginLocalPut(NewContext().get(), begin, &spool);
   if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", KeyText(key)));
 
-  absl::Status written = write_file(spool.spool_path());
+  // A disk that visibly cannot hold the piece fails here, before HDF5 runs out of space in the
+  // middle of the file.
+  absl::Status written =
+      SpoolWriteError(absl::OkStatus(), spool.spool_path(), size_hint,
+                      absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
+  if (written.ok()) {
+    written = write_file(spool.spool_path());
+    if (!written.ok()) {
+      written = SpoolWriteError(written, spool.spool_path(), size_hint,
+                                absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
+    }
+  }
   PutResponse response;
   if (written.ok()) {
     depot::v1::CommitLocalPutRequest commit;
@@ -189,9 +207,6 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
         stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
     if (status.ok()) return response;
     written = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
-  } else {
-    written = SpoolWriteError(written, spool.spool_path(), size_hint,
-                              absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
   }
   // Best effort: the depot also reclaims abandoned spool files at restart.
   depot::v1::AbortLocalPutRequest abort;
@@ -364,7 +379,7 @@ absl::StatusOr<PieceInfo> DepotClient::StatOnce(const std::string& cap) {
   return info;
 }
 
-absl::Status DepotClient::Delete(const std::string& manage_cap) {
+absl::Status DepotClient::DeleteOnce(const std::string& manage_cap) {
   depot::v1::DeleteRequest request;
   request.set_manage_cap(manage_cap);
   depot::v1::DeleteResponse response;
@@ -373,8 +388,8 @@ absl::Status DepotClient::Delete(const std::string& manage_cap) {
   return absl::OkStatus();
 }
 
-absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
-                                int64_t lease_seconds) {
+absl::Status DepotClient::RenewOnce(const std::vector<std::string>& manage_caps,
+                                    int64_t lease_seconds) {
   depot::v1::RenewRequest request;
   for (const std::string& cap : manage_caps) request.add_manage_caps(cap);
   request.set_lease_seconds(lease_seconds);
@@ -384,7 +399,7 @@ absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJobOnce(const std::string& job) {
   depot::v1::ListJobRequest request;
   request.set_job(job);
   depot::v1::ListJobResponse response;
@@ -440,6 +455,27 @@ absl::StatusOr<std::string> DepotClient::OpenLocal(const std::string& read_cap) 
 absl::StatusOr<PieceInfo> DepotClient::Stat(const std::string& cap) {
   return RetryUntilValue<PieceInfo>(Deadline(), RetryAll(), "Stat",
                                     [&](absl::Time) { return StatOnce(cap); });
+}
+
+absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
+  return RetryUntilValue<depot::v1::DepotInfo>(Deadline(), RetryAll(), "Info",
+                                               [&](absl::Time) { return InfoOnce(); });
+}
+
+absl::Status DepotClient::Delete(const std::string& manage_cap) {
+  return RetryUntil(Deadline(), RetryAll(), "Delete",
+                    [&](absl::Time) { return DeleteOnce(manage_cap); });
+}
+
+absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
+                                int64_t lease_seconds) {
+  return RetryUntil(Deadline(), RetryAll(), "Renew",
+                    [&](absl::Time) { return RenewOnce(manage_caps, lease_seconds); });
+}
+
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
+  return RetryUntilValue<std::vector<PieceInfo>>(Deadline(), RetryAll(), "ListJob",
+                                                 [&](absl::Time) { return ListJobOnce(job); });
 }
 
 }  // namespace srs

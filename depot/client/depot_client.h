@@ -137,6 +137,10 @@ class DepotClient {
   absl::StatusOr<std::string> GetAllOnce(const std::string& read_cap);
   absl::StatusOr<std::string> OpenLocalOnce(const std::string& read_cap);
   absl::StatusOr<depot::v1::PieceInfo> StatOnce(const std::string& cap);
+  absl::StatusOr<depot::v1::DepotInfo> InfoOnce();
+  absl::Status DeleteOnce(const std::string& manage_cap);
+  absl::Status RenewOnce(const std::vector<std::string>& manage_caps, int64_t lease_seconds);
+  absl::StatusOr<std::vector<depot::v1::PieceInfo>> ListJobOnce(const std::string& job);
   absl::Status Error(const grpc::Status& status, absl::string_view what) const;
 
   std::shared_ptr<grpc::Channel> channel_;

@@ -93,7 +93,7 @@ void StopWatcher::Run() {
     SRS_LOG(WARNING) << "stop watch stream ended (" << status.ToString() << "); retrying in "
                      << backoff << " s; the job keeps running";
     if (!SleepUnlessStopping(backoff)) return;
-    backoff = std::min(backoff * 2, 2.0);  // short: a restarted RSS gives runs one lease to return
+    backoff = std::min(backoff * 2, 1.0);  // short: a restarted RSS gives runs one lease to return
   }
 }
 

@@ -20,7 +20,7 @@ absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string&
   std::vector<Target> targets;
   for (absl::string_view part : absl::StrSplit(address, ',')) {
     std::string one(absl::StripAsciiWhitespace(part));
-    if (!one.empty()) targets.push_back({one, nullptr});
+    if (!one.empty()) targets.push_back({one, nullptr, nullptr});
   }
   if (targets.empty()) {
     return absl::InvalidArgumentError("rss address is empty (set `rss = host:port` or SRS_RSS)");
@@ -36,10 +36,13 @@ absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string&
   // Reconnect quickly after an RSS restart instead of backing off for up to two minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  // gRPC also uses the minimum backoff as the connect timeout: 100 ms made every attempt fail on
+  // a loaded machine ("tcp handshaker shutdown") long after the RSS was back.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   for (Target& target : targets) {
-    target.stub = v1::Rss::NewStub(
-        grpc::CreateCustomChannel(target.address, grpc::InsecureChannelCredentials(), args));
+    target.channel =
+        grpc::CreateCustomChannel(target.address, grpc::InsecureChannelCredentials(), args);
+    target.stub = v1::Rss::NewStub(target.channel);
   }
   return std::unique_ptr<RssClient>(new RssClient(address, rpc_timeout, std::move(targets)));
 }
@@ -72,10 +75,17 @@ absl::StatusOr<Resp> RssClient::Unary(const char* name,
     ctx.set_deadline(absl::ToChronoTime(deadline));
     // One address and a call that must not run twice: wait for the RSS to be reachable and
     // send it once, instead of failing fast while it restarts.
-    if (retry == Retry::kOnce && targets_.size() == 1) ctx.set_wait_for_ready(true);
+    const bool wait_for_ready = retry == Retry::kOnce && targets_.size() == 1;
+    ctx.set_wait_for_ready(wait_for_ready);
     Resp resp;
     grpc::Status status = (target.stub.get()->*method)(&ctx, req, &resp);
     if (status.ok()) return resp;
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && wait_for_ready &&
+        target.channel->GetState(false) != GRPC_CHANNEL_READY) {
+      // Waited for an RSS that never answered: it is unreachable, not slow.
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            absl::StrCat("not reachable within ", absl::FormatDuration(timeout)));
+    }
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) MoveOn(index);
     return FromGrpcStatus(status, absl::StrCat("rss ", target.address, ": ", name));
   };

@@ -99,6 +99,7 @@ class RssClient {
  private:
   struct Target {
     std::string address;
+    std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<rss::v1::Rss::Stub> stub;
   };
   RssClient(std::string address, absl::Duration rpc_timeout, std::vector<Target> targets);

@@ -106,11 +106,14 @@ static void InitErrors(const char* workdir) {
   EXPECT_LAST_ERROR_HAS("checkpoint_intervall");
   snprintf(path, sizeof path, "%s/no-such.config", workdir);
   EXPECT_RC(SRS_Init(MPI_COMM_WORLD, path), SRS_ERR_NOT_FOUND);
-  /* An RSS nobody listens on: the same UNAVAILABLE on every rank, no hang. */
+  /* An RSS nobody listens on: the same UNAVAILABLE on every rank once rpc_timeout (waiting for
+   * an RSS that may be restarting) has passed, no hang. */
   char* rss = strdup(getenv("SRS_RSS"));
   setenv("SRS_RSS", "127.0.0.1:1", 1);
+  setenv("SRS_RPC_TIMEOUT", "1", 1);
   EXPECT_RC(SRS_Init(MPI_COMM_WORLD, NULL), SRS_ERR_UNAVAILABLE);
   EXPECT_LAST_ERROR_HAS("127.0.0.1:1");
+  unsetenv("SRS_RPC_TIMEOUT");
   setenv("SRS_RSS", rss, 1);
   free(rss);
   EXPECT_RC(SRS_Register("u", &x, SRS_DOUBLE, 1, SRS_DIST_NONE), SRS_ERR_FAILED_PRECONDITION);
