@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 
@@ -228,14 +229,18 @@ TEST_F(DaemonFaultTest, SigtermDrainsAPutInFlight) {
   for (int i = 0; i < 100 && SpoolEmpty(); ++i) absl::SleepFor(absl::Milliseconds(50));
   ASSERT_FALSE(SpoolEmpty());
   kill(process_->pid(), SIGTERM);  // the put is running: it must be allowed to finish
-  // New calls are refused once the shutdown began: poll (deadline), never a fixed sleep.
-  absl::StatusCode info = absl::StatusCode::kOk;
+  // New calls are refused once the shutdown began: poll with one raw attempt each (DepotClient
+  // would retry within its rpc_timeout), under a deadline, never a fixed sleep.
+  grpc::StatusCode info = grpc::StatusCode::OK;
   for (absl::Time end = absl::Now() + absl::Seconds(30); absl::Now() < end;) {
-    info = client_->Info().status().code();
-    if (info == absl::StatusCode::kUnavailable) break;
+    grpc::ClientContext info_context;
+    info_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::DepotInfo reply;
+    info = stub->Info(&info_context, v1::InfoRequest(), &reply).error_code();
+    if (info == grpc::StatusCode::UNAVAILABLE) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_EQ(info, absl::StatusCode::kUnavailable);  // new calls: no
+  EXPECT_EQ(info, grpc::StatusCode::UNAVAILABLE);  // new calls: no
   request.set_chunk(image.substr(1000));
   ASSERT_TRUE(writer->Write(request));
   request.mutable_trailer()->set_xxh3_64(Xxh3(image.data(), image.size()));
