@@ -16,6 +16,7 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/daemons.h"
+#include "tools/failure_view.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
 #include "tools/launcher.h"
@@ -156,6 +157,11 @@ int ReportOutcome(const Site& site, const RunRequest& run, const std::string& pr
                CommittedCheckpoint(*info, 0) != nullptr
                    ? "; its last committed checkpoint is kept (srs ls shows it)"
                    : "");
+  // The reason a rank reported before the job died (the launcher may have dropped its output).
+  if (newest->has_failure()) {
+    std::fprintf(stderr, "srs run: %s failed: %s\n", run.job.c_str(),
+                 FailureText(newest->failure()).c_str());
+  }
   if (newest->state() == "running") EndDeadRun(&*admin, run, *newest, exit_code);
   return exit_code != 0 ? exit_code : 1;
 }
