@@ -139,9 +139,10 @@ absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl:
   return response;
 }
 
-absl::StatusOr<PutResponse> DepotClient::PutLocalHashedOnce(
+absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
+    const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
+        write_file) {
   depot::v1::BeginLocalPutRequest begin;
   *begin.mutable_header()->mutable_key() = key;
   begin.mutable_header()->set_size_hint(size_hint);
@@ -150,22 +151,31 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashedOnce(
   grpc::Status status = stub_->BeginLocalPut(NewContext().get(), begin, &spool);
   if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", KeyText(key)));
 
-  absl::StatusOr<FileDigest> written = write_file(spool.spool_path());
-  absl::Status failed;
+  const std::string what = absl::StrCat("depot ", address_, ": local put ", KeyText(key));
+  // A disk that visibly cannot hold the piece fails here, before HDF5 runs out of space in the
+  // middle of the file.
+  absl::StatusOr<std::optional<FileDigest>> written =
+      [&]() -> absl::StatusOr<std::optional<FileDigest>> {
+    SRS_RETURN_IF_ERROR(SpoolWriteError(absl::OkStatus(), spool.spool_path(), size_hint, what));
+    absl::StatusOr<std::optional<FileDigest>> result = write_file(spool.spool_path());
+    if (!result.ok()) return SpoolWriteError(result.status(), spool.spool_path(), size_hint, what);
+    return result;
+  }();
+  absl::Status failed = written.status();
   if (written.ok()) {
     depot::v1::CommitLocalPutRequest commit;
     commit.set_put_id(spool.put_id());
-    commit.set_xxh3_64(written->xxh3);
-    commit.set_size_bytes(written->size);
+    if (written->has_value()) {  // hashed on the way: the depot checks metadata only
+      commit.set_xxh3_64((*written)->xxh3);
+      commit.set_size_bytes((*written)->size);
+    }
     PutResponse response;
-    // The depot fsyncs the file before adopting it: the time a stream of its size would get.
+    // The depot fsyncs (and without a digest verifies) the file before adopting it: give it the
+    // time a stream of its size would get.
     status =
         stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
     if (status.ok()) return response;
     failed = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
-  } else {
-    failed = SpoolWriteError(written.status(), spool.spool_path(), size_hint,
-                             absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
   }
   // Best effort: the depot also reclaims abandoned spool files at restart.
   depot::v1::AbortLocalPutRequest abort;
@@ -173,47 +183,6 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashedOnce(
   depot::v1::AbortLocalPutResponse aborted;
   stub_->AbortLocalPut(NewContext().get(), abort, &aborted);
   return failed;
-}
-
-absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
-    const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::Status(const std::string& spool_path)>& write_file) {
-  depot::v1::BeginLocalPutRequest begin;
-  *begin.mutable_header()->mutable_key() = key;
-  begin.mutable_header()->set_size_hint(size_hint);
-  begin.mutable_header()->set_lease_seconds(lease_seconds);
-  depot::v1::BeginLocalPutResponse spool;
-  grpc::Status status = stub_->BeginLocalPut(NewContext().get(), begin, &spool);
-  if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", KeyText(key)));
-
-  // A disk that visibly cannot hold the piece fails here, before HDF5 runs out of space in the
-  // middle of the file.
-  absl::Status written =
-      SpoolWriteError(absl::OkStatus(), spool.spool_path(), size_hint,
-                      absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
-  if (written.ok()) {
-    written = write_file(spool.spool_path());
-    if (!written.ok()) {
-      written = SpoolWriteError(written, spool.spool_path(), size_hint,
-                                absl::StrCat("depot ", address_, ": local put ", KeyText(key)));
-    }
-  }
-  PutResponse response;
-  if (written.ok()) {
-    depot::v1::CommitLocalPutRequest commit;
-    commit.set_put_id(spool.put_id());
-    // Commit verifies every dataset checksum of the file: give it the time a stream would get.
-    status =
-        stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
-    if (status.ok()) return response;
-    written = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
-  }
-  // Best effort: the depot also reclaims abandoned spool files at restart.
-  depot::v1::AbortLocalPutRequest abort;
-  abort.set_put_id(spool.put_id());
-  depot::v1::AbortLocalPutResponse aborted;
-  stub_->AbortLocalPut(NewContext().get(), abort, &aborted);
-  return written;
 }
 
 absl::Status DepotClient::ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
@@ -421,16 +390,28 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::Status(const std::string& spool_path)>& write_file) {
   return RetryUntilValue<PutResponse>(
-      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put",
-      [&](absl::Time) { return PutLocalOnce(key, size_hint, lease_seconds, write_file); });
+      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
+        return PutLocalOnce(
+            key, size_hint, lease_seconds,
+            [&](const std::string& path) -> absl::StatusOr<std::optional<FileDigest>> {
+              SRS_RETURN_IF_ERROR(write_file(path));
+              return std::optional<FileDigest>();
+            });
+      });
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
   return RetryUntilValue<PutResponse>(
-      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put",
-      [&](absl::Time) { return PutLocalHashedOnce(key, size_hint, lease_seconds, write_file); });
+      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
+        return PutLocalOnce(
+            key, size_hint, lease_seconds,
+            [&](const std::string& path) -> absl::StatusOr<std::optional<FileDigest>> {
+              SRS_ASSIGN_OR_RETURN(FileDigest digest, write_file(path));
+              return std::optional<FileDigest>(digest);
+            });
+      });
 }
 
 absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::string& dataset,

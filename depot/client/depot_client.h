@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,12 +126,12 @@ class DepotClient {
   absl::StatusOr<depot::v1::PutResponse> PutBytesOnce(const depot::v1::PieceKey& key,
                                                       absl::string_view bytes,
                                                       int64_t lease_seconds);
-  absl::StatusOr<depot::v1::PutResponse> PutLocalHashedOnce(
-      const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-      const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file);
+  // One local put: BeginLocalPut, `write_file` into the spool, CommitLocalPut (with the writer's
+  // digest when it returns one), AbortLocalPut on failure.
   absl::StatusOr<depot::v1::PutResponse> PutLocalOnce(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-      const std::function<absl::Status(const std::string& spool_path)>& write_file);
+      const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
+          write_file);
   absl::Status ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
                              ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
                              void* out, size_t out_bytes);
