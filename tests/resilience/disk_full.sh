@@ -10,13 +10,12 @@
 #
 #   disk_full.sh SOLVER FAULT_INSPECT WAIT_NEW_FILE SRS_TOOL
 # Env: SRS_RSS_BIN, SRS_DEPOT_BIN, SRS_MPIEXEC.
-# shellcheck disable=SC2154  # insp_*, started_* and job_pid are set by fault_lib.sh
+# shellcheck disable=SC2154  # insp_*, started_* and job_pid are set by resilience_lib.sh
 set -u
-here=$(cd "$(dirname "$0")/../fault" && pwd)
-# shellcheck source=../fault/fault_lib.sh
-. "$here/fault_lib.sh"
+# shellcheck source=resilience_lib.sh
+. "$(dirname "$0")/resilience_lib.sh"
 SOLVER=$1 SRS_TOOL=$4
-export FAULT_INSPECT=$2  # used by fault_inspect in fault_lib.sh
+export FAULT_INSPECT=$2  # used by fault_inspect in resilience_lib.sh
 SRS_MPIEXEC=${SRS_MPIEXEC:-mpiexec.mpich}
 FAULT_LEASE=3
 
