@@ -44,6 +44,13 @@ namespace depot {
 // Bytes per chunk of every streamed transfer (reads and writes): the proto's "~1 MiB".
 inline constexpr size_t kChunkBytes = 1 << 20;
 
+// Input limits (docs/security-depots-tls.md): a job name of at most 256 bytes (the RSS's limit
+// too), a lease of at most 366 days (a larger one would outlive any run and overflow the clock
+// arithmetic), a Renew of at most 1 Mi capabilities (100 000 ranks x keep fits).
+inline constexpr size_t kMaxJobNameBytes = 256;
+inline constexpr int64_t kMaxLeaseSeconds = int64_t{366} * 24 * 3600;
+inline constexpr size_t kMaxCapsPerRenew = size_t{1} << 20;
+
 // What the depot remembers about a committed piece (the file backend's <id>.meta sidecar).
 struct PieceRecord {
   v1::PieceInfo info;
@@ -141,6 +148,8 @@ class PieceStore {
   absl::StatusOr<std::unique_ptr<PutSession>> BeginPut(const v1::PutHeader& header);
   absl::StatusOr<LocalPutTicket> BeginLocalPut(const v1::PutHeader& header);
   absl::StatusOr<PutResult> CommitLocalPut(const std::string& put_id);
+  // The piece key a local put in flight was begun for; NOT_FOUND like CommitLocalPut.
+  absl::StatusOr<v1::PieceKey> LocalPutKey(const std::string& put_id);
   absl::Status AbortLocalPut(const std::string& put_id);
 
   // Reads verify the whole piece first; a corrupt or truncated piece is DATA_LOSS naming it.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/error_codes.h"
+#include "common/tls.h"
 
 namespace srs::tools {
 namespace {
@@ -16,7 +17,7 @@ std::chrono::system_clock::time_point ToChrono(absl::Time t) { return absl::ToCh
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 #include "tools/daemons.h"
 
 namespace srs::tools {
@@ -165,7 +166,7 @@ absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) 
         StartedDaemon depot,
         StartOnPort("depot",
                     {depot_bin, "--dir", site->state_dir + "/depot", "--rss", site->rss, "--host",
-                     site->host},
+                     site->host, "--enroll-secret-file", site->state_dir + "/rss/admin.token"},
                     site->state_dir, ports.depot > 0 ? ports.depot : PickFreePort()));
     daemons->Adopt(depot.pid);
     ports.depot = PortOf(depot.address);
@@ -186,6 +187,11 @@ absl::StatusOr<Site> LoadSite() {
   site.rpc_timeout = absl::Seconds(timeout > 0 ? timeout : 30);
   site.rss = config.GetString("rss", "");
   site.embedded = site.rss.empty();
+  // TLS of every channel the tool opens (the same keys as the jobs' config).
+  absl::Status tls =
+      tls::SetClientTls({config.GetString("tls_ca", ""), config.GetString("tls_cert", ""),
+                         config.GetString("tls_key", "")});
+  if (!tls.ok()) return Annotate(tls, "config keys tls_ca/tls_cert/tls_key");
   if (site.embedded) {
     site.state_dir = CurrentDirectory() + "/.srs";
     site.config_path = site.state_dir + "/srs.config";

@@ -11,6 +11,7 @@
 #include "common/checksum.h"
 #include "common/error_codes.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 
 namespace srs {
 
@@ -38,7 +39,7 @@ absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::str
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(8 << 20);
   args.SetMaxSendMessageSize(8 << 20);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
   if (channel == nullptr) {
     return absl::UnavailableError(absl::StrCat("depot ", address, ": cannot create channel"));
   }
@@ -72,7 +73,8 @@ absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::string_view bytes,
-                                                  int64_t lease_seconds) {
+                                                  int64_t lease_seconds,
+                                                  const depot::v1::WriteGrant& grant) {
   auto context = NewContext(bytes.size());
   PutResponse response;
   auto writer = stub_->Put(context.get(), &response);
@@ -81,6 +83,7 @@ absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::str
   *header->mutable_key() = key;
   header->set_size_hint(static_cast<int64_t>(bytes.size()));
   header->set_lease_seconds(lease_seconds);
+  *header->mutable_grant() = grant;
   // A failed Write means the depot ended the stream (e.g. refused the header): Finish says why.
   bool open = writer->Write(request);
   Xxh3Hasher hasher;
@@ -105,8 +108,10 @@ absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::str
 
 absl::StatusOr<PutResponse> DepotClient::PutLocal(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::Status(const std::string& spool_path)>& write_file) {
+    const std::function<absl::Status(const std::string& spool_path)>& write_file,
+    const depot::v1::WriteGrant& grant) {
   depot::v1::BeginLocalPutRequest begin;
+  *begin.mutable_header()->mutable_grant() = grant;
   *begin.mutable_header()->mutable_key() = key;
   begin.mutable_header()->set_size_hint(size_hint);
   begin.mutable_header()->set_lease_seconds(lease_seconds);
@@ -119,6 +124,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
   if (written.ok()) {
     depot::v1::CommitLocalPutRequest commit;
     commit.set_put_id(spool.put_id());
+    *commit.mutable_grant() = grant;
     // Commit verifies every dataset checksum of the file: give it the time a stream would get.
     status =
         stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
@@ -240,9 +246,11 @@ absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job,
+                                                            const depot::v1::WriteGrant& grant) {
   depot::v1::ListJobRequest request;
   request.set_job(job);
+  *request.mutable_grant() = grant;
   depot::v1::ListJobResponse response;
   grpc::Status status = stub_->ListJob(NewContext().get(), request, &response);
   if (!status.ok()) return Error(status, absl::StrCat("ListJob ", job));

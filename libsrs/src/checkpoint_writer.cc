@@ -8,6 +8,7 @@
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/dist_spec.h"
 #include "libsrs/src/piece_writer.h"
+#include "libsrs/src/write_grants.h"
 
 namespace srs {
 namespace libsrs {
@@ -75,7 +76,8 @@ absl::StatusOr<std::vector<rss::v1::ArraySpec>> CheckpointWriter::AgreeOnArrays(
 
 absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
                                                       rss::v1::CheckpointReason reason,
-                                                      int64_t request_id) {
+                                                      int64_t request_id,
+                                                      depot::v1::WriteGrant* grant) {
   absl::StatusOr<rss::v1::BeginCheckpointResponse> begun;
   if (env_->rank == 0) {
     rss::v1::BeginCheckpointRequest req;
@@ -88,11 +90,14 @@ absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1:
   SRS_RETURN_IF_ERROR(BroadcastStatus(env_->comm, 0, begun.status()));
   int64_t epoch = env_->rank == 0 ? begun->epoch() : 0;
   MPI_Bcast(&epoch, 1, MPI_INT64_T, 0, env_->comm);
+  *grant =
+      ScatterWriteGrants(env_->comm, env_->rank, env_->nprocs, env_->rank == 0 ? &*begun : nullptr);
   return epoch;
 }
 
-absl::StatusOr<rss::v1::PieceRecord> CheckpointWriter::WritePiece(int64_t epoch) {
-  return WriteRankPiece(*env_, *registry_, epoch);
+absl::StatusOr<rss::v1::PieceRecord> CheckpointWriter::WritePiece(
+    int64_t epoch, const depot::v1::WriteGrant& grant) {
+  return WriteRankPiece(*env_, *registry_, epoch, grant);
 }
 
 absl::Status CheckpointWriter::CommitOnRoot(int64_t epoch, const std::vector<std::string>& records,
@@ -151,10 +156,11 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> arrays = AgreeOnArrays();
   // AgreeOnArrays' verdict is the same on every rank (it comes from collectives).
   SRS_RETURN_IF_ERROR(arrays.status());
-  SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id));
+  depot::v1::WriteGrant grant;
+  SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id, &grant));
 
   absl::Time start = absl::Now();
-  absl::StatusOr<rss::v1::PieceRecord> record = WritePiece(epoch);
+  absl::StatusOr<rss::v1::PieceRecord> record = WritePiece(epoch, grant);
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   int64_t bytes = record.ok() ? record->size_bytes() : 0;
 

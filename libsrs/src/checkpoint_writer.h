@@ -37,11 +37,13 @@ class CheckpointWriter {
  private:
   // Step 1: the array specs (with every rank's local count at rank 0), agreed on all ranks.
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> AgreeOnArrays();
-  // Step 2 (collective): rank 0 asks for an epoch; every rank gets it.
+  // Step 2 (collective): rank 0 asks for an epoch; every rank gets it and its write grant.
   absl::StatusOr<int64_t> BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
-                                      rss::v1::CheckpointReason reason, int64_t request_id);
+                                      rss::v1::CheckpointReason reason, int64_t request_id,
+                                      depot::v1::WriteGrant* grant);
   // Step 3 (local): write this rank's piece; returns its record.
-  absl::StatusOr<rss::v1::PieceRecord> WritePiece(int64_t epoch);
+  absl::StatusOr<rss::v1::PieceRecord> WritePiece(int64_t epoch,
+                                                  const depot::v1::WriteGrant& grant);
   // Step 4 (collective): report, commit or abort, broadcast the verdict.
   absl::Status Finalize(int64_t epoch, const absl::Status& written,
                         const rss::v1::PieceRecord& record, CheckpointResult* result);

@@ -61,7 +61,8 @@ int64_t PieceDataBytes(const ArrayRegistry& registry) {
 }
 
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
-                                                    const ArrayRegistry& registry, int64_t epoch) {
+                                                    const ArrayRegistry& registry, int64_t epoch,
+                                                    const depot::v1::WriteGrant& grant) {
   std::vector<std::vector<int64_t>> indices;
   SRS_ASSIGN_OR_RETURN(std::vector<piece::DatasetWrite> datasets,
                        BuildDatasets(env, registry, &indices));
@@ -80,15 +81,18 @@ absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
   absl::StatusOr<depot::v1::PutResponse> put;
   absl::Time start = absl::Now(), written;
   if (local) {
-    put = depot->PutLocal(key, size_hint, 0, [&](const std::string& spool_path) {
-      absl::Status status = piece::WritePieceFile(spool_path, header, datasets);
-      written = absl::Now();
-      return status;
-    });
+    put = depot->PutLocal(
+        key, size_hint, 0,
+        [&](const std::string& spool_path) {
+          absl::Status status = piece::WritePieceFile(spool_path, header, datasets);
+          written = absl::Now();
+          return status;
+        },
+        grant);
   } else {
     SRS_ASSIGN_OR_RETURN(std::string image, piece::WritePieceImage(header, datasets));
     written = absl::Now();
-    put = depot->PutBytes(key, image, 0);
+    put = depot->PutBytes(key, image, 0, grant);
   }
   // Where the time goes (SRS_LOG=debug): building the HDF5 file vs the depot adopting it.
   SRS_LOG(DEBUG) << "piece epoch " << epoch << ": hdf5 " << absl::ToDoubleSeconds(written - start)

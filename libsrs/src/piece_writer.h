@@ -16,8 +16,10 @@ namespace srs {
 namespace libsrs {
 
 // Local. The record to report to the RSS (depot, capabilities, size, checksum of the file).
+// `grant`: this rank's write grant for the epoch (from BeginCheckpoint, scattered by rank 0).
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
-                                                    const ArrayRegistry& registry, int64_t epoch);
+                                                    const ArrayRegistry& registry, int64_t epoch,
+                                                    const depot::v1::WriteGrant& grant);
 
 // Bytes of array data this rank's piece holds (for size hints and timings).
 int64_t PieceDataBytes(const ArrayRegistry& registry);

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_codes.h"
+#include "common/tls.h"
 
 namespace srs {
 
@@ -29,7 +30,7 @@ absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string&
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
   return std::unique_ptr<RssClient>(new RssClient(address, rpc_timeout, v1::Rss::NewStub(channel)));
 }
 

@@ -88,7 +88,7 @@ fault_setup() {
     --state "$FAULT_WORK/rss" --lease "$FAULT_LEASE"
   export SRS_RSS=$started_addr
   fault_start_daemon srs-depot "$FAULT_WORK/depot.out" "$SRS_DEPOT_BIN" --listen 127.0.0.1:0 \
-    --dir "$FAULT_WORK/depot" --rss "$SRS_RSS"
+    --dir "$FAULT_WORK/depot" --rss "$SRS_RSS" --enroll-secret-file "$FAULT_WORK/rss/admin.token"
   SRS_DEPOT_DIR=$FAULT_WORK/depot
   export SRS_DEPOT=auto SRS_TOKEN_FILE=$FAULT_WORK/rss/admin.token
   export SRS_APP=${SRS_APP:-fault-$$-$RANDOM}

@@ -31,7 +31,7 @@ else
   kill -KILL $SRS_DEPOT_PIDS
   wait "$pid" && fail "the solver did not notice the depot died"
   addr=${SRS_DEPOT_ADDRS%% *} dir=${SRS_DEPOT_DIRS%% *}
-  "$SRS_DEPOT_BIN" --listen "$addr" --dir "$dir" --rss "$SRS_RSS" >"$dir.restart.out" 2>&1 &
+  "$SRS_DEPOT_BIN" --listen "$addr" --dir "$dir" --rss "$SRS_RSS" --enroll-secret-file "$SRS_TOKEN_FILE" >"$dir.restart.out" 2>&1 &
   extra_pid=$!
   for _ in $(seq 200); do grep -q "listening on" "$dir.restart.out" && break; sleep 0.05; done
   grep -q "listening on" "$dir.restart.out" || fail "depot did not restart"

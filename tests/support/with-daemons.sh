@@ -72,7 +72,8 @@ export SRS_RSS=$started_addr SRS_RSS_PID=$started_pid
 depot_addrs="" depot_dirs="" depot_pids=""
 for i in $(seq "$depots"); do
   start_daemon srs-depot "$workdir/depot$i.out" "$depot_bin" --listen 127.0.0.1:0 \
-    --dir "$workdir/depot$i" --rss "$SRS_RSS" --capacity "${SRS_TEST_DEPOT_CAPACITY:-0}"
+    --dir "$workdir/depot$i" --rss "$SRS_RSS" --capacity "${SRS_TEST_DEPOT_CAPACITY:-0}" \
+    --enroll-secret-file "$workdir/rss/admin.token"
   depot_addrs="$depot_addrs $started_addr" depot_dirs="$depot_dirs $workdir/depot$i"
   depot_pids="$depot_pids $started_pid"
 done
