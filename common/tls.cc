@@ -104,6 +104,13 @@ bool ClientTlsEnabled() {
   return client_tls;
 }
 
+std::string ConnectHint() {
+  return ClientTlsEnabled()
+             ? "; with TLS on, also check that the server's certificate is signed by tls_ca and "
+               "names the address, and that it accepts tls_cert (mutual TLS)"
+             : "; if the server requires TLS, set tls_ca (and tls_cert/tls_key for mutual TLS)";
+}
+
 bool IsLoopbackListen(const std::string& listen) {
   std::string host = listen.substr(0, listen.rfind(':'));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {

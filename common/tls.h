@@ -59,6 +59,10 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials();
 // Whether SetClientTls configured TLS.
 bool ClientTlsEnabled();
 
+// What to add to a "cannot connect" message: the TLS settings to check (with TLS on, a
+// handshake failure looks like an unreachable server to gRPC's clients).
+std::string ConnectHint();
+
 // True when `listen` (HOST:PORT) binds only loopback (127.0.0.0/8, ::1, localhost).
 bool IsLoopbackListen(const std::string& listen);
 

@@ -47,9 +47,9 @@ absl::StatusOr<RssAdmin> RssAdmin::Connect(const std::string& address, const std
                                            absl::Duration rpc_timeout) {
   std::shared_ptr<grpc::Channel> channel = MakeChannel(address);
   if (!channel->WaitForConnected(ToChrono(absl::Now() + connect_timeout))) {
-    return absl::UnavailableError(
-        absl::StrCat("no RSS reachable at ", address,
-                     " (is srs-rss running? check rss in srs.config or SRS_RSS)"));
+    return absl::UnavailableError(absl::StrCat(
+        "no RSS reachable at ", address, " (is srs-rss running? check rss in srs.config or SRS_RSS",
+        tls::ConnectHint(), ")"));
   }
   return RssAdmin(address, token, rpc_timeout, rssv1::Rss::NewStub(channel));
 }

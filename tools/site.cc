@@ -268,9 +268,9 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
 absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site) {
   // Reachability first: a dead RSS is the more useful thing to report than a token problem.
   if (!Reachable(site.rss, absl::Seconds(5))) {
-    return absl::UnavailableError(
-        absl::StrCat("no RSS reachable at ", site.rss, " (is srs-rss running? check rss in ",
-                     site.embedded ? site.config_path : "srs.config or SRS_RSS", ")"));
+    return absl::UnavailableError(absl::StrCat(
+        "no RSS reachable at ", site.rss, " (is srs-rss running? check rss in ",
+        site.embedded ? site.config_path : "srs.config or SRS_RSS", tls::ConnectHint(), ")"));
   }
   if (site.token_file.empty()) {
     return absl::FailedPreconditionError(
