@@ -194,7 +194,7 @@ void DepotServer::SweepLoop() {
 }
 
 void DepotServer::Shutdown(absl::Duration deadline) {
-  if (shut_down_) return;
+  if (shut_down_ || server_ == nullptr) return;  // never started (Start failed)
   shut_down_ = true;
   SRS_LOG(INFO) << "shutting down: draining in-flight calls";
   server_->GetHealthCheckService()->SetServingStatus(false);
@@ -211,7 +211,9 @@ void DepotServer::Shutdown(absl::Duration deadline) {
   server_->Shutdown(absl::ToChronoTime(std::min(end, absl::Now() + absl::Milliseconds(500))));
 }
 
-void DepotServer::Wait() { server_->Wait(); }
+void DepotServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
 
 }  // namespace depot
 }  // namespace srs

@@ -156,5 +156,19 @@ TEST_F(DepotServerLimitsTest, DepotIdIsPrivateAndMessagesAreBounded) {
   EXPECT_EQ(st.st_mode & 0777, 0600);
 }
 
+TEST_F(DepotServerLimitsTest, StartRefusesPlainTextOffLoopbackAndBadTlsFilesCleanly) {
+  depot::DepotServerOptions options;
+  options.dir = dir_ + "/depot";
+  options.listen = "0.0.0.0:0";  // refused before anything binds
+  auto refused = depot::DepotServer::Start(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--insecure"));
+  options.listen = "127.0.0.1:0";
+  options.tls = {"", dir_ + "/missing.pem", dir_ + "/missing.key"};
+  auto unreadable = depot::DepotServer::Start(options);
+  EXPECT_EQ(unreadable.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(unreadable.status().message()), HasSubstr("missing"));
+}
+
 }  // namespace
 }  // namespace srs

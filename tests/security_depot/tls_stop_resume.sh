@@ -44,6 +44,17 @@ make_cert server ca "IP:127.0.0.1,DNS:localhost"
 make_cert client ca "DNS:srs-client"
 chmod 600 "$pki"/*.key
 
+# --- no plain text off loopback ----------------------------------------------------------
+# Both daemons refuse a non-loopback --listen without TLS before binding anything.
+for daemon in "$rss_bin --state $work/refuse-rss" "$depot_bin --dir $work/refuse-depot"; do
+  # shellcheck disable=SC2086  # the daemon and its arguments, split on purpose
+  if timeout 20 $daemon --listen 0.0.0.0:0 >"$work/refuse.out" 2>&1; then
+    fail "$daemon listened on 0.0.0.0 without TLS"
+  fi
+  grep -q "without TLS.*--insecure" "$work/refuse.out" ||
+    fail "unclear refusal: $(cat "$work/refuse.out")"
+done
+
 # --- daemons over TLS ---------------------------------------------------------------------
 start_daemon() {  # name binary args...
   local name=$1; shift
