@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/retry.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 #include "depot/client/data_wire.h"
 
 namespace srs {
@@ -63,7 +64,7 @@ absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::str
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(8 << 20);
   args.SetMaxSendMessageSize(8 << 20);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
   if (channel == nullptr) {
     return absl::UnavailableError(absl::StrCat("depot ", address, ": cannot create channel"));
   }
@@ -101,7 +102,8 @@ absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl::string_view bytes,
-                                                      int64_t lease_seconds) {
+                                                      int64_t lease_seconds,
+                                                      const depot::v1::WriteGrant& grant) {
   auto context = NewContext(bytes.size());
   PutResponse response;
   auto writer = stub_->Put(context.get(), &response);
@@ -110,6 +112,7 @@ absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl:
   *header->mutable_key() = key;
   header->set_size_hint(static_cast<int64_t>(bytes.size()));
   header->set_lease_seconds(lease_seconds);
+  *header->mutable_grant() = grant;
   // A failed Write means the depot ended the stream (e.g. refused the header): Finish says why.
   bool open = writer->Write(request);
   Xxh3Hasher hasher;
@@ -134,8 +137,10 @@ absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl:
 
 absl::StatusOr<PutResponse> DepotClient::PutLocalHashedOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
+    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file,
+    const depot::v1::WriteGrant& grant) {
   depot::v1::BeginLocalPutRequest begin;
+  *begin.mutable_header()->mutable_grant() = grant;
   *begin.mutable_header()->mutable_key() = key;
   begin.mutable_header()->set_size_hint(size_hint);
   begin.mutable_header()->set_lease_seconds(lease_seconds);
@@ -148,6 +153,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashedOnce(
   if (written.ok()) {
     depot::v1::CommitLocalPutRequest commit;
     commit.set_put_id(spool.put_id());
+    *commit.mutable_grant() = grant;
     commit.set_xxh3_64(written->xxh3);
     commit.set_size_bytes(written->size);
     PutResponse response;
@@ -170,8 +176,10 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashedOnce(
 
 absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::Status(const std::string& spool_path)>& write_file) {
+    const std::function<absl::Status(const std::string& spool_path)>& write_file,
+    const depot::v1::WriteGrant& grant) {
   depot::v1::BeginLocalPutRequest begin;
+  *begin.mutable_header()->mutable_grant() = grant;
   *begin.mutable_header()->mutable_key() = key;
   begin.mutable_header()->set_size_hint(size_hint);
   begin.mutable_header()->set_lease_seconds(lease_seconds);
@@ -184,6 +192,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   if (written.ok()) {
     depot::v1::CommitLocalPutRequest commit;
     commit.set_put_id(spool.put_id());
+    *commit.mutable_grant() = grant;
     // Commit verifies every dataset checksum of the file: give it the time a stream would get.
     status =
         stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
@@ -384,9 +393,11 @@ absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job,
+                                                            const depot::v1::WriteGrant& grant) {
   depot::v1::ListJobRequest request;
   request.set_job(job);
+  *request.mutable_grant() = grant;
   depot::v1::ListJobResponse response;
   grpc::Status status = stub_->ListJob(NewContext().get(), request, &response);
   if (!status.ok()) return Error(status, absl::StrCat("ListJob ", job));
@@ -396,26 +407,30 @@ absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& j
 // ---- Retried calls (see the header): each wraps its one-attempt form ----------------------------
 
 absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::string_view bytes,
-                                                  int64_t lease_seconds) {
+                                                  int64_t lease_seconds,
+                                                  const depot::v1::WriteGrant& grant) {
   return RetryUntilValue<PutResponse>(Deadline(bytes.size()), RetryAll(), "Put", [&](absl::Time) {
-    return PutBytesOnce(key, bytes, lease_seconds);
+    return PutBytesOnce(key, bytes, lease_seconds, grant);
   });
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutLocal(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::Status(const std::string& spool_path)>& write_file) {
+    const std::function<absl::Status(const std::string& spool_path)>& write_file,
+    const depot::v1::WriteGrant& grant) {
   return RetryUntilValue<PutResponse>(
       Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put",
-      [&](absl::Time) { return PutLocalOnce(key, size_hint, lease_seconds, write_file); });
+      [&](absl::Time) { return PutLocalOnce(key, size_hint, lease_seconds, write_file, grant); });
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
+    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file,
+    const depot::v1::WriteGrant& grant) {
   return RetryUntilValue<PutResponse>(
-      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put",
-      [&](absl::Time) { return PutLocalHashedOnce(key, size_hint, lease_seconds, write_file); });
+      Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
+        return PutLocalHashedOnce(key, size_hint, lease_seconds, write_file, grant);
+      });
 }
 
 absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::string& dataset,

@@ -35,6 +35,8 @@
 #include "libsrs/src/async_flusher.h"
 #include "libsrs/src/run_env.h"
 #include "libsrs/src/staging_buffer.h"
+#include "srs/depot/v1/depot.pb.h"
+#include "srs/rss/v1/rss.pb.h"
 
 namespace srs {
 namespace libsrs {
@@ -87,7 +89,9 @@ class AsyncCheckpoints {
   // Background: (rank 0) BeginCheckpoint, then wait for the epoch, then write the piece.
   void WriteTask(const std::shared_ptr<Job>& job);
   // Application thread, collective: one step of the checkpoint in flight from the agreed words
-  // of the exchange ({flags, not done, epoch, verdict}).
+  // of the exchange ({flags, not done, epoch, verdict}). When the epoch becomes known
+  // everywhere, rank 0 scatters the write grants (collective) and each rank hands its grant to
+  // its waiting write together with the epoch.
   void Advance(const int64_t agreed[4]);
   void GatherAndCommit();
   void Finished(bool committed);
@@ -107,6 +111,10 @@ class AsyncCheckpoints {
   // Shared with the background task.
   absl::Mutex mu_;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;  // 0 unknown, -1 BeginCheckpoint failed
+  // This rank's write grant for epoch_, set together with it (write_grants.h).
+  depot::v1::WriteGrant grant_ ABSL_GUARDED_BY(mu_);
+  // Rank 0: BeginCheckpoint's answer, whose grants Advance scatters to every rank.
+  rss::v1::BeginCheckpointResponse begun_ ABSL_GUARDED_BY(mu_);
   absl::Status begin_error_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::StatusOr<rss::v1::PieceRecord>> record_ ABSL_GUARDED_BY(mu_);
   double write_seconds_ ABSL_GUARDED_BY(mu_) = 0;

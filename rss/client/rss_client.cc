@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/error_codes.h"
 #include "common/retry.h"
+#include "common/tls.h"
 
 namespace srs {
 
@@ -39,7 +40,7 @@ absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string&
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   for (Target& target : targets) {
     target.stub = v1::Rss::NewStub(
-        grpc::CreateCustomChannel(target.address, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(target.address, tls::ChannelCredentials(), args));
   }
   return std::unique_ptr<RssClient>(new RssClient(address, rpc_timeout, std::move(targets)));
 }
