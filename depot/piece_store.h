@@ -48,9 +48,9 @@ namespace depot {
 // Bytes per chunk of every streamed transfer (reads and writes): the proto's "~1 MiB".
 inline constexpr size_t kChunkBytes = 1 << 20;
 
-// Input limits (docs/security-depots-tls.md): a job name of at most 256 bytes (the RSS's limit
-// too), a lease of at most 366 days (a larger one would outlive any run and overflow the clock
-// arithmetic), a Renew of at most 1 Mi capabilities (100 000 ranks x keep fits).
+// Input limits (docs/security.md, "Depots and TLS"): a job name of at most 256 bytes (the RSS's
+// limit too), a lease of at most 366 days (a larger one would outlive any run and overflow the
+// clock arithmetic), a Renew of at most 1 Mi capabilities (100 000 ranks x keep fits).
 inline constexpr size_t kMaxJobNameBytes = 256;
 inline constexpr int64_t kMaxLeaseSeconds = int64_t{366} * 24 * 3600;
 inline constexpr size_t kMaxCapsPerRenew = size_t{1} << 20;
