@@ -233,17 +233,22 @@ grpc::Status RssService::FinishRun(grpc::ServerContext*, const v1::FinishRunRequ
 
 grpc::Status RssService::RegisterDepot(grpc::ServerContext*, const v1::RegisterDepotRequest* req,
                                        v1::RegisterDepotResponse* resp) {
-  // Validated first: the refusal below logs the host and address.
+  // The enrollment secret first (a stranger learns nothing about the request's shape); the
+  // refusal names the host and address in the log only when they passed validation.
   absl::Status valid = ValidateRegisterDepot(*req);
-  if (!valid.ok()) return ToGrpcStatus(valid);
   if (enrollment_ != nullptr) {
     absl::Status enrolled = enrollment_->CheckSecret(req->enroll_secret(), admin_token_);
     if (!enrolled.ok()) {
-      SRS_LOG(WARNING).Field("host", req->host()).Field("address", req->address())
-          << "depot enrollment refused: " << enrolled.message();
+      if (valid.ok()) {
+        SRS_LOG(WARNING).Field("host", req->host()).Field("address", req->address())
+            << "depot enrollment refused: " << enrolled.message();
+      } else {
+        SRS_LOG(WARNING) << "depot enrollment refused (malformed request): " << enrolled.message();
+      }
       return ToGrpcStatus(enrolled);
     }
   }
+  if (!valid.ok()) return ToGrpcStatus(valid);
   absl::Status registered = state_->RegisterDepot(*req);
   if (!registered.ok()) return Reply(registered, "RegisterDepot");
   if (enrollment_ != nullptr) resp->set_grant_key(enrollment_->key().bytes());

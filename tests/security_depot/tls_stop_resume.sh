@@ -81,6 +81,8 @@ export SRS_TLS_CA=$pki/ca.pem SRS_TLS_CERT=$pki/client.pem SRS_TLS_KEY=$pki/clie
 # The depot enrolls with the RSS over TLS (its client certificate is its server one).
 for _ in $(seq 200); do grep -q "registered with the RSS" "$work/depot.err" && break; sleep 0.1; done
 grep -q "registered with the RSS" "$work/depot.err" || fail "the depot never enrolled over TLS"
+# Its plain-TCP data channel stays off (pieces would travel in clear text beside TLS).
+grep -q "data channel off" "$work/depot.err" || fail "a TLS depot started its plain data channel"
 
 # --- a job stopped and resumed, every channel in TLS ---------------------------------------
 out=$work/solver.out
