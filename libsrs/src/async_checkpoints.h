@@ -6,9 +6,11 @@
 //                        and writes the piece (every rank, once it knows the epoch).
 //   SRS_Check_Stop k+1.. the small collective SRS_Check_Stop makes anyway becomes one
 //                        MPI_Allreduce that also carries rank 0's epoch to the other ranks and
-//                        "my write is done". Once it is done everywhere: the records are
-//                        gathered to rank 0 (collective), whose background thread reports and
-//                        commits them (or aborts); a later call carries the verdict.
+//                        "my write is done"; when the epoch becomes known, rank 0 scatters the
+//                        ranks' write grants (write_grants.h) in the same call. Once it is done
+//                        everywhere: the records are gathered to rank 0 (collective), whose
+//                        background thread reports and commits them (or aborts); a later call
+//                        carries the verdict.
 //
 // So the background thread never calls MPI, whatever thread level MPI was initialised with; a
 // checkpoint becomes the restart point only once the RSS committed it, and a crash before that
