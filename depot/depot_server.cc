@@ -3,13 +3,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <fstream>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_codes.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/secret_file.h"
 #include "common/status_macros.h"
 #include "depot/file/file_backend.h"
 #include "depot/memory/memory_backend.h"
@@ -25,16 +25,38 @@ std::string HostName() {
   return name;
 }
 
-// A depot keeps its id across restarts (the RSS recognises it): <dir>/depot.id.
-std::string LoadOrCreateDepotId(const std::string& dir) {
+// A depot keeps its id across restarts (the RSS recognises it): <dir>/depot.id, mode 0600 (it
+// names the depot to the RSS; nobody else needs to read it).
+absl::StatusOr<std::string> LoadOrCreateDepotId(const std::string& dir) {
   if (dir.empty()) return "mem-" + RandomHex(8);
   const std::string path = dir + "/depot.id";
-  std::ifstream in(path);
-  std::string id;
-  if (in >> id && !id.empty()) return id;
-  id = "depot-" + RandomHex(8);
-  std::ofstream(path) << id << "\n";
+  absl::StatusOr<std::string> text = ReadSecretFile(path);
+  if (text.ok()) {
+    std::string id(absl::StripAsciiWhitespace(*text));
+    if (!id.empty()) return id;
+  } else if (!absl::IsNotFound(text.status())) {
+    return text.status();
+  }
+  std::string id = "depot-" + RandomHex(8);
+  SRS_RETURN_IF_ERROR(WriteSecretFile(path, id + "\n"));
   return id;
+}
+
+// The grant checker with its key: --grant-key FILE, or the in-process key, or none yet (an
+// enrolling depot gets it from the RSS).
+absl::StatusOr<std::unique_ptr<GrantCheck>> MakeGrantCheck(const DepotServerOptions& options,
+                                                           const std::string& depot_id) {
+  auto grants = std::make_unique<GrantCheck>(depot_id, !options.rss.empty());
+  if (options.grant_key.has_value()) grants->SetKey(*options.grant_key);
+  if (!options.grant_key_file.empty()) {
+    absl::StatusOr<GrantKey> key = GrantKey::Load(options.grant_key_file);
+    if (!key.ok()) return Annotate(key.status(), "--grant-key");
+    grants->SetKey(*key);
+  }
+  if (!grants->has_key() && options.rss.empty()) {
+    SRS_LOG(WARNING) << "no --rss and no --grant-key: this depot refuses every write";
+  }
+  return grants;
 }
 
 absl::StatusOr<std::unique_ptr<PieceStore>> OpenStore(const DepotServerOptions& options,
@@ -58,20 +80,29 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
   std::unique_ptr<DepotServer> self(new DepotServer());
   self->options_ = options;
   if (!options.dir.empty()) SRS_RETURN_IF_ERROR(FileBackend::Open(options.dir).status());
-  self->depot_id_ = LoadOrCreateDepotId(options.dir);
+  SRS_ASSIGN_OR_RETURN(self->depot_id_, LoadOrCreateDepotId(options.dir));
   self->host_ = options.host.empty() ? HostName() : options.host;
+  SRS_RETURN_IF_ERROR(
+      tls::CheckListenSecurity(options.listen, options.tls.any(), options.insecure));
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> server_credentials,
+                       tls::MakeServerCredentials(options.tls));
+  SRS_ASSIGN_OR_RETURN(self->rss_credentials_, tls::MakeChannelCredentials(options.tls));
+  SRS_ASSIGN_OR_RETURN(self->grants_, MakeGrantCheck(options, self->depot_id_));
   SRS_ASSIGN_OR_RETURN(self->store_, OpenStore(options, self->depot_id_));
   DepotServer* raw = self.get();
-  self->service_ = std::make_unique<DepotService>(self->store_.get(), [raw] {
-    return DepotIdentity{raw->depot_id_, raw->host_, raw->address_,
-                         raw->data_channel_ != nullptr ? raw->data_channel_->port() : 0};
-  });
+  self->service_ = std::make_unique<DepotService>(
+      self->store_.get(),
+      [raw] {
+        return DepotIdentity{raw->depot_id_, raw->host_, raw->address_,
+                             raw->data_channel_ != nullptr ? raw->data_channel_->port() : 0};
+      },
+      self->grants_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &self->port_);
+  builder.AddListeningPort(options.listen, server_credentials, &self->port_);
   builder.RegisterService(self->service_.get());
-  builder.SetMaxReceiveMessageSize(8 << 20);
+  builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   self->server_ = builder.BuildAndStart();
   if (self->server_ == nullptr || self->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
@@ -81,7 +112,14 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
     listen_host = self->host_;
   }
   self->address_ = absl::StrCat(listen_host, ":", self->port_);
-  if (options.data_channel) {
+  // The data channel is plain TCP beside gRPC: it would carry a TLS depot's pieces in clear text,
+  // so a depot serving TLS keeps it off and clients read over gRPC.
+  const bool serves_tls = !options.tls.cert.empty();
+  if (options.data_channel && serves_tls) {
+    SRS_LOG(INFO).Field("address", self->address_)
+        << "data channel off: the depot serves TLS and the data channel is plain TCP";
+  }
+  if (options.data_channel && !serves_tls) {
     std::string bind_host = options.listen.substr(0, options.listen.rfind(':'));
     if (bind_host.size() >= 2 && bind_host.front() == '[') {
       bind_host = bind_host.substr(1, bind_host.size() - 2);
@@ -109,9 +147,14 @@ DepotServer::~DepotServer() {
 }
 
 absl::Status DepotServer::RegisterOnce() {
-  auto channel = grpc::CreateChannel(options_.rss, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(options_.rss, rss_credentials_);
   auto stub = rss::v1::Rss::NewStub(channel);
   rss::v1::RegisterDepotRequest request;
+  if (!options_.enroll_secret_file.empty()) {
+    absl::StatusOr<std::string> secret = ReadSecretFile(options_.enroll_secret_file);
+    if (!secret.ok()) return Annotate(secret.status(), "enrollment secret (--enroll-secret-file)");
+    request.set_enroll_secret(std::string(absl::StripAsciiWhitespace(*secret)));
+  }
   request.set_depot_id(depot_id_);
   request.set_host(host_);
   request.set_address(address_);
@@ -128,8 +171,15 @@ absl::Status DepotServer::RegisterOnce() {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
   rss::v1::RegisterDepotResponse response;
-  return FromGrpcStatus(stub->RegisterDepot(&context, request, &response),
-                        absl::StrCat("RegisterDepot with RSS ", options_.rss));
+  SRS_RETURN_IF_ERROR(FromGrpcStatus(stub->RegisterDepot(&context, request, &response),
+                                     absl::StrCat("RegisterDepot with RSS ", options_.rss)));
+  absl::StatusOr<GrantKey> key = GrantKey::FromBytes(response.grant_key());
+  if (!key.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "RSS ", options_.rss, " enrolled this depot but sent no valid grant key (an older RSS?)"));
+  }
+  grants_->SetKey(*key);
+  return absl::OkStatus();
 }
 
 // Registers at start and then periodically: the RSS learns free space, and either side
@@ -140,6 +190,10 @@ void DepotServer::RegisterLoop() {
     absl::Status status = RegisterOnce();
     if (status.ok() && !registered) {
       SRS_LOG(INFO).Field("rss", options_.rss) << "registered with the RSS";
+    } else if (absl::IsPermissionDenied(status) || absl::IsUnauthenticated(status)) {
+      // Not a transient failure: the operator must fix the enrollment secret.
+      SRS_LOG(ERROR) << status.message()
+                     << " (enrollment refused: check --enroll-secret-file; will retry)";
     } else if (!status.ok() && registered) {
       SRS_LOG(WARNING) << status.message() << " (will retry)";
     } else if (!status.ok()) {
@@ -156,7 +210,7 @@ void DepotServer::SweepLoop() {
 }
 
 void DepotServer::Shutdown(absl::Duration deadline) {
-  if (shut_down_) return;
+  if (shut_down_ || server_ == nullptr) return;  // never started (Start failed)
   shut_down_ = true;
   SRS_LOG(INFO) << "shutting down: draining in-flight calls";
   server_->GetHealthCheckService()->SetServingStatus(false);
@@ -174,7 +228,9 @@ void DepotServer::Shutdown(absl::Duration deadline) {
   server_->Shutdown(absl::ToChronoTime(std::min(end, absl::Now() + absl::Milliseconds(500))));
 }
 
-void DepotServer::Wait() { server_->Wait(); }
+void DepotServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
 
 }  // namespace depot
 }  // namespace srs

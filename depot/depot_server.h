@@ -14,14 +14,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/grant.h"
+#include "common/tls.h"
 #include "depot/data_channel.h"
 #include "depot/depot_service.h"
+#include "depot/grant_check.h"
 #include "depot/piece_store.h"
 
 namespace srs {
@@ -39,6 +43,19 @@ struct DepotServerOptions {
   // Serve ranged reads and gets on a data channel beside gRPC (data_channel.h) on the listen
   // host. Plain TCP: keep it off where the gRPC channel is encrypted.
   bool data_channel = true;
+  // Write grants: the key comes from the RSS at enrollment (rss set), from grant_key_file
+  // (--grant-key), or, in-process, from grant_key. Without any, writes are refused.
+  std::string grant_key_file;
+  std::optional<GrantKey> grant_key;
+  // The enrollment secret sent with RegisterDepot (the RSS's admin token file or the site's
+  // secret file); re-read at every registration, so a file that appears later works.
+  std::string enroll_secret_file;
+  // TLS of the server, and of the channel to the RSS (ca verifies it, cert+key identify us).
+  tls::TlsFiles tls;
+  bool insecure = false;  // allow plain text on a non-loopback listen address (warned)
+  // gRPC's receive limit: the largest legitimate message is a 1 MiB put chunk or a Renew of a
+  // large checkpoint's capabilities.
+  int max_receive_bytes = 8 << 20;
 };
 
 class DepotServer {
@@ -70,6 +87,8 @@ class DepotServer {
   std::string address_;
   int port_ = 0;
   std::unique_ptr<PieceStore> store_;
+  std::unique_ptr<GrantCheck> grants_;
+  std::shared_ptr<grpc::ChannelCredentials> rss_credentials_;
   std::unique_ptr<DepotService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<DataChannelServer> data_channel_;

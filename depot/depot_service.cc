@@ -99,6 +99,8 @@ grpc::Status DepotService::Put(grpc::ServerContext* context,
   if (!reader->Read(&first) || first.part_case() != v1::PutRequest::kHeader) {
     return Reply(absl::InvalidArgumentError("put stream must start with a header"), "Put");
   }
+  absl::Status granted = grants_->CheckWrite(first.header().grant(), first.header().key(), "Put");
+  if (!granted.ok()) return ToGrpcStatus(granted);
   absl::StatusOr<std::unique_ptr<PutSession>> session = store_->BeginPut(first.header());
   if (!session.ok()) return Reply(session.status(), "Put");
   absl::StatusOr<PutResult> result = ReceivePut(reader, **session);
@@ -112,6 +114,9 @@ grpc::Status DepotService::BeginLocalPut(grpc::ServerContext* context,
                                          const v1::BeginLocalPutRequest* request,
                                          v1::BeginLocalPutResponse* response) {
   SRS_DEPOT_ADMIT();
+  absl::Status granted =
+      grants_->CheckWrite(request->header().grant(), request->header().key(), "BeginLocalPut");
+  if (!granted.ok()) return ToGrpcStatus(granted);
   absl::StatusOr<LocalPutTicket> ticket = store_->BeginLocalPut(request->header());
   if (!ticket.ok()) return Reply(ticket.status(), "BeginLocalPut");
   response->set_put_id(ticket->put_id);
@@ -123,6 +128,10 @@ grpc::Status DepotService::CommitLocalPut(grpc::ServerContext* context,
                                           const v1::CommitLocalPutRequest* request,
                                           v1::PutResponse* response) {
   SRS_DEPOT_ADMIT();
+  absl::StatusOr<v1::PieceKey> key = store_->LocalPutKey(request->put_id());
+  if (!key.ok()) return Reply(key.status(), "CommitLocalPut");
+  absl::Status granted = grants_->CheckWrite(request->grant(), *key, "CommitLocalPut");
+  if (!granted.ok()) return ToGrpcStatus(granted);
   std::optional<FileDigest> written;
   if (request->has_xxh3_64()) written = FileDigest{request->size_bytes(), request->xxh3_64()};
   absl::StatusOr<PutResult> result = store_->CommitLocalPut(request->put_id(), written);
@@ -194,6 +203,8 @@ grpc::Status DepotService::Renew(grpc::ServerContext* context, const v1::RenewRe
 grpc::Status DepotService::ListJob(grpc::ServerContext* context, const v1::ListJobRequest* request,
                                    v1::ListJobResponse* response) {
   SRS_DEPOT_ADMIT();
+  absl::Status granted = grants_->CheckList(request->grant(), request->job());
+  if (!granted.ok()) return ToGrpcStatus(granted);
   absl::StatusOr<std::vector<v1::PieceInfo>> pieces = store_->ListJob(request->job());
   if (!pieces.ok()) return Reply(pieces.status(), "ListJob");
   for (v1::PieceInfo& info : *pieces) *response->add_pieces() = std::move(info);

@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "depot/grant_check.h"
 #include "depot/piece_store.h"
 #include "srs/depot/v1/depot.grpc.pb.h"
 
@@ -24,8 +25,9 @@ struct DepotIdentity {
 
 class DepotService final : public v1::Depot::Service {
  public:
-  DepotService(PieceStore* store, std::function<DepotIdentity()> identity)
-      : store_(store), identity_(std::move(identity)) {}
+  // `grants` (not owned, outlives the service) decides which writes and listings are allowed.
+  DepotService(PieceStore* store, std::function<DepotIdentity()> identity, const GrantCheck* grants)
+      : store_(store), identity_(std::move(identity)), grants_(grants) {}
 
   grpc::Status Put(grpc::ServerContext* context, grpc::ServerReader<v1::PutRequest>* reader,
                    v1::PutResponse* response) override;
@@ -64,6 +66,7 @@ class DepotService final : public v1::Depot::Service {
   class Call;
   PieceStore* store_;
   std::function<DepotIdentity()> identity_;
+  const GrantCheck* grants_;
   absl::Mutex mu_;
   int active_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;

@@ -15,13 +15,24 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: srs-depot --listen HOST:PORT --dir DIR [--capacity BYTES] [--rss HOST:PORT]\n"
-    "                 [--host NAME] [--lease SECONDS]\n"
+    "                 [--host NAME] [--lease SECONDS] [--enroll-secret-file FILE]\n"
+    "                 [--grant-key FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] "
+    "[--insecure]\n"
     "  --listen    address to serve on; port 0 picks a free port (default 127.0.0.1:0)\n"
     "  --dir       directory holding the pieces (created if missing)\n"
     "  --capacity  bytes the depot may store; 0 = unlimited (default)\n"
     "  --rss       register with this RSS (re-registered every 5 s)\n"
     "  --host      host name to register (default: gethostname())\n"
-    "  --lease     default lease of unpinned pieces, seconds (default 3600)\n"
+    "  --lease     default lease of unpinned pieces, seconds (default 3600, at most 366 days)\n"
+    "  --enroll-secret-file  file with the enrollment secret sent to the RSS (its admin.token\n"
+    "              or the site secret given to srs-rss --enroll-secret-file); the RSS answers\n"
+    "              with the key that write grants are checked with\n"
+    "  --grant-key file with the write-grant key (64 hex chars, mode 0600) for a depot without\n"
+    "              an RSS; without a key (from here or the RSS) every write is refused\n"
+    "  --tls-cert, --tls-key  serve TLS with this certificate and key (PEM)\n"
+    "  --tls-ca    require client certificates signed by this CA (mutual TLS); also the CA the\n"
+    "              RSS's certificate must chain to\n"
+    "  --insecure  allow plain text on a non-loopback --listen address (refused otherwise)\n"
     "Prints 'srs-depot listening on HOST:PORT' once serving; SIGTERM/SIGINT drain and exit 0.\n"
     "Logs go to stderr; SRS_LOG=debug|info|warning|error sets the level (default info).\n";
 
@@ -41,6 +52,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") return std::cout << kUsage, 0;
+    if (flag == "--insecure") {
+      options.insecure = true;
+      continue;
+    }
     if (i + 1 >= argc) return Fail("missing value for " + flag);
     std::string value = argv[++i];
     if (flag == "--listen") {
@@ -51,12 +66,24 @@ int main(int argc, char** argv) {
       options.rss = value;
     } else if (flag == "--host") {
       options.host = value;
+    } else if (flag == "--enroll-secret-file") {
+      options.enroll_secret_file = value;
+    } else if (flag == "--grant-key") {
+      options.grant_key_file = value;
+    } else if (flag == "--tls-cert") {
+      options.tls.cert = value;
+    } else if (flag == "--tls-key") {
+      options.tls.key = value;
+    } else if (flag == "--tls-ca") {
+      options.tls.ca = value;
     } else if (flag == "--capacity") {
       if (!absl::SimpleAtoi(value, &options.capacity_bytes) || options.capacity_bytes < 0) {
         return Fail("--capacity must be a byte count >= 0");
       }
     } else if (flag == "--lease") {
-      if (!absl::SimpleAtoi(value, &lease) || lease <= 0) return Fail("--lease must be > 0");
+      if (!absl::SimpleAtoi(value, &lease) || lease <= 0 || lease > srs::depot::kMaxLeaseSeconds) {
+        return Fail("--lease must be > 0 and at most 366 days");
+      }
     } else {
       return Fail("unknown option " + flag);
     }

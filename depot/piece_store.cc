@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -38,16 +39,32 @@ bool SecretEquals(const std::string& given, const std::string& expected) {
 
 int64_t UnixMs(absl::Time t) { return absl::ToUnixMillis(t); }
 
-absl::Status ValidateHeader(const v1::PutHeader& header) {
-  const v1::PieceKey& key = header.key();
-  if (key.job().empty() || key.job().size() > 256 || key.epoch() < 0 || key.rank() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("put header: invalid piece key (", KeyText(key), ")"));
-  }
-  if (header.size_hint() < 0 || header.lease_seconds() < 0) {
-    return absl::InvalidArgumentError("put header: negative size_hint or lease_seconds");
+// Byte counts are non-negative; a sum that would pass INT64_MAX saturates there, which every
+// capacity check then refuses (a size_hint near INT64_MAX must not wrap the sum to negative).
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<int64_t>::max() : sum;
+}
+
+absl::Status ValidateLease(int64_t lease_seconds, absl::string_view what) {
+  if (lease_seconds < 0 || lease_seconds > kMaxLeaseSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": lease_seconds ", lease_seconds,
+                                                   " out of range [0, ", kMaxLeaseSeconds, "]"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateHeader(const v1::PutHeader& header) {
+  const v1::PieceKey& key = header.key();
+  if (key.job().empty() || key.job().size() > kMaxJobNameBytes || key.epoch() < 0 ||
+      key.rank() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("put header: invalid piece key (job of 1..", kMaxJobNameBytes,
+                     " bytes, epoch >= 0, rank >= 0; got job of ", key.job().size(),
+                     " bytes, epoch ", key.epoch(), ", rank ", key.rank(), ")"));
+  }
+  if (header.size_hint() < 0) return absl::InvalidArgumentError("put header: negative size_hint");
+  return ValidateLease(header.lease_seconds(), "put header");
 }
 
 }  // namespace
@@ -97,7 +114,13 @@ class StreamPut : public PutSession {
 
   absl::Status Append(absl::string_view bytes) override {
     if (committed_ || failed_) return absl::FailedPreconditionError("put already finished");
-    absl::Status status = store_->GrowReservation(pending_, received_ + bytes.size());
+    const int64_t total = SaturatingAdd(received_, static_cast<int64_t>(bytes.size()));
+    const int64_t hint = pending_.header.size_hint();
+    absl::Status status =
+        hint > 0 && total > hint
+            ? absl::ResourceExhaustedError(absl::StrCat("put streamed more than the ", hint,
+                                                        " bytes its size_hint reserved"))
+            : store_->GrowReservation(pending_, total);
     if (status.ok()) status = staged_->Append(bytes);
     if (!status.ok()) {
       failed_ = true;
@@ -220,12 +243,14 @@ absl::StatusOr<PieceStore::Pending> PieceStore::Reserve(const v1::PutHeader& hea
     return absl::AlreadyExistsError(
         absl::StrCat("a piece for ", KeyText(header.key()), " already exists or is being put"));
   }
-  const int64_t total = used_bytes_ + reserved_bytes_ + header.size_hint();
-  if (options_.capacity_bytes > 0 && total > options_.capacity_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("put of ", header.size_hint(), " bytes for ", KeyText(header.key()),
-                     " exceeds the depot capacity (", options_.capacity_bytes, " bytes, ",
-                     used_bytes_ + reserved_bytes_, " in use)"));
+  const int64_t in_use = SaturatingAdd(used_bytes_, reserved_bytes_);
+  const int64_t total = SaturatingAdd(in_use, header.size_hint());
+  // Even an unlimited depot refuses a reservation its byte counters cannot hold.
+  if ((options_.capacity_bytes > 0 && total > options_.capacity_bytes) ||
+      total == std::numeric_limits<int64_t>::max()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "put of ", header.size_hint(), " bytes for ", KeyText(header.key()),
+        " exceeds the depot capacity (", options_.capacity_bytes, " bytes, ", in_use, " in use)"));
   }
   pending.reserved = header.size_hint();
   reserved_bytes_ += pending.reserved;
@@ -237,8 +262,9 @@ absl::Status PieceStore::GrowReservation(Pending& pending, int64_t total) {
   if (total <= pending.reserved) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
   const int64_t more = total - pending.reserved;
-  if (options_.capacity_bytes > 0 &&
-      used_bytes_ + reserved_bytes_ + more > options_.capacity_bytes) {
+  const int64_t after = SaturatingAdd(SaturatingAdd(used_bytes_, reserved_bytes_), more);
+  if ((options_.capacity_bytes > 0 && after > options_.capacity_bytes) ||
+      after == std::numeric_limits<int64_t>::max()) {
     return absl::ResourceExhaustedError(
         absl::StrCat("put for ", KeyText(pending.header.key()), " exceeds the depot capacity (",
                      options_.capacity_bytes, " bytes) after ", pending.reserved, " bytes"));
@@ -381,6 +407,15 @@ absl::StatusOr<PutResult> PieceStore::CommitLocalPut(const std::string& put_id,
   return result;
 }
 
+absl::StatusOr<v1::PieceKey> PieceStore::LocalPutKey(const std::string& put_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = local_puts_.find(put_id);
+  if (it == local_puts_.end()) {
+    return absl::NotFoundError("unknown local put (never begun, aborted or expired)");
+  }
+  return it->second.header.key();
+}
+
 absl::Status PieceStore::AbortLocalPut(const std::string& put_id) {
   Pending pending;
   {
@@ -515,7 +550,11 @@ absl::Status PieceStore::Delete(const std::string& manage_cap) {
 }
 
 absl::Status PieceStore::Renew(const std::vector<std::string>& manage_caps, int64_t lease_seconds) {
-  if (lease_seconds < 0) return absl::InvalidArgumentError("Renew: negative lease_seconds");
+  SRS_RETURN_IF_ERROR(ValidateLease(lease_seconds, "Renew"));
+  if (manage_caps.size() > kMaxCapsPerRenew) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Renew: ", manage_caps.size(), " capabilities, at most ", kMaxCapsPerRenew));
+  }
   std::vector<PieceRecord> records;
   for (const std::string& cap : manage_caps) {  // all or nothing: check every cap first
     SRS_ASSIGN_OR_RETURN(PieceRecord record, Lookup(cap, CapKind::kManage, "Renew"));
@@ -534,7 +573,10 @@ absl::Status PieceStore::Renew(const std::vector<std::string>& manage_caps, int6
 }
 
 absl::StatusOr<std::vector<v1::PieceInfo>> PieceStore::ListJob(const std::string& job) {
-  if (job.empty()) return absl::InvalidArgumentError("ListJob: empty job name");
+  if (job.empty() || job.size() > kMaxJobNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ListJob: job name must have 1..", kMaxJobNameBytes, " bytes"));
+  }
   std::vector<v1::PieceInfo> pieces;
   absl::MutexLock lock(&mu_);
   for (const auto& [id, record] : pieces_) {

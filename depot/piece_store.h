@@ -48,6 +48,13 @@ namespace depot {
 // Bytes per chunk of every streamed transfer (reads and writes): the proto's "~1 MiB".
 inline constexpr size_t kChunkBytes = 1 << 20;
 
+// Input limits (docs/security.md, "Depots and TLS"): a job name of at most 256 bytes (the RSS's
+// limit too), a lease of at most 366 days (a larger one would outlive any run and overflow the
+// clock arithmetic), a Renew of at most 1 Mi capabilities (100 000 ranks x keep fits).
+inline constexpr size_t kMaxJobNameBytes = 256;
+inline constexpr int64_t kMaxLeaseSeconds = int64_t{366} * 24 * 3600;
+inline constexpr size_t kMaxCapsPerRenew = size_t{1} << 20;
+
 // What the depot remembers about a committed piece (the file backend's <id>.meta sidecar).
 struct PieceRecord {
   v1::PieceInfo info;
@@ -160,6 +167,8 @@ class PieceStore {
   // dataset checksum is verified before the commit.
   absl::StatusOr<PutResult> CommitLocalPut(const std::string& put_id,
                                            const std::optional<FileDigest>& written = std::nullopt);
+  // The piece key a local put in flight was begun for; NOT_FOUND like CommitLocalPut.
+  absl::StatusOr<v1::PieceKey> LocalPutKey(const std::string& put_id);
   absl::Status AbortLocalPut(const std::string& put_id);
 
   // Reads verify the whole piece first; a corrupt or truncated piece is DATA_LOSS naming it.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_codes.h"
+#include "common/tls.h"
 #include "srs/depot/v1/depot.grpc.pb.h"
 
 namespace srs {
@@ -27,7 +28,7 @@ GrpcDepotJanitor::Stub* GrpcDepotJanitor::StubFor(const std::string& depot) {
   if (!slot) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-    auto channel = grpc::CreateCustomChannel(depot, grpc::InsecureChannelCredentials(), args);
+    auto channel = grpc::CreateCustomChannel(depot, tls::ChannelCredentials(), args);
     slot = std::make_unique<Stub>(Stub{depot::v1::Depot::NewStub(channel)});
   }
   return slot.get();

@@ -16,7 +16,8 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: srs-rss --listen HOST:PORT --state DIR [--lease SECONDS]\n"
+    "usage: srs-rss --listen HOST:PORT --state DIR [--lease SECONDS] [--enroll-secret-file FILE]\n"
+    "               [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--insecure]\n"
     "\n"
     "The SRS Runtime Support Service: remembers every run of every job, the stop flag and the\n"
     "committed checkpoints, durably (SQLite in DIR/rss.db; kill -9 loses nothing committed).\n"
@@ -26,6 +27,12 @@ constexpr const char* kUsage =
     "  --state DIR         state directory (created; holds rss.db and admin.token, mode 0600)\n"
     "  --lease SECONDS     a running job whose watch stream is gone this long is marked lost\n"
     "                      (default 10, at most 86400)\n"
+    "  --enroll-secret-file FILE  site secret depots may enroll with (besides the admin\n"
+    "                      token); RegisterDepot without either is refused\n"
+    "  --tls-cert PEM, --tls-key PEM  serve TLS with this certificate and key\n"
+    "  --tls-ca PEM        require client certificates signed by this CA (mutual TLS); also\n"
+    "                      the CA the depots' certificates must chain to (RSS -> depot calls)\n"
+    "  --insecure          allow plain text on a non-loopback --listen (refused otherwise)\n"
     "  --help              this text\n"
     "\n"
     "Requests are limited to 64 MiB and validated; a job's later registrations need its owner\n"
@@ -49,12 +56,24 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
+    if (arg == "--insecure") {
+      options.insecure = true;
+      continue;
+    }
     if (i + 1 >= argc) return Usage("missing value for " + arg);
     std::string value = argv[++i];
     if (arg == "--listen") {
       options.listen = value;
     } else if (arg == "--state") {
       options.state_dir = value;
+    } else if (arg == "--enroll-secret-file") {
+      options.enroll_secret_file = value;
+    } else if (arg == "--tls-cert") {
+      options.tls.cert = value;
+    } else if (arg == "--tls-key") {
+      options.tls.key = value;
+    } else if (arg == "--tls-ca") {
+      options.tls.ca = value;
     } else if (arg == "--lease") {
       double seconds = 0;
       if (!absl::SimpleAtod(value, &seconds) || !(seconds >= 0.1 && seconds <= 86400)) {
@@ -78,6 +97,11 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The RSS's own calls to depots (pin, delete) use the same certificate and CA.
+  if (absl::Status tls = srs::tls::SetClientTls(options.tls); !tls.ok()) {
+    std::cerr << "srs-rss: " << tls.message() << "\n";
+    return 1;
+  }
   absl::StatusOr<std::unique_ptr<srs::RssServer>> server = srs::RssServer::Start(options);
   if (!server.ok()) {
     std::cerr << "srs-rss: " << server.status().message() << "\n";

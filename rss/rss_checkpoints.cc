@@ -134,6 +134,12 @@ absl::StatusOr<int64_t> RssState::BeginCheckpoint(const std::string& run_id,
   return epoch;
 }
 
+absl::StatusOr<std::pair<std::string, int32_t>> RssState::JobOfRun(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  return std::make_pair(run->row.job, run->row.config.nprocs());
+}
+
 absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportPiecesRequest& req) {
   absl::MutexLock lock(&mu_);
   SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));

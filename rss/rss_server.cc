@@ -104,11 +104,19 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   state_options.lease = options.lease;
   SRS_ASSIGN_OR_RETURN(server->state_,
                        RssState::Open(options.state_dir + "/rss.db", janitor, state_options));
+  SRS_RETURN_IF_ERROR(
+      tls::CheckListenSecurity(options.listen, options.tls.any(), options.insecure));
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                       tls::MakeServerCredentials(options.tls));
+  SRS_ASSIGN_OR_RETURN(
+      server->enrollment_,
+      DepotEnrollment::Open(options.state_dir, options.enroll_secret_file, options.grant_ttl));
   server->service_ =
       std::make_unique<RssService>(server->state_.get(), server->admin_token_, options.keepalive);
+  server->service_->SetDepotEnrollment(server->enrollment_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   // A stream can stay open while its client is frozen (SIGSTOP, a hung node): the kernel keeps
   // the socket and flow control absorbs our keepalives for hours. HTTP/2 pings find it: a client

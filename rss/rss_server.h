@@ -21,6 +21,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
+#include "rss/depot_enrollment.h"
 #include "rss/depot_janitor.h"
 #include "rss/rss_service.h"
 #include "rss/rss_state.h"
@@ -39,6 +41,13 @@ struct RssServerOptions {
   absl::Duration keepalive = absl::Seconds(1);
   absl::Duration depot_timeout = absl::Seconds(10);  // below the library's rpc_timeout (30 s)
   DepotJanitor* janitor = nullptr;                   // tests inject one; null = the gRPC janitor
+  // Depot enrollment (rss/depot_enrollment.h): the site secret file ("" = admin token only) and
+  // how long write grants stay valid.
+  std::string enroll_secret_file;
+  absl::Duration grant_ttl = absl::Hours(6);
+  // TLS of the server (--tls-cert/--tls-key/--tls-ca) and plain text on a non-loopback address.
+  tls::TlsFiles tls;
+  bool insecure = false;
 };
 
 class RssServer {
@@ -63,6 +72,7 @@ class RssServer {
   RssServerOptions options_;
   std::unique_ptr<GrpcDepotJanitor> own_janitor_;
   std::unique_ptr<RssState> state_;
+  std::unique_ptr<DepotEnrollment> enrollment_;
   std::unique_ptr<RssService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string admin_token_;

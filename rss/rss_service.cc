@@ -166,6 +166,11 @@ grpc::Status RssService::BeginCheckpoint(grpc::ServerContext*,
   absl::StatusOr<int64_t> epoch = state_->BeginCheckpoint(*run_id, *req);
   if (!epoch.ok()) return Reply(epoch.status(), "BeginCheckpoint");
   resp->set_epoch(*epoch);
+  if (enrollment_ != nullptr) {
+    absl::StatusOr<std::pair<std::string, int32_t>> job = state_->JobOfRun(*run_id);
+    if (!job.ok()) return Reply(job.status(), "BeginCheckpoint");
+    enrollment_->IssueWriteGrants(job->first, *epoch, job->second, resp);
+  }
   return grpc::Status::OK;
 }
 
@@ -227,10 +232,27 @@ grpc::Status RssService::FinishRun(grpc::ServerContext*, const v1::FinishRunRequ
 }
 
 grpc::Status RssService::RegisterDepot(grpc::ServerContext*, const v1::RegisterDepotRequest* req,
-                                       v1::RegisterDepotResponse*) {
+                                       v1::RegisterDepotResponse* resp) {
+  // The enrollment secret first (a stranger learns nothing about the request's shape); the
+  // refusal names the host and address in the log only when they passed validation.
   absl::Status valid = ValidateRegisterDepot(*req);
+  if (enrollment_ != nullptr) {
+    absl::Status enrolled = enrollment_->CheckSecret(req->enroll_secret(), admin_token_);
+    if (!enrolled.ok()) {
+      if (valid.ok()) {
+        SRS_LOG(WARNING).Field("host", req->host()).Field("address", req->address())
+            << "depot enrollment refused: " << enrolled.message();
+      } else {
+        SRS_LOG(WARNING) << "depot enrollment refused (malformed request): " << enrolled.message();
+      }
+      return ToGrpcStatus(enrolled);
+    }
+  }
   if (!valid.ok()) return ToGrpcStatus(valid);
-  return Reply(state_->RegisterDepot(*req), "RegisterDepot");
+  absl::Status registered = state_->RegisterDepot(*req);
+  if (!registered.ok()) return Reply(registered, "RegisterDepot");
+  if (enrollment_ != nullptr) resp->set_grant_key(enrollment_->key().bytes());
+  return grpc::Status::OK;
 }
 
 grpc::Status RssService::RequestStop(grpc::ServerContext*, const v1::RequestStopRequest* req,

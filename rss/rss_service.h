@@ -17,6 +17,7 @@
 
 #include <string>
 
+#include "rss/depot_enrollment.h"
 #include "rss/rss_state.h"
 #include "srs/rss/v1/rss.grpc.pb.h"
 
@@ -25,6 +26,9 @@ namespace srs {
 class RssService final : public rss::v1::Rss::Service {
  public:
   RssService(RssState* state, std::string admin_token, absl::Duration keepalive);
+  // Depot enrollment and write grants (not owned; null = depots enroll without a secret and no
+  // grants are issued: only tests that predate grants do that).
+  void SetDepotEnrollment(const DepotEnrollment* enrollment) { enrollment_ = enrollment; }
 
   grpc::Status RegisterRun(grpc::ServerContext* ctx, const rss::v1::RegisterRunRequest* req,
                            rss::v1::RegisterRunResponse* resp) override;
@@ -71,6 +75,7 @@ class RssService final : public rss::v1::Rss::Service {
   RssState* state_;
   std::string admin_token_;
   absl::Duration keepalive_;
+  const DepotEnrollment* enrollment_ = nullptr;
 };
 
 // Constant-time comparison, so a token cannot be guessed byte by byte from response times.

@@ -83,6 +83,8 @@ class RssState {
   absl::StatusOr<std::string> RunForToken(const std::string& token) const;
   absl::StatusOr<int64_t> BeginCheckpoint(const std::string& run_id,
                                           const rss::v1::BeginCheckpointRequest& req);
+  // The job and process count of a run (for its write grants); NOT_FOUND for an unknown run.
+  absl::StatusOr<std::pair<std::string, int32_t>> JobOfRun(const std::string& run_id);
   absl::Status ReportPieces(const std::string& run_id, const rss::v1::ReportPiecesRequest& req);
   absl::Status CommitCheckpoint(const std::string& run_id,
                                 const rss::v1::CommitCheckpointRequest& req);

@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "common/error_codes.h"
 #include "common/owner_file.h"
+#include "common/tls.h"
 
 namespace srs::tools {
 namespace {
@@ -17,7 +18,7 @@ std::chrono::system_clock::time_point ToChrono(absl::Time t) { return absl::ToCh
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
 }
 
 }  // namespace
@@ -47,9 +48,9 @@ absl::StatusOr<RssAdmin> RssAdmin::Connect(const std::string& address, const std
                                            absl::Duration rpc_timeout) {
   std::shared_ptr<grpc::Channel> channel = MakeChannel(address);
   if (!channel->WaitForConnected(ToChrono(absl::Now() + connect_timeout))) {
-    return absl::UnavailableError(
-        absl::StrCat("no RSS reachable at ", address,
-                     " (is srs-rss running? check rss in srs.config or SRS_RSS)"));
+    return absl::UnavailableError(absl::StrCat(
+        "no RSS reachable at ", address, " (is srs-rss running? check rss in srs.config or SRS_RSS",
+        tls::ConnectHint(), ")"));
   }
   return RssAdmin(address, token, rpc_timeout, rssv1::Rss::NewStub(channel));
 }

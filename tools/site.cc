@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "common/owner_file.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 #include "tools/daemons.h"
 
 namespace srs::tools {
@@ -170,7 +171,7 @@ absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) 
         StartedDaemon depot,
         StartOnPort("depot",
                     {depot_bin, "--dir", site->state_dir + "/depot", "--rss", site->rss, "--host",
-                     site->host},
+                     site->host, "--enroll-secret-file", site->state_dir + "/rss/admin.token"},
                     site->state_dir, ports.depot > 0 ? ports.depot : PickFreePort()));
     daemons->Adopt("depot", depot.pid);
     ports.depot = PortOf(depot.address);
@@ -191,6 +192,11 @@ absl::StatusOr<Site> LoadSite() {
   site.rpc_timeout = absl::Seconds(timeout > 0 ? timeout : 30);
   site.rss = config.GetString("rss", "");
   site.embedded = site.rss.empty();
+  // TLS of every channel the tool opens (the same keys as the jobs' config).
+  absl::Status tls =
+      tls::SetClientTls({config.GetString("tls_ca", ""), config.GetString("tls_cert", ""),
+                         config.GetString("tls_key", "")});
+  if (!tls.ok()) return Annotate(tls, "config keys tls_ca/tls_cert/tls_key");
   if (site.embedded) {
     site.state_dir = CurrentDirectory() + "/.srs";
     site.config_path = site.state_dir + "/srs.config";
@@ -246,8 +252,15 @@ absl::Status RestartPrivateDaemon(Site* site, const std::string& name, PrivateDa
     argv = {rss_bin, "--state", site->state_dir + "/rss"};
   } else {
     SRS_ASSIGN_OR_RETURN(std::string depot_bin, FindExecutable("srs-depot"));
-    argv = {depot_bin, "--dir",   site->state_dir + "/depot", "--rss", site->rss,
-            "--host",  site->host};
+    argv = {depot_bin,
+            "--dir",
+            site->state_dir + "/depot",
+            "--rss",
+            site->rss,
+            "--host",
+            site->host,
+            "--enroll-secret-file",
+            site->state_dir + "/rss/admin.token"};
   }
   argv.insert(argv.begin() + 1, {"--listen", absl::StrCat("127.0.0.1:", port)});
   // The same port or none: the job's config and the checkpoint records name this address.
@@ -351,9 +364,9 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
 absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site) {
   // Reachability first: a dead RSS is the more useful thing to report than a token problem.
   if (!Reachable(site.rss, absl::Seconds(5))) {
-    return absl::UnavailableError(
-        absl::StrCat("no RSS reachable at ", site.rss, " (is srs-rss running? check rss in ",
-                     site.embedded ? site.config_path : "srs.config or SRS_RSS", ")"));
+    return absl::UnavailableError(absl::StrCat(
+        "no RSS reachable at ", site.rss, " (is srs-rss running? check rss in ",
+        site.embedded ? site.config_path : "srs.config or SRS_RSS", tls::ConnectHint(), ")"));
   }
   std::string token;  // none: the per-job calls use the job's owner secret
   if (!site.token_file.empty()) {

@@ -130,6 +130,11 @@ int Run(int64_t bytes, const std::string& parent, bool json, int rounds) {
 
   depot::DepotServerOptions options;
   options.dir = work + "/depot";
+  options.grant_key = GrantKey::Generate();  // the bench plays the RSS that issues grants
+  auto grant_for = [&](const depot::v1::PieceKey& k) {
+    return options.grant_key->Mint(
+        {k.job(), k.epoch(), k.rank(), "", absl::Now() + absl::Hours(1)});
+  };
   auto server = depot::DepotServer::Start(options);
   if (!server.ok()) return Fail("start depot", server.status());
   auto client = DepotClient::Connect((*server)->address(), absl::Seconds(600));
@@ -146,12 +151,15 @@ int Run(int64_t bytes, const std::string& parent, bool json, int rounds) {
   // publish), which is what the depot itself adds.
   double write_s = 0;
   auto start = std::chrono::steady_clock::now();
-  auto local = depot.PutLocal(key, bytes, 0, [&](const std::string& path) {
-    auto write_start = std::chrono::steady_clock::now();
-    absl::Status written = piece::WritePieceFile(path, header, {ds});
-    write_s = Seconds(write_start);
-    return written;
-  });
+  auto local = depot.PutLocal(
+      key, bytes, 0,
+      [&](const std::string& path) {
+        auto write_start = std::chrono::steady_clock::now();
+        absl::Status written = piece::WritePieceFile(path, header, {ds});
+        write_s = Seconds(write_start);
+        return written;
+      },
+      grant_for(key));
   if (!local.ok()) return Fail("PutLocal", local.status());
   const double put_local = Seconds(start);
 
@@ -161,7 +169,7 @@ int Run(int64_t bytes, const std::string& parent, bool json, int rounds) {
   auto image = piece::WritePieceImage(header, {ds});
   if (!image.ok()) return Fail("WritePieceImage", image.status());
   const double image_s = Seconds(start);
-  auto remote = depot.PutBytes(key, *image, 0);
+  auto remote = depot.PutBytes(key, *image, 0, grant_for(key));
   if (!remote.ok()) return Fail("PutBytes", remote.status());
   const double put_grpc = Seconds(start);
   image->clear();

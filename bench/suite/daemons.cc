@@ -147,9 +147,9 @@ bool Daemons::Start(const DaemonPaths& paths, const std::string& workdir) {
   if (!Spawn({paths.rss_bin, "--listen", "127.0.0.1:0", "--state", workdir + "/rss"},
              workdir + "/rss.out", &rss_address_))
     return false;
-  if (!Spawn(
-          {paths.depot_bin, "--listen", "127.0.0.1:0", "--dir", depot_dir(), "--rss", rss_address_},
-          workdir + "/depot.out", &depot_address_))
+  if (!Spawn({paths.depot_bin, "--listen", "127.0.0.1:0", "--dir", depot_dir(), "--rss",
+              rss_address_, "--enroll-secret-file", token_file()},
+             workdir + "/depot.out", &depot_address_))
     return false;
   // The depot registers itself with the RSS asynchronously, and the token file appears once the
   // RSS serves; give both a moment.

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/retry.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 #include "depot/client/data_wire.h"
 
 namespace srs {
@@ -70,7 +71,7 @@ absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::str
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
   if (channel == nullptr) {
     return absl::UnavailableError(absl::StrCat("depot ", address, ": cannot create channel"));
   }
@@ -108,7 +109,8 @@ absl::StatusOr<depot::v1::DepotInfo> DepotClient::InfoOnce() {
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl::string_view bytes,
-                                                      int64_t lease_seconds) {
+                                                      int64_t lease_seconds,
+                                                      const depot::v1::WriteGrant& grant) {
   auto context = NewContext(bytes.size());
   PutResponse response;
   auto writer = stub_->Put(context.get(), &response);
@@ -117,6 +119,7 @@ absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl:
   *header->mutable_key() = key;
   header->set_size_hint(static_cast<int64_t>(bytes.size()));
   header->set_lease_seconds(lease_seconds);
+  *header->mutable_grant() = grant;
   // A failed Write means the depot ended the stream (e.g. refused the header): Finish says why.
   bool open = writer->Write(request);
   Xxh3Hasher hasher;
@@ -142,8 +145,10 @@ absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl:
 absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
-        write_file) {
+        write_file,
+    const depot::v1::WriteGrant& grant) {
   depot::v1::BeginLocalPutRequest begin;
+  *begin.mutable_header()->mutable_grant() = grant;
   *begin.mutable_header()->mutable_key() = key;
   begin.mutable_header()->set_size_hint(size_hint);
   begin.mutable_header()->set_lease_seconds(lease_seconds);
@@ -165,6 +170,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   if (written.ok()) {
     depot::v1::CommitLocalPutRequest commit;
     commit.set_put_id(spool.put_id());
+    *commit.mutable_grant() = grant;
     if (written->has_value()) {  // hashed on the way: the depot checks metadata only
       commit.set_xxh3_64((*written)->xxh3);
       commit.set_size_bytes((*written)->size);
@@ -368,9 +374,11 @@ absl::Status DepotClient::RenewOnce(const std::vector<std::string>& manage_caps,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJobOnce(const std::string& job) {
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJobOnce(
+    const std::string& job, const depot::v1::WriteGrant& grant) {
   depot::v1::ListJobRequest request;
   request.set_job(job);
+  *request.mutable_grant() = grant;
   depot::v1::ListJobResponse response;
   grpc::Status status = stub_->ListJob(NewContext().get(), request, &response);
   if (!status.ok()) return Error(status, absl::StrCat("ListJob ", job));
@@ -380,15 +388,17 @@ absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJobOnce(const std::strin
 // ---- Retried calls (see the header): each wraps its one-attempt form ----------------------------
 
 absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::string_view bytes,
-                                                  int64_t lease_seconds) {
+                                                  int64_t lease_seconds,
+                                                  const depot::v1::WriteGrant& grant) {
   return RetryUntilValue<PutResponse>(Deadline(bytes.size()), RetryAll(), "Put", [&](absl::Time) {
-    return PutBytesOnce(key, bytes, lease_seconds);
+    return PutBytesOnce(key, bytes, lease_seconds, grant);
   });
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutLocal(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::Status(const std::string& spool_path)>& write_file) {
+    const std::function<absl::Status(const std::string& spool_path)>& write_file,
+    const depot::v1::WriteGrant& grant) {
   return RetryUntilValue<PutResponse>(
       Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
         return PutLocalOnce(
@@ -396,13 +406,15 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
             [&](const std::string& path) -> absl::StatusOr<std::optional<FileDigest>> {
               SRS_RETURN_IF_ERROR(write_file(path));
               return std::optional<FileDigest>();
-            });
+            },
+            grant);
       });
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file) {
+    const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file,
+    const depot::v1::WriteGrant& grant) {
   return RetryUntilValue<PutResponse>(
       Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
         return PutLocalOnce(
@@ -410,7 +422,8 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
             [&](const std::string& path) -> absl::StatusOr<std::optional<FileDigest>> {
               SRS_ASSIGN_OR_RETURN(FileDigest digest, write_file(path));
               return std::optional<FileDigest>(digest);
-            });
+            },
+            grant);
       });
 }
 
@@ -454,9 +467,10 @@ absl::Status DepotClient::Renew(const std::vector<std::string>& manage_caps,
                     [&](absl::Time) { return RenewOnce(manage_caps, lease_seconds); });
 }
 
-absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job) {
-  return RetryUntilValue<std::vector<PieceInfo>>(Deadline(), RetryAll(), "ListJob",
-                                                 [&](absl::Time) { return ListJobOnce(job); });
+absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& job,
+                                                            const depot::v1::WriteGrant& grant) {
+  return RetryUntilValue<std::vector<PieceInfo>>(
+      Deadline(), RetryAll(), "ListJob", [&](absl::Time) { return ListJobOnce(job, grant); });
 }
 
 }  // namespace srs

@@ -66,23 +66,27 @@ class DepotClient {
   absl::StatusOr<depot::v1::DepotInfo> Info();
 
   // Streams `bytes` (a complete HDF5 piece file) in kChunkBytes chunks, then a trailer with its
-  // XXH3-64. lease_seconds 0 = the depot's default lease.
+  // XXH3-64. lease_seconds 0 = the depot's default lease. `grant`: the RSS's write grant for
+  // `key` (BeginCheckpoint); without one the depot refuses (UNAUTHENTICATED).
   absl::StatusOr<depot::v1::PutResponse> PutBytes(const depot::v1::PieceKey& key,
-                                                  absl::string_view bytes, int64_t lease_seconds);
+                                                  absl::string_view bytes, int64_t lease_seconds,
+                                                  const depot::v1::WriteGrant& grant = {});
 
   // Same-host fast path: BeginLocalPut, `write_file(spool_path)` creates the piece there,
   // CommitLocalPut makes the depot verify and adopt it. On any failure (callback or commit) the
   // put is aborted (AbortLocalPut) so nothing is left behind.
   absl::StatusOr<depot::v1::PutResponse> PutLocal(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-      const std::function<absl::Status(const std::string& spool_path)>& write_file);
+      const std::function<absl::Status(const std::string& spool_path)>& write_file,
+      const depot::v1::WriteGrant& grant = {});
 
   // PutLocal whose writer also returns the size and XXH3 of the file as it wrote it
   // (piece::WritePieceFileHashed): the depot then commits without reading the piece back
   // (depot/README.md, "What a commit checks").
   absl::StatusOr<depot::v1::PutResponse> PutLocalHashed(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-      const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file);
+      const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file,
+      const depot::v1::WriteGrant& grant = {});
 
   // Ranged read: the selected elements of `dataset`, concatenated in request order, converted
   // to `wire_type` (little-endian), into `out`. INVALID_ARGUMENT (before any RPC) when out_bytes
@@ -111,7 +115,9 @@ class DepotClient {
   absl::Status Delete(const std::string& manage_cap);
   // lease_seconds > 0 extends, 0 pins. All or nothing.
   absl::Status Renew(const std::vector<std::string>& manage_caps, int64_t lease_seconds);
-  absl::StatusOr<std::vector<depot::v1::PieceInfo>> ListJob(const std::string& job);
+  // Needs a write grant of `job` (any epoch and rank).
+  absl::StatusOr<std::vector<depot::v1::PieceInfo>> ListJob(
+      const std::string& job, const depot::v1::WriteGrant& grant = {});
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext(size_t stream_bytes = 0) const;
@@ -125,13 +131,15 @@ class DepotClient {
   // One attempt of each retried call (the public ones wrap these in common/retry.h).
   absl::StatusOr<depot::v1::PutResponse> PutBytesOnce(const depot::v1::PieceKey& key,
                                                       absl::string_view bytes,
-                                                      int64_t lease_seconds);
+                                                      int64_t lease_seconds,
+                                                      const depot::v1::WriteGrant& grant);
   // One local put: BeginLocalPut, `write_file` into the spool, CommitLocalPut (with the writer's
-  // digest when it returns one), AbortLocalPut on failure.
+  // digest when it returns one), AbortLocalPut on failure; `grant` goes with both calls.
   absl::StatusOr<depot::v1::PutResponse> PutLocalOnce(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
       const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
-          write_file);
+          write_file,
+      const depot::v1::WriteGrant& grant);
   absl::Status ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
                              ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
                              void* out, size_t out_bytes);
@@ -141,7 +149,8 @@ class DepotClient {
   absl::StatusOr<depot::v1::DepotInfo> InfoOnce();
   absl::Status DeleteOnce(const std::string& manage_cap);
   absl::Status RenewOnce(const std::vector<std::string>& manage_caps, int64_t lease_seconds);
-  absl::StatusOr<std::vector<depot::v1::PieceInfo>> ListJobOnce(const std::string& job);
+  absl::StatusOr<std::vector<depot::v1::PieceInfo>> ListJobOnce(const std::string& job,
+                                                                const depot::v1::WriteGrant& grant);
   absl::Status Error(const grpc::Status& status, absl::string_view what) const;
 
   std::shared_ptr<grpc::Channel> channel_;

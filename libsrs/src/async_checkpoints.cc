@@ -13,6 +13,7 @@
 #include "libsrs/src/checkpoint_writer.h"
 #include "libsrs/src/piece_writer.h"
 #include "libsrs/src/test_hooks.h"
+#include "libsrs/src/write_grants.h"
 
 namespace srs {
 namespace libsrs {
@@ -64,7 +65,21 @@ void AsyncCheckpoints::Advance(const int64_t agreed[4]) {
   if (phase_ == Phase::kWriting) {
     if (shared_epoch_ == 0 && agreed[2] != 0) {
       shared_epoch_ = agreed[2];
+      // Every rank learns the epoch in this same allreduce, so the grants' scatter is collective
+      // here, on the application thread (the background thread never calls MPI). Not when
+      // BeginCheckpoint failed (-1 on every rank): nothing is written then.
+      depot::v1::WriteGrant grant;
+      if (shared_epoch_ > 0) {
+        rss::v1::BeginCheckpointResponse begun;
+        if (env_->rank == 0) {
+          absl::MutexLock lock(&mu_);
+          begun = begun_;
+        }
+        grant = ScatterWriteGrants(env_->comm, env_->rank, env_->nprocs,
+                                   env_->rank == 0 ? &begun : nullptr);
+      }
       absl::MutexLock lock(&mu_);
+      if (env_->rank != 0) grant_ = std::move(grant);  // rank 0's write already has its own
       epoch_ = shared_epoch_;  // wakes this rank's write (rank 0 set it itself)
     }
     if (agreed[1] == 0) GatherAndCommit();
@@ -120,6 +135,8 @@ void AsyncCheckpoints::Finished(bool committed) {
     absl::MutexLock lock(&mu_);
     if (verdict_.has_value()) verdict = *verdict_;
     epoch_ = 0;
+    grant_.Clear();
+    begun_.Clear();
     begin_error_ = absl::OkStatus();
     record_.reset();
     verdict_.reset();
@@ -218,13 +235,18 @@ absl::Status AsyncCheckpoints::StartAsync(rss::v1::CheckpointReason reason, int6
 
 void AsyncCheckpoints::WriteTask(const std::shared_ptr<Job>& job) {
   if (env_->rank == 0) {
-    absl::StatusOr<int64_t> epoch =
+    absl::StatusOr<rss::v1::BeginCheckpointResponse> begun =
         CheckpointWriter(env_, registry_).BeginRpc(job->arrays, job->reason, job->request_id);
     absl::MutexLock lock(&mu_);
-    epoch_ = epoch.ok() ? *epoch : -1;
-    if (!epoch.ok()) begin_error_ = epoch.status();
+    if (begun.ok()) {
+      begun_ = *begun;
+      grant_ = RootWriteGrant(*begun, env_->nprocs);  // the others get theirs in Advance
+    }
+    epoch_ = begun.ok() ? begun->epoch() : -1;
+    if (!begun.ok()) begin_error_ = begun.status();
   }
   int64_t epoch = 0;
+  depot::v1::WriteGrant grant;
   {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
@@ -233,12 +255,13 @@ void AsyncCheckpoints::WriteTask(const std::shared_ptr<Job>& job) {
         this));
     if (quit_) return;
     epoch = epoch_;
+    grant = grant_;
   }
   absl::StatusOr<rss::v1::PieceRecord> record = absl::AbortedError("BeginCheckpoint failed");
   absl::Time start = absl::Now();
   if (epoch > 0) {
     if (!HoldForTests()) return;
-    record = job->prepared.ok() ? WritePieceDatasets(*env_, job->datasets, epoch)
+    record = job->prepared.ok() ? WritePieceDatasets(*env_, job->datasets, epoch, grant)
                                 : absl::StatusOr<rss::v1::PieceRecord>(job->prepared);
   }
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);

@@ -6,9 +6,11 @@
 //                        and writes the piece (every rank, once it knows the epoch).
 //   SRS_Check_Stop k+1.. the small collective SRS_Check_Stop makes anyway becomes one
 //                        MPI_Allreduce that also carries rank 0's epoch to the other ranks and
-//                        "my write is done". Once it is done everywhere: the records are
-//                        gathered to rank 0 (collective), whose background thread reports and
-//                        commits them (or aborts); a later call carries the verdict.
+//                        "my write is done"; when the epoch becomes known, rank 0 scatters the
+//                        ranks' write grants (write_grants.h) in the same call. Once it is done
+//                        everywhere: the records are gathered to rank 0 (collective), whose
+//                        background thread reports and commits them (or aborts); a later call
+//                        carries the verdict.
 //
 // So the background thread never calls MPI, whatever thread level MPI was initialised with; a
 // checkpoint becomes the restart point only once the RSS committed it, and a crash before that
@@ -35,6 +37,8 @@
 #include "libsrs/src/async_flusher.h"
 #include "libsrs/src/run_env.h"
 #include "libsrs/src/staging_buffer.h"
+#include "srs/depot/v1/depot.pb.h"
+#include "srs/rss/v1/rss.pb.h"
 
 namespace srs {
 namespace libsrs {
@@ -87,7 +91,9 @@ class AsyncCheckpoints {
   // Background: (rank 0) BeginCheckpoint, then wait for the epoch, then write the piece.
   void WriteTask(const std::shared_ptr<Job>& job);
   // Application thread, collective: one step of the checkpoint in flight from the agreed words
-  // of the exchange ({flags, not done, epoch, verdict}).
+  // of the exchange ({flags, not done, epoch, verdict}). When the epoch becomes known
+  // everywhere, rank 0 scatters the write grants (collective) and each rank hands its grant to
+  // its waiting write together with the epoch.
   void Advance(const int64_t agreed[4]);
   void GatherAndCommit();
   void Finished(bool committed);
@@ -107,6 +113,10 @@ class AsyncCheckpoints {
   // Shared with the background task.
   absl::Mutex mu_;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;  // 0 unknown, -1 BeginCheckpoint failed
+  // This rank's write grant for epoch_, set together with it (write_grants.h).
+  depot::v1::WriteGrant grant_ ABSL_GUARDED_BY(mu_);
+  // Rank 0: BeginCheckpoint's answer, whose grants Advance scatters to every rank.
+  rss::v1::BeginCheckpointResponse begun_ ABSL_GUARDED_BY(mu_);
   absl::Status begin_error_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::StatusOr<rss::v1::PieceRecord>> record_ ABSL_GUARDED_BY(mu_);
   double write_seconds_ ABSL_GUARDED_BY(mu_) = 0;

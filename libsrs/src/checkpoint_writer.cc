@@ -13,6 +13,7 @@
 #include "libsrs/src/dist_spec.h"
 #include "libsrs/src/piece_writer.h"
 #include "libsrs/src/test_hooks.h"
+#include "libsrs/src/write_grants.h"
 
 namespace srs {
 namespace libsrs {
@@ -80,27 +81,29 @@ absl::StatusOr<std::vector<rss::v1::ArraySpec>> CheckpointWriter::AgreeOnArrays(
   return specs;
 }
 
-absl::StatusOr<int64_t> CheckpointWriter::BeginRpc(const std::vector<rss::v1::ArraySpec>& arrays,
-                                                   rss::v1::CheckpointReason reason,
-                                                   int64_t request_id) {
+absl::StatusOr<rss::v1::BeginCheckpointResponse> CheckpointWriter::BeginRpc(
+    const std::vector<rss::v1::ArraySpec>& arrays, rss::v1::CheckpointReason reason,
+    int64_t request_id) {
   rss::v1::BeginCheckpointRequest req;
   req.set_run_token(env_->run.run_token());
   req.set_reason(reason);
   req.set_request_id(request_id);
   req.set_attempt_id(RandomHex(8));  // makes the begin safe to retry (RssClient)
   for (const rss::v1::ArraySpec& spec : arrays) *req.add_arrays() = spec;
-  SRS_ASSIGN_OR_RETURN(rss::v1::BeginCheckpointResponse begun, env_->rss->BeginCheckpoint(req));
-  return begun.epoch();
+  return env_->rss->BeginCheckpoint(req);
 }
 
 absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
                                                       rss::v1::CheckpointReason reason,
-                                                      int64_t request_id) {
-  absl::StatusOr<int64_t> begun = int64_t{0};
+                                                      int64_t request_id,
+                                                      depot::v1::WriteGrant* grant) {
+  absl::StatusOr<rss::v1::BeginCheckpointResponse> begun = rss::v1::BeginCheckpointResponse();
   if (env_->rank == 0) begun = BeginRpc(arrays, reason, request_id);
   SRS_RETURN_IF_ERROR(BroadcastStatus(env_->comm, 0, begun.status()));
-  int64_t epoch = env_->rank == 0 ? *begun : 0;
+  int64_t epoch = env_->rank == 0 ? begun->epoch() : 0;
   MPI_Bcast(&epoch, 1, MPI_INT64_T, 0, env_->comm);
+  *grant =
+      ScatterWriteGrants(env_->comm, env_->rank, env_->nprocs, env_->rank == 0 ? &*begun : nullptr);
   return epoch;
 }
 
@@ -176,9 +179,10 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> arrays = AgreeOnArrays();
   // AgreeOnArrays' verdict is the same on every rank (it comes from collectives).
   SRS_RETURN_IF_ERROR(arrays.status());
-  SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id));
+  depot::v1::WriteGrant grant;
+  SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id, &grant));
   absl::Time start = absl::Now();
-  absl::StatusOr<rss::v1::PieceRecord> record = WriteRankPiece(*env_, *registry_, epoch);
+  absl::StatusOr<rss::v1::PieceRecord> record = WriteRankPiece(*env_, *registry_, epoch, grant);
   if (record.ok()) TestHookMaybeDie(TestPoint::kAfterPut, epoch, env_->rank);
   Gathered gathered = Gather(epoch, record, absl::ToDoubleSeconds(absl::Now() - start));
   absl::Status verdict;

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "libsrs/src/array_registry.h"
 #include "libsrs/src/run_env.h"
+#include "srs/depot/v1/depot.pb.h"
 
 namespace srs {
 namespace libsrs {
@@ -42,9 +43,11 @@ class CheckpointWriter {
   // (if not null) gets its maximum over the ranks.
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> AgreeOnArrays(uint64_t vote = 0,
                                                                 uint64_t* max_vote = nullptr);
-  // Step 2, rank 0 only, no MPI: BeginCheckpoint -> the epoch.
-  absl::StatusOr<int64_t> BeginRpc(const std::vector<rss::v1::ArraySpec>& arrays,
-                                   rss::v1::CheckpointReason reason, int64_t request_id);
+  // Step 2, rank 0 only, no MPI: BeginCheckpoint -> the epoch and one write grant per rank
+  // (write_grants.h scatters them).
+  absl::StatusOr<rss::v1::BeginCheckpointResponse> BeginRpc(
+      const std::vector<rss::v1::ArraySpec>& arrays, rss::v1::CheckpointReason reason,
+      int64_t request_id);
   // Step 4a (collective), once every rank's write of `epoch` ended (`record`: this rank's
   // outcome, `write_seconds`: its duration): agreement on success, then (if so) the records and
   // the timings (slowest write, total bytes) at rank 0; elsewhere the timings stay 0.
@@ -63,9 +66,11 @@ class CheckpointWriter {
   void DropPiece(const rss::v1::PieceRecord& record);
 
  private:
-  // Step 2 (collective): rank 0 asks for an epoch; every rank gets it.
+  // Step 2 (collective): rank 0 asks for an epoch; every rank gets it and its write grant
+  // (scattered right after the epoch's broadcast).
   absl::StatusOr<int64_t> BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
-                                      rss::v1::CheckpointReason reason, int64_t request_id);
+                                      rss::v1::CheckpointReason reason, int64_t request_id,
+                                      depot::v1::WriteGrant* grant);
   absl::Status CommitOnRoot(int64_t epoch, const std::vector<std::string>& records,
                             const CheckpointResult& result);
 

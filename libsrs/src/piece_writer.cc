@@ -60,15 +60,17 @@ int64_t PieceDataBytes(const ArrayRegistry& registry) {
 }
 
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
-                                                    const ArrayRegistry& registry, int64_t epoch) {
+                                                    const ArrayRegistry& registry, int64_t epoch,
+                                                    const depot::v1::WriteGrant& grant) {
   std::vector<std::vector<int64_t>> indices;
   SRS_ASSIGN_OR_RETURN(std::vector<piece::DatasetWrite> datasets,
                        BuildPieceDatasets(env, registry, &indices));
-  return WritePieceDatasets(env, datasets, epoch);
+  return WritePieceDatasets(env, datasets, epoch, grant);
 }
 
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
-    const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch) {
+    const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
+    const depot::v1::WriteGrant& grant) {
   piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
   depot::v1::PieceKey key;
   key.set_job(env.settings.app);
@@ -88,15 +90,19 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
   if (local) {
     // Hash on the way: the file's checksum comes from the bytes as they are written, so the
     // depot's commit does not read the piece back.
-    put = depot->PutLocalHashed(key, size_hint, 0, [&](const std::string& spool_path) {
-      absl::StatusOr<FileDigest> digest = piece::WritePieceFileHashed(spool_path, header, datasets);
-      written = absl::Now();
-      return digest;
-    });
+    put = depot->PutLocalHashed(
+        key, size_hint, 0,
+        [&](const std::string& spool_path) {
+          absl::StatusOr<FileDigest> digest =
+              piece::WritePieceFileHashed(spool_path, header, datasets);
+          written = absl::Now();
+          return digest;
+        },
+        grant);
   } else {
     SRS_ASSIGN_OR_RETURN(std::string image, piece::WritePieceImage(header, datasets));
     written = absl::Now();
-    put = depot->PutBytes(key, image, 0);
+    put = depot->PutBytes(key, image, 0, grant);
   }
   // Where the time goes (SRS_LOG=debug): building the HDF5 file vs the depot adopting it.
   SRS_LOG(DEBUG) << "piece epoch " << epoch << ": hdf5 " << absl::ToDoubleSeconds(written - start)

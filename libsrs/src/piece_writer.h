@@ -25,13 +25,16 @@ absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
 
 // Local. Writes `datasets` as this rank's piece of `epoch` to its depot; the record to report.
 // Thread-safe with respect to the application's thread: it reads `env` only (the async flusher
-// calls it from its own thread; no MPI).
+// calls it from its own thread; no MPI). `grant`: this rank's write grant for the epoch.
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
-    const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch);
+    const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
+    const depot::v1::WriteGrant& grant);
 
 // Local. The record to report to the RSS (depot, capabilities, size, checksum of the file).
+// `grant`: this rank's write grant for the epoch (from BeginCheckpoint, scattered by rank 0).
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
-                                                    const ArrayRegistry& registry, int64_t epoch);
+                                                    const ArrayRegistry& registry, int64_t epoch,
+                                                    const depot::v1::WriteGrant& grant);
 
 // Bytes of array data this rank's piece holds (for size hints and timings).
 int64_t PieceDataBytes(const ArrayRegistry& registry);

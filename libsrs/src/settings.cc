@@ -138,6 +138,8 @@ absl::StatusOr<Settings> SettingsFromConfig(const Config& config) {
   SRS_ASSIGN_OR_RETURN(s.redundancy_copies, ParseRedundancy(config));
   SRS_ASSIGN_OR_RETURN(s.checkpoint_mode, ParseCheckpointMode(config));
   SRS_ASSIGN_OR_RETURN(s.staging_limit, ParseStagingLimit(config));
+  s.tls = {config.GetString("tls_ca", ""), config.GetString("tls_cert", ""),
+           config.GetString("tls_key", "")};
   if (s.resume == ResumeMode::kNo && config.Has("epoch") && s.epoch != 0) {
     return BadValue(config, "epoch", "set together with resume = no");
   }
@@ -146,7 +148,10 @@ absl::StatusOr<Settings> SettingsFromConfig(const Config& config) {
 
 absl::StatusOr<Settings> LoadSettings(const std::string& path) {
   SRS_ASSIGN_OR_RETURN(Config config, Config::Load(path, ProcessEnvironment()));
-  return SettingsFromConfig(config);
+  SRS_ASSIGN_OR_RETURN(Settings settings, SettingsFromConfig(config));
+  absl::Status tls = tls::SetClientTls(settings.tls);
+  if (!tls.ok()) return Annotate(tls, "config keys tls_ca/tls_cert/tls_key");
+  return settings;
 }
 
 std::string ResolveHost(const Settings& settings) {

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/config.h"
+#include "common/tls.h"
 
 namespace srs {
 namespace libsrs {
@@ -49,13 +50,16 @@ struct Settings {
   // A job out of contact with every RSS for this long fails at its next SRS_Check_Stop
   // (DESIGN.md §3 rss_lost_timeout); zero = never.
   absl::Duration rss_lost_timeout = absl::Seconds(600);
+  // tls_ca, tls_cert, tls_key: TLS for every channel to the RSS and the depots (common/tls.h).
+  tls::TlsFiles tls;
 };
 
 // Parses a loaded Config; INVALID_ARGUMENT names the key and where its value came from.
 absl::StatusOr<Settings> SettingsFromConfig(const Config& config);
 
-// Loads the config (path, else $SRS_CONFIG, else ./srs.config, else environment alone) and parses
-// it.
+// Loads the config (path, else $SRS_CONFIG, else ./srs.config, else environment alone), parses
+// it, and makes its TLS keys this process's client TLS (tls::SetClientTls), so every channel
+// the library opens uses them; an unreadable certificate is an error here, at SRS_Init.
 absl::StatusOr<Settings> LoadSettings(const std::string& path);
 
 // The host name this process reports: `host` if set, else gethostname().

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/error_codes.h"
 #include "common/retry.h"
+#include "common/tls.h"
 
 namespace srs {
 
@@ -40,8 +41,7 @@ absl::StatusOr<std::unique_ptr<RssClient>> RssClient::Connect(const std::string&
   // a loaded machine ("tcp handshaker shutdown") long after the RSS was back.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   for (Target& target : targets) {
-    target.channel =
-        grpc::CreateCustomChannel(target.address, grpc::InsecureChannelCredentials(), args);
+    target.channel = grpc::CreateCustomChannel(target.address, tls::ChannelCredentials(), args);
     target.stub = v1::Rss::NewStub(target.channel);
   }
   return std::unique_ptr<RssClient>(new RssClient(address, rpc_timeout, std::move(targets)));

@@ -9,6 +9,7 @@
 #include "depot/client/depot_client.h"
 #include "tests/depot/conformance.h"
 #include "tests/depot/depot_process.h"
+#include "tests/depot/test_grants.h"
 
 namespace srs {
 namespace testing {
@@ -21,9 +22,13 @@ class DaemonUnderTest : public DepotUnderTest {
   DaemonUnderTest(int64_t capacity, bool data_channel) {
     char tmpl[] = "/tmp/srs-depot-conf.XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto process = DepotProcess::Start(
-        SRS_DEPOT_BIN, {"--dir", dir_ + "/depot", "--capacity", std::to_string(capacity)},
-        dir_ + "/depot.log");
+    // Every write carries the grant an RSS would have issued for its key.
+    key_ = MakeGrantKeyFile(dir_ + "/grant.key");
+    auto process =
+        DepotProcess::Start(SRS_DEPOT_BIN,
+                            {"--dir", dir_ + "/depot", "--capacity", std::to_string(capacity),
+                             "--grant-key", dir_ + "/grant.key"},
+                            dir_ + "/depot.log");
     EXPECT_TRUE(process.ok()) << process.status();
     if (!process.ok()) return;
     process_ = std::move(*process);
@@ -41,12 +46,12 @@ class DaemonUnderTest : public DepotUnderTest {
 
   absl::StatusOr<v1::PutResponse> PutBytes(const v1::PieceKey& key, const std::string& bytes,
                                            int64_t lease) override {
-    return client_->PutBytes(key, bytes, lease);
+    return client_->PutBytes(key, bytes, lease, GrantFor(key_, key));
   }
   absl::StatusOr<v1::PutResponse> PutLocal(
       const v1::PieceKey& key, int64_t size_hint, int64_t lease,
       const std::function<absl::Status(const std::string&)>& write_file) override {
-    return client_->PutLocal(key, size_hint, lease, write_file);
+    return client_->PutLocal(key, size_hint, lease, write_file, GrantFor(key_, key));
   }
   absl::Status ReadRange(const std::string& cap, const std::string& dataset, ElementType type,
                          const std::vector<piece::Hyperslab>& sel, void* out,
@@ -65,7 +70,7 @@ class DaemonUnderTest : public DepotUnderTest {
     return client_->Renew(caps, lease);
   }
   absl::StatusOr<std::vector<v1::PieceInfo>> ListJob(const std::string& job) override {
-    return client_->ListJob(job);
+    return client_->ListJob(job, JobGrant(key_, job));
   }
   // Real time: the lease runs out, then the depot's sweeper (every second) reclaims it.
   void LetTimePass(int seconds) override { absl::SleepFor(absl::Seconds(seconds + 1.5)); }
@@ -73,6 +78,7 @@ class DaemonUnderTest : public DepotUnderTest {
 
  private:
   std::string dir_;
+  GrantKey key_ = GrantKey::Generate();
   std::unique_ptr<DepotProcess> process_;
   std::unique_ptr<DepotClient> client_;
 };

@@ -17,6 +17,7 @@
 #include "depot/client/depot_client.h"
 #include "tests/depot/conformance.h"
 #include "tests/depot/depot_process.h"
+#include "tests/depot/test_grants.h"
 
 namespace srs {
 namespace testing {
@@ -30,6 +31,7 @@ class DaemonFaultTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/srs-depot-fault.XXXXXX";
     dir_ = mkdtemp(tmpl);
+    key_ = MakeGrantKeyFile(dir_ + "/grant.key");
     StartDepot();
   }
   void TearDown() override {
@@ -38,12 +40,15 @@ class DaemonFaultTest : public ::testing::Test {
     std::system(("rm -rf " + dir_).c_str());
   }
   void StartDepot() {
-    auto process = DepotProcess::Start(SRS_DEPOT_BIN, {"--dir", depot_dir()}, dir_ + "/depot.log");
+    auto process = DepotProcess::Start(SRS_DEPOT_BIN,
+                                       {"--dir", depot_dir(), "--grant-key", dir_ + "/grant.key"},
+                                       dir_ + "/depot.log");
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(*process);
     client_ = std::move(DepotClient::Connect(process_->address(), absl::Seconds(20))).value();
   }
   std::string depot_dir() const { return dir_ + "/depot"; }
+  GrantKey key_ = GrantKey::Generate();
   bool SpoolEmpty() const {
     return std::system(("test -z \"$(ls -A " + depot_dir() + "/spool)\"").c_str()) == 0;
   }
@@ -51,7 +56,7 @@ class DaemonFaultTest : public ::testing::Test {
     return depot_dir() + "/pieces/" + put.info().piece_id() + ".h5";
   }
   v1::PutResponse Put(const v1::PieceKey& key, int64_t elements) {
-    auto put = client_->PutBytes(key, MakePieceImage(key, elements), 0);
+    auto put = client_->PutBytes(key, MakePieceImage(key, elements), 0, GrantFor(key_, key));
     EXPECT_TRUE(put.ok()) << put.status();
     return put.ok() ? *put : v1::PutResponse();
   }
@@ -89,7 +94,7 @@ class DaemonFaultTest : public ::testing::Test {
 TEST_F(DaemonFaultTest, KillDuringPutLeavesNoPartialPieceAndKeepsEarlierOnes) {
   v1::PieceKey a = Key("fault-kill", 1, 0), b = Key("fault-kill", 1, 1);
   std::string image_a = MakePieceImage(a, 200000);
-  auto put_a = client_->PutBytes(a, image_a, 0);
+  auto put_a = client_->PutBytes(a, image_a, 0, GrantFor(key_, a));
   ASSERT_TRUE(put_a.ok()) << put_a.status();
   // Half of a put of b, then kill -9 while the stream is open.
   auto stub = v1::Depot::NewStub(
@@ -99,6 +104,7 @@ TEST_F(DaemonFaultTest, KillDuringPutLeavesNoPartialPieceAndKeepsEarlierOnes) {
   auto writer = stub->Put(&context, &response);
   v1::PutRequest request;
   *request.mutable_header()->mutable_key() = b;
+  *request.mutable_header()->mutable_grant() = GrantFor(key_, b);
   ASSERT_TRUE(writer->Write(request));
   std::string image_b = MakePieceImage(b, 200000);
   request.set_chunk(image_b.substr(0, image_b.size() / 2));
@@ -112,7 +118,7 @@ TEST_F(DaemonFaultTest, KillDuringPutLeavesNoPartialPieceAndKeepsEarlierOnes) {
   EXPECT_FALSE(writer->Finish().ok());
 
   StartDepot();
-  auto listed = client_->ListJob("fault-kill");
+  auto listed = client_->ListJob("fault-kill", JobGrant(key_, "fault-kill"));
   ASSERT_TRUE(listed.ok()) << listed.status();
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].key().rank(), 0);
@@ -121,7 +127,7 @@ TEST_F(DaemonFaultTest, KillDuringPutLeavesNoPartialPieceAndKeepsEarlierOnes) {
   EXPECT_TRUE(*bytes == image_a) << "piece a changed across the crash";
   EXPECT_TRUE(piece::VerifyPiece(PiecePath(*put_a)).ok());
   EXPECT_TRUE(SpoolEmpty()) << "spool not emptied at restart";
-  EXPECT_TRUE(client_->PutBytes(b, image_b, 0).ok());  // the key is free
+  EXPECT_TRUE(client_->PutBytes(b, image_b, 0, GrantFor(key_, b)).ok());  // the key is free
 }
 
 TEST_F(DaemonFaultTest, FlippedByteAndTruncationAreDetectedNamingThePiece) {
@@ -188,6 +194,7 @@ TEST_F(DaemonFaultTest, MalformedPutStreamsAreRefusedAndTheDepotStaysHealthy) {
     v1::PutRequest request;
     if (header) {
       *request.mutable_header()->mutable_key() = key;
+      *request.mutable_header()->mutable_grant() = GrantFor(key_, key);
       writer->Write(request);
     }
     request.set_chunk(image);
@@ -204,11 +211,11 @@ TEST_F(DaemonFaultTest, MalformedPutStreamsAreRefusedAndTheDepotStaysHealthy) {
   EXPECT_EQ(run(false, true, good), grpc::StatusCode::INVALID_ARGUMENT);  // header missing
   EXPECT_EQ(run(true, false, good), grpc::StatusCode::INVALID_ARGUMENT);  // no trailer
   EXPECT_EQ(run(true, true, good ^ 1), grpc::StatusCode::DATA_LOSS);      // bytes damaged
-  EXPECT_EQ(client_->ListJob("fault-stream")->size(), 0u);
+  EXPECT_EQ(client_->ListJob("fault-stream", JobGrant(key_, "fault-stream"))->size(), 0u);
   EXPECT_TRUE(SpoolEmpty());
   EXPECT_EQ(HealthStatus(), 1);
   EXPECT_EQ(run(true, true, good), grpc::StatusCode::OK);  // and a good put still works
-  EXPECT_EQ(client_->ListJob("fault-stream")->size(), 1u);
+  EXPECT_EQ(client_->ListJob("fault-stream", JobGrant(key_, "fault-stream"))->size(), 1u);
 }
 
 TEST_F(DaemonFaultTest, SigtermDrainsAPutInFlight) {
@@ -221,6 +228,7 @@ TEST_F(DaemonFaultTest, SigtermDrainsAPutInFlight) {
   auto writer = stub->Put(&context, &response);
   v1::PutRequest request;
   *request.mutable_header()->mutable_key() = key;
+  *request.mutable_header()->mutable_grant() = GrantFor(key_, key);
   ASSERT_TRUE(writer->Write(request));
   request.set_chunk(image.substr(0, 1000));
   ASSERT_TRUE(writer->Write(request));

@@ -18,6 +18,7 @@
 #include "depot/client/socket_io.h"
 #include "depot/depot_server.h"
 #include "tests/depot/conformance.h"
+#include "tests/depot/test_grants.h"
 
 namespace srs {
 namespace testing {
@@ -31,6 +32,7 @@ class ChannelUnderTest : public DepotUnderTest {
     depot::DepotServerOptions options;
     options.dir = file ? dir_ + "/depot" : "";
     options.capacity_bytes = capacity;
+    options.grant_key = key_;  // every write carries the grant an RSS would have issued
     server_ = std::move(depot::DepotServer::Start(options)).value();
     client_ = std::move(DepotClient::Connect(server_->address(), absl::Seconds(20))).value();
   }
@@ -43,12 +45,12 @@ class ChannelUnderTest : public DepotUnderTest {
 
   absl::StatusOr<v1::PutResponse> PutBytes(const v1::PieceKey& key, const std::string& bytes,
                                            int64_t lease) override {
-    return client_->PutBytes(key, bytes, lease);
+    return client_->PutBytes(key, bytes, lease, GrantFor(key_, key));
   }
   absl::StatusOr<v1::PutResponse> PutLocal(
       const v1::PieceKey& key, int64_t size_hint, int64_t lease,
       const std::function<absl::Status(const std::string&)>& write_file) override {
-    return client_->PutLocal(key, size_hint, lease, write_file);
+    return client_->PutLocal(key, size_hint, lease, write_file, GrantFor(key_, key));
   }
   absl::Status ReadRange(const std::string& cap, const std::string& dataset, ElementType type,
                          const std::vector<piece::Hyperslab>& sel, void* out,
@@ -67,16 +69,18 @@ class ChannelUnderTest : public DepotUnderTest {
     return client_->Renew(caps, lease);
   }
   absl::StatusOr<std::vector<v1::PieceInfo>> ListJob(const std::string& job) override {
-    return client_->ListJob(job);
+    return client_->ListJob(job, JobGrant(key_, job));
   }
   void LetTimePass(int seconds) override { absl::SleepFor(absl::Seconds(seconds + 1.5)); }
   bool has_local_paths() const override { return file_; }
 
   DepotClient& client() { return *client_; }
+  depot::v1::WriteGrant Grant(const v1::PieceKey& key) const { return GrantFor(key_, key); }
 
  private:
   bool file_;
   std::string dir_;
+  GrantKey key_ = GrantKey::Generate();
   std::unique_ptr<depot::DepotServer> server_;
   std::unique_ptr<DepotClient> client_;
 };
@@ -110,7 +114,7 @@ TEST_P(DataChannelTest, InfoAdvertisesThePort) {
 TEST_P(DataChannelTest, SelectionsMatchTheGrpcPathByteForByte) {
   v1::PieceKey key = Key("chan", 1, 0);
   const int64_t n = 200000;
-  auto put = depot_->client().PutBytes(key, MakePieceImage(key, n), 0);
+  auto put = depot_->client().PutBytes(key, MakePieceImage(key, n), 0, depot_->Grant(key));
   ASSERT_TRUE(put.ok()) << put.status();
   const std::string cap = put->caps().read();
   struct Case {
@@ -156,7 +160,7 @@ TEST_P(DataChannelTest, SelectionsMatchTheGrpcPathByteForByte) {
 // Errors come back in the depot's words, and the connection stays usable after them.
 TEST_P(DataChannelTest, ErrorsKeepTheirCodes) {
   v1::PieceKey key = Key("chan-err", 1, 0);
-  auto put = depot_->client().PutBytes(key, MakePieceImage(key, 100), 0);
+  auto put = depot_->client().PutBytes(key, MakePieceImage(key, 100), 0, depot_->Grant(key));
   ASSERT_TRUE(put.ok()) << put.status();
   std::vector<double> out(200);
   DepotClient& client = depot_->client();
@@ -206,7 +210,7 @@ TEST_P(DataChannelTest, MalformedRequestsCloseTheConnectionOnly) {
     close(*fd);
   }
   v1::PieceKey key = Key("chan-after", 1, 0);
-  auto put = depot_->client().PutBytes(key, MakePieceImage(key, 10), 0);
+  auto put = depot_->client().PutBytes(key, MakePieceImage(key, 10), 0, depot_->Grant(key));
   ASSERT_TRUE(put.ok()) << put.status();
   auto all = depot_->client().GetAll(put->caps().read());
   EXPECT_TRUE(all.ok()) << all.status();

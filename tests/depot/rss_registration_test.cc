@@ -71,7 +71,8 @@ TEST_F(RssRegistrationTest, RegistersWhenTheRssComesUpAndAgainAfterItRestarts) {
   rss_.reset();  // the RSS is down when the depot starts
   auto depot = DepotProcess::Start(
       SRS_DEPOT_BIN,
-      {"--dir", dir_ + "/depot", "--rss", rss_address, "--host", "node-a", "--capacity", "1000000"},
+      {"--dir", dir_ + "/depot", "--rss", rss_address, "--host", "node-a", "--capacity", "1000000",
+       "--enroll-secret-file", dir_ + "/rss/admin.token"},
       dir_ + "/depot.log");
   ASSERT_TRUE(depot.ok()) << depot.status();
   depot_ = std::move(*depot);

@@ -106,7 +106,8 @@ v1::BeginCheckpointRequest BeginRequest(const std::string& token, const std::vec
 // Rank r's piece, every dataset big-endian, streamed to its depot; returns its record.
 absl::StatusOr<v1::PieceRecord> PutPiece(const std::string& job, int64_t epoch, int r, int n,
                                          const std::vector<Array>& arrays,
-                                         const std::string& depot_address) {
+                                         const std::string& depot_address,
+                                         const srs::depot::v1::WriteGrant& grant) {
   std::vector<int64_t> per_rank;
   for (int i = 0; i < r + 2; ++i) per_rank.push_back(r * 100 + i);
   std::vector<srs::piece::DatasetWrite> ds;
@@ -124,7 +125,7 @@ absl::StatusOr<v1::PieceRecord> PutPiece(const std::string& job, int64_t epoch, 
   SRS_ASSIGN_OR_RETURN(auto depot, srs::DepotClient::Connect(depot_address, absl::Seconds(30)));
   srs::depot::v1::PieceKey key;
   key.set_job(job), key.set_epoch(epoch), key.set_rank(r);
-  SRS_ASSIGN_OR_RETURN(auto put, depot->PutBytes(key, image, 0));
+  SRS_ASSIGN_OR_RETURN(auto put, depot->PutBytes(key, image, 0, grant));
   v1::PieceRecord rec;
   rec.set_rank(r), rec.set_depot_address(depot_address);
   rec.set_read_cap(put.caps().read()), rec.set_manage_cap(put.caps().manage());
@@ -156,7 +157,9 @@ absl::Status WriteAll(int n) {
   report.set_epoch(begun.epoch());
   for (int r = 0; r < n; ++r) {
     SRS_ASSIGN_OR_RETURN(*report.add_pieces(),
-                         PutPiece(job, begun.epoch(), r, n, arrays, run.rank_depots(r)));
+                         PutPiece(job, begun.epoch(), r, n, arrays, run.rank_depots(r),
+                                  begun.write_grants_size() > r ? begun.write_grants(r)
+                                                                : srs::depot::v1::WriteGrant()));
   }
   SRS_RETURN_IF_ERROR(rss->ReportPieces(report).status());
   v1::CommitCheckpointRequest commit;

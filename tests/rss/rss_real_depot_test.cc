@@ -40,7 +40,9 @@ class RssRealDepotTest : public ::testing::Test {
     ASSERT_TRUE(rss.ok()) << rss.status();
     rss_ = std::move(*rss);
     auto depot = testing::DepotProcess::Start(
-        SRS_DEPOT_BIN, {"--dir", dir_.path() + "/depot", "--rss", rss_->address(), "--host", kHost},
+        SRS_DEPOT_BIN,
+        {"--dir", dir_.path() + "/depot", "--rss", rss_->address(), "--host", kHost,
+         "--enroll-secret-file", options.state_dir + "/admin.token"},
         dir_.path() + "/depot.log");
     ASSERT_TRUE(depot.ok()) << depot.status();
     depot_ = std::move(*depot);
@@ -50,12 +52,13 @@ class RssRealDepotTest : public ::testing::Test {
   }
 
   // Puts rank `rank`'s piece of `epoch` on the depot and returns its record for the RSS.
-  v1::PieceRecord PutPiece(const std::string& job, int64_t epoch, int rank) {
+  v1::PieceRecord PutPiece(const std::string& job, int64_t epoch, int rank,
+                           const depot::v1::WriteGrant& grant) {
     depot::v1::PieceKey key;
     key.set_job(job);
     key.set_epoch(epoch);
     key.set_rank(rank);
-    auto put = depot_client_->PutBytes(key, PieceImage(job, epoch, rank), 60);
+    auto put = depot_client_->PutBytes(key, PieceImage(job, epoch, rank), 60, grant);
     EXPECT_TRUE(put.ok()) << put.status();
     v1::PieceRecord record;
     record.set_rank(rank);
@@ -76,7 +79,8 @@ class RssRealDepotTest : public ::testing::Test {
     report.set_epoch(epoch->epoch());
     std::vector<std::string> caps;
     for (int rank = 0; rank < 2; ++rank) {
-      *report.add_pieces() = PutPiece(job, epoch->epoch(), rank);
+      // The grant BeginCheckpoint issued for the rank: the depot refuses the put without it.
+      *report.add_pieces() = PutPiece(job, epoch->epoch(), rank, epoch->write_grants(rank));
       caps.push_back(report.pieces(rank).manage_cap());
     }
     EXPECT_TRUE(client_->ReportPieces(report).ok());

@@ -112,6 +112,8 @@ TEST_F(RssDaemonTest, MalformedAndOutOfOrderRequestsGetClearErrors) {
   EXPECT_EQ(early.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Message(early), HasSubstr("ranks 0, 1, 2, 3"));
   v1::RegisterDepotRequest depot;
+  EXPECT_EQ(client_->RegisterDepot(depot).status().code(), absl::StatusCode::kUnauthenticated);
+  depot.set_enroll_secret(admin_);  // enrolled, but no host nor address
   EXPECT_EQ(client_->RegisterDepot(depot).status().code(), absl::StatusCode::kInvalidArgument);
   auto auto_depot = RegisterOwned(RunRequest("other", 1, "auto"));
   EXPECT_EQ(auto_depot.status().code(), absl::StatusCode::kFailedPrecondition);

@@ -372,7 +372,9 @@ TEST_F(RssStateTest, EndRunByLauncherEndsOnlyTheNamedRunningRunAndRecordsWhy) {
   auto job = state_->GetJob("heat");
   EXPECT_TRUE(job->runs(0).watched());
   EXPECT_EQ(job->runs(0).lease_expires_unix_ms(), 0);
-  EXPECT_TRUE(absl::IsFailedPrecondition(RegisterAsOwner(RunRequest("heat", 2, kDepot)).status()));
+  // The owner (admin here) is refused too while the run is alive.
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      state_->RegisterRun(RunRequest("heat", 2, kDepot), true).status()));
   auto ended = state_->EndRunByLauncher("heat", run.run_id(), "mpiexec exited with status 9");
   ASSERT_TRUE(ended.ok()) << ended.status();
   EXPECT_EQ(*ended, "lost");

@@ -48,8 +48,8 @@ constexpr Code OK = Code::OK, UNAUTH = Code::UNAUTHENTICATED, DENIED = Code::PER
 // What each call answers. Run calls act on the run whose token they carry: with another job's
 // token a call either reaches only that job (OK) or names the victim's epoch, which that run
 // does not have (NOT_FOUND / FAILED_PRECONDITION). A finished run can do nothing more (FinishRun
-// again is a no-op). RegisterDepot carries no credential yet: depot enrollment (issue 12 part B)
-// replaces its row.
+// again is a no-op). RegisterDepot needs an enrollment secret (the admin token or the site
+// secret): none is UNAUTHENTICATED, anything else (another job's owner secret) PERMISSION_DENIED.
 const std::map<std::string, Row>& Expected() {
   static const std::map<std::string, Row> table = {
       //                          none    garbage other     ended     right
@@ -61,7 +61,7 @@ const std::map<std::string, Row>& Expected() {
       {"AbortCheckpoint", {UNAUTH, DENIED, NOTFOUND, NOTFOUND, OK}},
       {"ReportRestart", {UNAUTH, DENIED, OK, PRECOND, OK}},
       {"FinishRun", {UNAUTH, DENIED, OK, OK, OK}},
-      {"RegisterDepot", {OK, OK, OK, OK, OK}},
+      {"RegisterDepot", {UNAUTH, DENIED, DENIED, DENIED, OK}},
       {"RequestStop", {UNAUTH, DENIED, DENIED, DENIED, OK}},
       {"RequestCheckpoint", {UNAUTH, DENIED, DENIED, DENIED, OK}},
       {"ListJobs", {UNAUTH, DENIED, DENIED, DENIED, OK}},
@@ -306,6 +306,9 @@ grpc::Status RssAuthMatrix::Invoke(const std::string& method, Cred cred) {
     req.set_depot_id(absl::StrCat("matrix-", kCredNames[cred]));
     req.set_host("matrix-host");
     req.set_address("127.0.0.1:1");
+    // The enrollment secret: the admin token (no site secret file here); other jobs' owner
+    // secrets are no enrollment secrets.
+    req.set_enroll_secret(Pick(cred, server_->admin_token(), &JobCreds::owner_secret));
     return Unary(&v1::Rss::Stub::RegisterDepot, req);
   }
   return grpc::Status(Code::UNIMPLEMENTED, "the matrix test has no call for " + method);

@@ -96,7 +96,9 @@ srsd_start srs-rss "$rss_bin" "${rss_args[@]}" || exit 1
 export SRS_RSS=$started_addr SRS_RSS_PID=$started_pid
 export SRS_TOKEN_FILE=$workdir/rss/admin.token SRS_TEST_WORKDIR=$workdir
 depot_addrs="" depot_dirs="" depot_pids=""
-depot_args=(--rss "$SRS_RSS" --capacity "${SRS_TEST_DEPOT_CAPACITY:-0}")
+# The depots enroll with the admin token (RegisterDepot needs an enrollment secret).
+depot_args=(--rss "$SRS_RSS" --capacity "${SRS_TEST_DEPOT_CAPACITY:-0}"
+  --enroll-secret-file "$workdir/rss/admin.token")
 [ -n "$depot_lease" ] && depot_args+=(--lease "$depot_lease")
 read -r -a depot_hosts <<<"${SRS_TEST_DEPOT_HOSTS:-}"
 for i in $(seq "$depots"); do

@@ -69,13 +69,15 @@ start_in() {  # ns name args...
 }
 
 mkdir -p "$work/rss" "$work/siteA" "$work/siteB"
-start_in "$ns_a" rss "$SRS_RSS_BIN" --listen "$addr_a:0" --state "$work/rss"
+# Plain text on the namespaces' private addresses (--insecure): this test is about two sites,
+# tests/security_depot covers TLS.
+start_in "$ns_a" rss "$SRS_RSS_BIN" --listen "$addr_a:0" --state "$work/rss" --insecure
 rss=$started
 start_in "$ns_a" depotA "$SRS_DEPOT_BIN" --listen "$addr_a:0" --dir "$work/siteA/depot" \
-  --rss "$rss" --host siteA
+  --rss "$rss" --host siteA --enroll-secret-file "$work/rss/admin.token" --insecure
 depot_a=$started
 start_in "$ns_b" depotB "$SRS_DEPOT_BIN" --listen "$addr_b:0" --dir "$work/siteB/depot" \
-  --rss "$rss" --host siteB
+  --rss "$rss" --host siteB --enroll-secret-file "$work/rss/admin.token" --insecure
 # Each site keeps its own copy of the admin token.
 cp "$work/rss/admin.token" "$work/siteA/admin.token"
 cp "$work/rss/admin.token" "$work/siteB/admin.token"

@@ -40,10 +40,10 @@ mkdir -p "$work/siteA" "$work/siteB"
 srsd_start srs-rss "$SRS_RSS_BIN" --listen 127.0.0.1:0 --state "$work/rss" || exit 1
 rss=$started_addr
 srsd_start depotA "$SRS_DEPOT_BIN" --listen 127.0.0.2:0 --dir "$work/siteA/depot" --rss "$rss" \
-  --host siteA || exit 1
+  --host siteA --enroll-secret-file "$work/rss/admin.token" || exit 1
 depot_a=$started_addr
 srsd_start depotB "$SRS_DEPOT_BIN" --listen 127.0.0.3:0 --dir "$work/siteB/depot" --rss "$rss" \
-  --host siteB || exit 1
+  --host siteB --enroll-secret-file "$work/rss/admin.token" || exit 1
 depot_b=$started_addr
 SRS_RSS=$rss SRS_TOKEN_FILE=$work/rss/admin.token srsd_wait_depots "$SRS_RSS_ADMIN" 2 60 || exit 1
 # Each site keeps its own copy of the admin token.
