@@ -64,6 +64,9 @@ fault_cleanup() {
 fault_start_daemon() {
   local name=$1 out=$2
   shift 2
+  # Depots enroll with the RSS's admin token (RegisterDepot needs an enrollment secret); the depot
+  # re-reads the file at every registration, so an RSS that writes it later is fine.
+  if [ "$1" = "${SRS_DEPOT_BIN:-}" ]; then set -- "$@" --enroll-secret-file "$FAULT_WORK/rss/admin.token"; fi
   "$@" >"$out" 2>"$out.err" &
   local pid=$!
   fault_pids+=("$pid")
