@@ -75,8 +75,9 @@ grep -qx "SRS_DIR:PATH=/usr/lib/cmake/SRS" "$tmp/solver/build/CMakeCache.txt" ||
   fail "found another SRS than /usr's: $(grep SRS_DIR "$tmp/solver/build/CMakeCache.txt")"
 cmake --build "$tmp/solver/build" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; fail "build"; }
 solver=$tmp/solver/build/my_solver
-ldd "$solver" | grep -qE "libsrs\.so\.1 => (/usr)?/lib/libsrs\.so\.1" ||
-  fail "the solver does not use /usr/lib/libsrs.so.1: $(ldd "$solver" | grep libsrs)"
+solver_libs=$(ldd "$solver")
+grep -qE "libsrs\.so\.1 => (/usr)?/lib/libsrs\.so\.1" <<<"$solver_libs" ||
+  fail "the solver does not use /usr/lib/libsrs.so.1: $(grep libsrs <<<"$solver_libs")"
 
 # Run it under the installed srs (private daemons from /usr/bin, the job under mpiexec), stop
 # it, resume it on another count.

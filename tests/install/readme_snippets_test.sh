@@ -11,9 +11,14 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/srs-readme.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-mpicc -show 2>/dev/null | grep -q mpich ||
+# Capture first, then match: `cmd | grep -q` under pipefail fails at random when grep exits at
+# the first match and cmd dies of SIGPIPE writing the rest (mpiexec --version prints ~30 lines).
+mpicc_show=$(mpicc -show 2>/dev/null || true)
+[[ $mpicc_show == *mpich* ]] ||
   fail "plain mpicc is not MPICH's ($(readlink -f "$(command -v mpicc)")); run scripts/setup-deps.sh"
-mpiexec --version 2>&1 | grep -q HYDRA || fail "plain mpiexec is not MPICH's; run scripts/setup-deps.sh"
+mpiexec_version=$(mpiexec --version 2>&1 || true)
+[[ $mpiexec_version == *HYDRA* ]] ||
+  fail "plain mpiexec is not MPICH's ($(readlink -f "$(command -v mpiexec)")); run scripts/setup-deps.sh"
 
 # Block N (1-based) of the tested snippets: the fenced block after the Nth marker.
 snippet() {

@@ -23,13 +23,16 @@ done
 # Every ELF file: no library unresolved, and no RUNPATH/RPATH outside $ORIGIN.
 while IFS= read -r -d '' f; do
   head -c 4 "$f" | grep -q "ELF" || continue
-  if ldd "$f" 2>&1 | grep -q "not found"; then fail "$f: $(ldd "$f" | grep 'not found')"; fi
+  # ldd's output is captured, not piped into grep -q: under pipefail an early match can kill
+  # ldd with SIGPIPE and turn the check into a random result.
+  libs=$(ldd "$f" 2>&1 || true)
+  if grep -q "not found" <<<"$libs"; then fail "$f: $(grep 'not found' <<<"$libs")"; fi
   rpath=$(readelf -d "$f" | sed -n 's/.*(R[UN]*PATH).*\[\(.*\)\]/\1/p')
   if [ -n "$rpath" ]; then
     tr ':' '\n' <<<"$rpath" | grep -qv '^[$]ORIGIN' && fail "$f has a RUNPATH outside \$ORIGIN: $rpath"
   fi
-  if ldd "$f" | grep -q "libsrs"; then
-    ldd "$f" | grep "libsrs" | grep -q "$prefix/" || fail "$f does not take libsrs from the prefix"
+  if grep -q "libsrs" <<<"$libs"; then
+    grep "libsrs" <<<"$libs" | grep -q "$prefix/" || fail "$f does not take libsrs from the prefix"
   fi
 done < <(find "$prefix" -type f -perm -u+x -print0)
 

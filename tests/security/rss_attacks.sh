@@ -72,7 +72,7 @@ if SRS_OWNER_FILE=$work/attacker.owners "$srs_tool" ls "$victim" >"$work/ls-atta
 fi
 grep -q "no owner secret" "$work/ls-attacker.log" || fail "srs ls without a secret does not say why"
 before=$(victim_state) || fail "no record of the victim"
-echo "$before" | grep -q 'state: "committed"' || fail "the victim has no committed checkpoint"
+grep -q 'state: "committed"' <<<"$before" || fail "the victim has no committed checkpoint"
 
 echo "== read: register the victim's job without its secret"
 expect UNAUTHENTICATED "$("$hostile" "$SRS_RSS" register "$victim" auto)" "AUTO, no secret"
