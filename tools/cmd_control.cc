@@ -1,6 +1,7 @@
 // `srs stop JOB [--wait]` and `srs checkpoint JOB`: the outside requests a running job answers at
 // its next SRS_Check_Stop.
 #include <cstdio>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -9,6 +10,7 @@
 #include "tools/failure_view.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
+#include "tools/progress.h"
 #include "tools/site.h"
 
 namespace srs::tools {
@@ -29,13 +31,35 @@ absl::StatusOr<rssv1::GetJobResponse> GetJobReconnecting(OpenedSite* site, RssAd
   return admin->GetJob(job);
 }
 
-// Polls until the newest run is no longer running, then reports how it ended.
+// Bytes the ranks of `run_id` have reported so far for its pending checkpoint (0 before it
+// begins), the stop checkpoint's progress as the RSS sees it.
+int64_t PendingBytes(const rssv1::GetJobResponse& info, const std::string& run_id) {
+  int64_t bytes = 0;
+  for (const rssv1::CheckpointSummary& checkpoint : info.checkpoints()) {
+    if (checkpoint.run_id() != run_id || checkpoint.state() != "pending") continue;
+    for (const rssv1::PieceRecord& piece : checkpoint.pieces()) bytes += piece.size_bytes();
+  }
+  return bytes;
+}
+
+// Polls until the newest run is no longer running, then reports how it ended. On a terminal
+// (not --quiet) a progress line shows the stop checkpoint's bytes reported so far against the
+// size of the job's last committed checkpoint, the best estimate of what this one will be.
 absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::string& job,
-                              absl::Duration timeout) {
+                              absl::Duration timeout, bool quiet) {
   absl::Time deadline = absl::Now() + timeout;
+  std::unique_ptr<Progress> progress;
   while (true) {
     SRS_ASSIGN_OR_RETURN(rssv1::GetJobResponse info, GetJobReconnecting(site, admin, job));
     const rssv1::Configuration* run = NewestRun(info);
+    if (progress == nullptr) {
+      progress = std::make_unique<Progress>(absl::StrCat("stopping ", job),
+                                            info.summary().last_checkpoint_bytes(), quiet);
+    }
+    if (run != nullptr) {
+      progress->Add(PendingBytes(info, run->run_id()) - progress->done_bytes());
+      if (run->state() != "running") progress->Done();
+    }
     if (run != nullptr) SRS_RETURN_IF_ERROR(StopFailure(info, *run));
     std::string state = run != nullptr ? run->state() : "";
     if (run != nullptr && state != "running") {
@@ -97,11 +121,14 @@ int RequestCommand(const Args& argv, bool stop) {
   if (!admin.ok()) return Fail(name, admin.status());
   absl::StatusOr<int64_t> request = stop ? admin->RequestStop(job) : admin->RequestCheckpoint(job);
   if (!request.ok()) return Fail(name, request.status());
-  std::printf("%s requested for %s (request %lld)\n", stop ? "stop" : "checkpoint", job.c_str(),
-              static_cast<long long>(*request));
-  std::fflush(stdout);
+  if (!args.quiet()) {
+    std::printf("%s requested for %s (request %lld)\n", stop ? "stop" : "checkpoint", job.c_str(),
+                static_cast<long long>(*request));
+    std::fflush(stdout);
+  }
   if (wait) {
-    absl::Status waited = WaitUntilStopped(&*site, &*admin, job, absl::Seconds(wait_seconds));
+    absl::Status waited =
+        WaitUntilStopped(&*site, &*admin, job, absl::Seconds(wait_seconds), args.quiet());
     if (!waited.ok()) return Fail(name, waited);
   }
   return 0;

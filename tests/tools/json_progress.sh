@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --json of status, ls, history and depots, parsed by Debian's python3 and checked field by field
 # against a real job (run under srs run, stopped from outside), and export's progress: shown on
-# a terminal (under script(1), a pty), absent when stderr is a file or with --quiet.
+# a terminal (under script(1), a pty), absent when stderr is a file or with --quiet; the same for
+# `srs stop --wait`.
 # Runs inside with-daemons.sh (SRS_RSS, SRS_TOKEN_FILE, SRS_DEPOT_ADDRS).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -81,4 +82,24 @@ grep -aq "exported heatjson" tty.out || fail "export did not finish on the pty: 
 script -qec "'$SRS' export --quiet heatjson quiet.h5" /dev/null >quiet.out 2>&1 || fail "quiet export failed"
 grep -aq "export:" quiet.out && fail "--quiet still showed progress: $(cat -v quiet.out)"
 [ -s quiet.h5 ] || fail "quiet export wrote nothing"
+
+# `srs stop --wait` on a terminal shows the stop checkpoint's progress (bytes the ranks reported
+# against the last checkpoint's size); with --quiet only the result line.
+stop_under_pty() {  # OUT [STOP FLAGS...]
+  local out=$1; shift
+  "$SRS" run -n 3 -- "$HEAT2D" --nx 400 --ny 300 --steps 1000000 --sleep-ms 1 >run.out 2>&1 &
+  bg=$!
+  wait_running heatjson 60
+  script -qec "'$SRS' stop heatjson --wait --timeout 60 $*" /dev/null >"$out" 2>&1 ||
+    fail "stop --wait under a pty failed: $(cat -v "$out")"
+  wait "$bg" || fail "srs run failed: $(cat run.out)"
+  bg=""
+  grep -aq "heatjson stopped: checkpoint epoch" "$out" || fail "no result line: $(cat -v "$out")"
+}
+stop_under_pty stop-tty.out
+grep -aqE "stopping heatjson: [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B" stop-tty.out ||
+  fail "stop --wait shows no progress on a terminal: $(cat -v stop-tty.out)"
+stop_under_pty stop-quiet.out --quiet
+grep -aq "stopping heatjson:\|requested for" stop-quiet.out &&
+  fail "stop --wait --quiet still chatters: $(cat -v stop-quiet.out)"
 echo PASS
