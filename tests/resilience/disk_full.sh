@@ -51,7 +51,7 @@ fault_start_daemon srs-depot "$FAULT_WORK/depot.out" "$SRS_DEPOT_BIN" --listen 1
 depot_pid=$started_pid
 export SRS_DEPOT=auto SRS_TOKEN_FILE=$FAULT_WORK/rss/admin.token SRS_APP=diskfull-$$
 for _ in $(seq 100); do [ -s "$SRS_TOKEN_FILE" ] && break; sleep 0.05; done
-sleep 0.3
+fault_wait_depot_registered "$FAULT_WORK/depot.out.err" 30
 w=$FAULT_WORK
 
 fault_launch "$w/a.log" 2 SRS_RESUME=no -- "$SOLVER" "${solver_args[@]}" --iters 1000000

@@ -7,48 +7,15 @@
 # killall).
 #
 # Needs: SRS_RSS_BIN, SRS_DEPOT_BIN, FAULT_LEASE (seconds). Sets: FAULT_WORK, SRS_RSS,
-# SRS_TOKEN_FILE, SRS_DEPOT_DIR, SRS_APP.
+# SRS_TOKEN_FILE, SRS_DEPOT_DIR, SRS_APP. Job control and fault_inspect: tests/support/job_lib.sh.
 
-fault_pids=()   # daemons
-fault_jobs=()   # process-group leaders of launched jobs
-
-fault_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-fault_fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# The pids of $1 and all its descendants (depth first, children before parents is not needed:
-# everything gets SIGKILL at once).
-fault_tree() {
-  local pid=$1 child
-  echo "$pid"
-  for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do fault_tree "$child"; done
-}
-
-# fault_signal_job SIG LEADER: signals a launched job's every process. Hydra puts its proxy and
-# each rank in a session of their own, so the process group alone is not enough: walk the tree.
-fault_signal_job() {
-  local sig=$1 leader=$2 pids
-  pids=$(fault_tree "$leader")
-  # shellcheck disable=SC2086
-  kill "-$sig" $pids 2>/dev/null
-  return 0
-}
-
-# kill -9 a launched job: its process group and every descendant still around.
-fault_kill_job() {
-  local leader=$1 pids
-  pids=$(fault_tree "$leader")
-  kill -KILL -- "-$leader" 2>/dev/null
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null
-  wait "$leader" 2>/dev/null
-  return 0
-}
+# shellcheck source-path=SCRIPTDIR source=../support/job_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../support/job_lib.sh"
+FAULT_ALLOW_MISSING=${FAULT_ALLOW_MISSING:-yes}  # these tests inspect jobs before they register
 
 fault_cleanup() {
   local pid
-  for pid in "${fault_jobs[@]}"; do
-    fault_kill_job "$pid"
-  done
+  fault_kill_jobs
   for pid in "${fault_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for _ in $(seq 50); do
     local alive=0
@@ -98,68 +65,16 @@ fault_setup() {
   export SRS_DEPOT=auto SRS_TOKEN_FILE=$FAULT_WORK/rss/admin.token
   export SRS_APP=${SRS_APP:-fault-$$-$RANDOM}
   for _ in $(seq 100); do [ -s "$SRS_TOKEN_FILE" ] && break; sleep 0.05; done
-  sleep 0.3  # the depot registers itself asynchronously
+  fault_wait_depot_registered "$FAULT_WORK/depot.out.err" 30
 }
 
-# fault_spawn LOG ENV... -- CMD...: starts CMD in its own process group with the extra
-# environment; sets job_pid (the group leader).
-fault_spawn() {
-  local log=$1
-  shift
-  local envs=()
-  while (($#)) && [ "$1" != "--" ]; do envs+=("$1"); shift; done
-  shift
-  env "${envs[@]}" setsid "$@" >"$log" 2>"$log.err" &
-  job_pid=$!
-  fault_jobs+=("$job_pid")
-}
-
-# fault_launch LOG NP ENV... -- CMD...: fault_spawn of `mpiexec -n NP CMD`.
-fault_launch() {
-  local log=$1 np=$2
-  shift 2
-  local envs=()
-  while (($#)) && [ "$1" != "--" ]; do envs+=("$1"); shift; done
-  shift
-  fault_spawn "$log" "${envs[@]}" -- "$SRS_MPIEXEC" -n "$np" "$@"
-}
-
-# fault_wait_line LOG PATTERN SECONDS PID: waits for a line in LOG; fails if PID exits first.
-fault_wait_line() {
-  local log=$1 pattern=$2 secs=$3 pid=$4
-  local tries=$((secs * 50))
-  for _ in $(seq "$tries"); do
-    grep -q "$pattern" "$log" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || { grep -q "$pattern" "$log" 2>/dev/null && return 0; return 1; }
-    sleep 0.02
+# fault_wait_depot_registered LOG SECONDS: waits until the depot logging to LOG has registered
+# with the RSS (it does so on a thread of its own after it listens), so `depot = auto` resolves.
+fault_wait_depot_registered() {
+  local log=$1 secs=$2 t0=$SECONDS
+  until grep -q "registered with the RSS" "$log" 2>/dev/null; do
+    ((SECONDS - t0 < secs)) || { cat "$log" >&2; fault_fail "the depot did not register within $secs s"; }
+    sleep 0.05
   done
-  return 1
 }
 
-# fault_inspect [--run ID]: key=value lines from the RSS into the variables insp_<key>.
-fault_inspect() {
-  local out
-  out=$("$FAULT_INSPECT" --rss "$SRS_RSS" --token-file "$SRS_TOKEN_FILE" --job "$SRS_APP" \
-    --allow-missing yes "$@") ||
-    fault_fail "fault_inspect failed: $out"
-  insp_job_state="" insp_last_epoch=0 insp_committed_value="" insp_run_state=""
-  insp_newest_run="" insp_run_unfinished_checkpoints=0 insp_run_pending_checkpoints=0 insp_checkpoints="" insp_runs=""
-  insp_run_epochs=""
-  local line
-  while IFS= read -r line; do
-    case "$line" in
-      *=*) printf -v "insp_${line%%=*}" '%s' "${line#*=}" ;;
-    esac
-  done <<<"$out"
-}
-
-# fault_wait_run_state RUN_ID STATE SECONDS: polls the RSS until the run has STATE.
-fault_wait_run_state() {
-  local run=$1 want=$2 secs=$3 t0=$SECONDS
-  while ((SECONDS - t0 < secs)); do
-    fault_inspect --run "$run"
-    [ "$insp_run_state" = "$want" ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
