@@ -184,13 +184,15 @@ int main(int argc, char** argv) {
   SRS_CHECK(SRS_Init(MPI_COMM_WORLD, NULL));                    /* SRS */
   SRS_Distribution block;                                       /* SRS */
   SRS_CHECK(SRS_Distribution_block(&block));                    /* SRS */
-  if (SRS_Restart_Value() == 1) {                               /* SRS */
-    SRS_CHECK(SRS_Read("u", u + nx, SRS_DOUBLE, block));        /* SRS */
-    SRS_CHECK(SRS_Read("step", &step, SRS_INT, SRS_DIST_SAME)); /* SRS */
-    if (rank == 0) printf("heat2d: resumed at step %d on %d ranks\n", step, nprocs);
-  }
+  /* Registered before the read: SRS_Read then knows the buffer's size, and a checkpoint of
+   * another grid (--nx/--ny changed) is a clear error instead of an overrun. */
   SRS_CHECK(SRS_Register("u", u + nx, SRS_DOUBLE, n, block));        /* SRS */
   SRS_CHECK(SRS_Register("step", &step, SRS_INT, 1, SRS_DIST_NONE)); /* SRS */
+  if (SRS_Restart_Value() == 1) {                                    /* SRS */
+    SRS_CHECK(SRS_Read("u", u + nx, SRS_DOUBLE, block));             /* SRS */
+    SRS_CHECK(SRS_Read("step", &step, SRS_INT, SRS_DIST_SAME));      /* SRS */
+    if (rank == 0) printf("heat2d: resumed at step %d on %d ranks\n", step, nprocs);
+  }
 
   if (rank == 0) {
     printf("heat2d: running on %d ranks from step %d\n", nprocs, step);

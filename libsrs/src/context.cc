@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "libsrs/src/checkpoint_writer.h"
 #include "libsrs/src/collective_status.h"
+#include "libsrs/src/polite_agreement.h"
 #include "libsrs/src/run_registration.h"
 
 namespace srs {
@@ -59,7 +60,28 @@ absl::Status Context::Register(const std::string& name, void* data, int c_type,
   return registry_.Register(name, data, c_type, global_count, dist, env_.rank, env_.nprocs);
 }
 
+absl::Status Context::CheckReadAgainstRegistration(const std::string& name, const void* data,
+                                                   SRS_Distribution dist) const {
+  auto registered = registry_.arrays().find(name);
+  if (registered == registry_.arrays().end() || registered->second.data != data ||
+      registered->second.layout == nullptr || dist == SRS_DIST_NONE || dist == SRS_DIST_SAME) {
+    return absl::OkStatus();
+  }
+  int64_t stored = 0;
+  if (!reader_->Query(name, nullptr, &stored).ok()) return absl::OkStatus();  // Read says why
+  if (stored == registered->second.global_count) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("SRS_Read('", name, "'): the checkpoint holds ", stored, " elements, but '",
+                   name, "' is registered with ", registered->second.global_count,
+                   " for this buffer; reading would not fit (SRS_Query tells the stored size)"));
+}
+
 absl::Status Context::Read(const std::string& name, void* data, int c_type, SRS_Distribution dist) {
+  // Registered before the read, the buffer's size is known: a checkpoint of another size is an
+  // error instead of a write past its end. Agreed, so no rank is left alone in the read's
+  // collectives when only some registered first.
+  absl::Status fits = CheckReadAgainstRegistration(name, data, dist);
+  SRS_RETURN_IF_ERROR(AgreeStatusPolitely(env_.comm, fits));
   return reader_->Read(name, data, c_type, dist);
 }
 

@@ -39,6 +39,10 @@ class Context {
   absl::Status Register(const std::string& name, void* data, int c_type, int64_t global_count,
                         SRS_Distribution dist);
   absl::Status Read(const std::string& name, void* data, int c_type, SRS_Distribution dist);
+  // OK unless `name` is registered, distributed, for this same `data`, with another global count
+  // than the checkpoint holds (then INVALID_ARGUMENT: the read would overrun the buffer).
+  absl::Status CheckReadAgainstRegistration(const std::string& name, const void* data,
+                                            SRS_Distribution dist) const;
   absl::Status Query(const std::string& name, ElementType* type, int64_t* global_count) const;
   // Collective: 1 once a stop checkpoint is committed, else 0.
   absl::StatusOr<int> CheckStop();

@@ -9,12 +9,12 @@
  *   SRS_Init(MPI_COMM_WORLD, NULL);
  *   SRS_Distribution block;
  *   SRS_Distribution_block(&block);
+ *   SRS_Register("u", u, SRS_DOUBLE, n, block);   // records the address, does not copy
+ *   SRS_Register("iter", &iter, SRS_INT, 1, SRS_DIST_NONE);
  *   if (SRS_Restart_Value() == 1) {
  *     SRS_Read("u", u, SRS_DOUBLE, block);      // redistributed to this run's layout
  *     SRS_Read("iter", &iter, SRS_INT, SRS_DIST_SAME);
  *   }
- *   SRS_Register("u", u, SRS_DOUBLE, n, block);   // records the address, does not copy
- *   SRS_Register("iter", &iter, SRS_INT, 1, SRS_DIST_NONE);
  *   for (; iter < max_iter; ++iter) {
  *     step(u);
  *     if (SRS_Check_Stop() == 1) { MPI_Finalize(); return 0; }   // checkpoint committed
@@ -181,7 +181,9 @@ int SRS_Register(const char *name, void *data, SRS_Datatype type, int64_t global
  * Errors: FAILED_PRECONDITION (not a restart), NOT_FOUND (no such array), INVALID_ARGUMENT (a
  * type that cannot convert, NONE with a different process count, a 2-D grid that does not match),
  * UNAVAILABLE (a depot is unreachable), DATA_LOSS (a corrupt piece). The library cannot see the
- * size of `data`: check the stored global count with SRS_Query when it may differ. */
+ * size of `data` itself: when `name` is already registered (distributed) for this same `data`,
+ * a checkpoint of another global count is INVALID_ARGUMENT before anything is written, so
+ * register first; otherwise check the stored global count with SRS_Query when it may differ. */
 int SRS_Read(const char *name, void *data, SRS_Datatype type, SRS_Distribution dist);
 
 /* Local. What the checkpoint being restarted from holds for `name`: its stored type and global
