@@ -193,6 +193,13 @@ int main(int argc, char** argv) {
   SRS_Distribution dist;                                                              // SRS
   Check(opt.cyclic ? SRS_Distribution_cyclic(&dist) : SRS_Distribution_block(&dist),  // SRS
         "distribution");
+  // Registered first, so SRS_Read knows the vectors' sizes (another n is an error, no overrun).
+  Check(SRS_Register("x", x.data(), SRS_DOUBLE, n, dist), "SRS_Register x");           // SRS
+  Check(SRS_Register("r", r.data(), SRS_DOUBLE, n, dist), "SRS_Register r");           // SRS
+  Check(SRS_Register("p", p.data(), SRS_DOUBLE, n, dist), "SRS_Register p");           // SRS
+  Check(SRS_Register("rho", &rho, SRS_DOUBLE, 1, SRS_DIST_NONE), "SRS_Register rho");  // SRS
+  Check(SRS_Register("iteration", &iteration, SRS_INT, 1, SRS_DIST_NONE),              // SRS
+        "SRS_Register iteration");
   if (SRS_Restart_Value() == 1) {                                                            // SRS
     Check(SRS_Read("x", x.data(), SRS_DOUBLE, dist), "SRS_Read x");                          // SRS
     Check(SRS_Read("r", r.data(), SRS_DOUBLE, dist), "SRS_Read r");                          // SRS
@@ -203,12 +210,6 @@ int main(int argc, char** argv) {
   } else {
     rho = Dot(r, r);
   }
-  Check(SRS_Register("x", x.data(), SRS_DOUBLE, n, dist), "SRS_Register x");           // SRS
-  Check(SRS_Register("r", r.data(), SRS_DOUBLE, n, dist), "SRS_Register r");           // SRS
-  Check(SRS_Register("p", p.data(), SRS_DOUBLE, n, dist), "SRS_Register p");           // SRS
-  Check(SRS_Register("rho", &rho, SRS_DOUBLE, 1, SRS_DIST_NONE), "SRS_Register rho");  // SRS
-  Check(SRS_Register("iteration", &iteration, SRS_INT, 1, SRS_DIST_NONE),              // SRS
-        "SRS_Register iteration");
 
   if (rank == 0) {
     std::printf("cg: running on %d ranks (%s) from step %d\n", nprocs,
