@@ -41,7 +41,9 @@ absl::Status WriteSecretFile(const std::string& path, absl::string_view content)
 }
 
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO given by mistake must not hang the daemon in open(); regular files
+  // ignore it.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no file ", path));
     return IoError("read", path);
@@ -51,6 +53,14 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
     absl::Status status = IoError("stat", path);
     close(fd);
     return status;
+  }
+  // Only a regular file holds a secret; anything else (a device such as /dev/null, a directory,
+  // a FIFO) is refused before its mode is touched: tightening /dev/null's mode as root would
+  // break the whole machine.
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not a regular file; a secret file must be one"));
   }
   if ((st.st_mode & 077) != 0 && st.st_uid == geteuid()) {
     SRS_LOG(WARNING).Field("file", path) << "secret file was readable by others: mode set to 0600";

@@ -18,7 +18,8 @@ absl::Status WriteSecretFile(const std::string& path, absl::string_view content)
 // The whole content of `path`. If the file is readable by group or others it is chmod'ed to
 // 0600 first (whoever loosened it: it holds a secret) and a warning is logged.
 // NOT_FOUND when the file does not exist; FAILED_PRECONDITION on other errors; a file over
-// 64 KiB is INVALID_ARGUMENT (no secret is that long).
+// 64 KiB, and anything that is not a regular file (a device, a directory, a FIFO: left untouched),
+// is INVALID_ARGUMENT.
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
 
 }  // namespace srs
