@@ -109,6 +109,21 @@ TEST_F(GrantTest, KeyFileIsPrivateAndRoundTrips) {
   EXPECT_EQ(st.st_mode & 0777, 0600);
 }
 
+// A secret file must be a regular file: ReadSecretFile tightens the mode of what it is given, so
+// `--grant-key /dev/null` or `--enroll-secret-file /dev/stdin` run as root used to chmod the
+// device to 0600 for everyone (found in review: /dev/null became crw-------). A directory shows
+// the same without root: it must be refused and its mode left alone.
+TEST_F(GrantTest, ANonRegularSecretFileIsRefusedAndItsModeLeftAlone) {
+  const std::string path = dir_ + "/not-a-file";
+  ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0755), 0);  // whatever the umask
+  absl::StatusOr<std::string> read = ReadSecretFile(path);
+  EXPECT_FALSE(read.ok());
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755) << "ReadSecretFile changed the mode of a directory";
+}
+
 TEST_F(GrantTest, BadKeyFilesAreClearErrors) {
   EXPECT_EQ(GrantKey::Load(dir_ + "/none").status().code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(WriteSecretFile(dir_ + "/short", "abcd\n").ok());
