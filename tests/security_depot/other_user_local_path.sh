@@ -18,7 +18,9 @@ cp "$heat" "$work/heat2d"
 chown -R nobody "$work"
 chmod 755 "$SRS_TEST_WORKDIR"
 job=other-user-$$
-as_nobody() {  # CMD...: as nobody, in $work, with the RSS and nothing of root's credentials
+# as_nobody CMD...: as nobody, in $work, with the RSS and nothing of root's credentials.
+# shellcheck disable=SC2016 # $HOME and $@ expand in the inner shell
+as_nobody() {
   runuser -u nobody -- env -i PATH="$PATH" HOME="$work" XDG_STATE_HOME="$work/state" \
     SRS_RSS="$SRS_RSS" SRS_DEPOT=auto SRS_APP="$job" SRS_LOG=warning \
     SRS_MPIEXEC="${SRS_MPIEXEC:-mpiexec.mpich}" bash -c 'cd "$HOME" && "$@"' _ "$@"
@@ -38,8 +40,9 @@ rc=0
 stop=$(as_nobody "$srs" stop "$job" --wait --timeout 60 2>&1) || rc=$?
 wait "$job_pid"
 jrc=$?
-[ "$rc" = 0 ] && [ "$jrc" = 0 ] ||
+if [ "$rc" != 0 ] || [ "$jrc" != 0 ]; then
   fail "nobody's job could not checkpoint and stop on root's depot (stop $rc, job $jrc): $stop $(tail -n 3 "$work/run.err")"
+fi
 rc=0
 out=$(as_nobody "$mpiexec" -n 3 ./heat2d --nx 64 --ny 64 --steps 5 2>&1) || rc=$?
 [ "$rc" = 0 ] || fail "nobody's job could not resume from root's depot: $out"
