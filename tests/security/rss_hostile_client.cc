@@ -6,14 +6,18 @@
 //   rss_hostile_client ADDR finish RUN_TOKEN
 //   rss_hostile_client ADDR oversize BYTES          RegisterRun with a job name of BYTES bytes
 //   rss_hostile_client ADDR flood BYTES COUNT THREADS   COUNT such requests from THREADS threads
+//   rss_hostile_client ADDR ranks-flood NPROCS COUNT THREADS  COUNT valid registrations of new
+//                                                     jobs of NPROCS ranks from THREADS threads
 //   rss_hostile_client ADDR name-with-newline
 //   rss_hostile_client ADDR snapshot JOB ADMIN_TOKEN   (for the test's own checks, not an attack)
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -102,6 +106,34 @@ int Flood(v1::Rss::Stub* stub, size_t bytes, int count, int threads) {
   return 0;
 }
 
+// Valid registrations of new jobs with NPROCS rank placements each: every field within its
+// limit, so only the memory quota can refuse them.
+int RanksFlood(v1::Rss::Stub* stub, int nprocs, int count, int threads) {
+  std::atomic<int> next{0};
+  std::map<std::string, int> codes;
+  std::mutex mu;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      int i;
+      while ((i = next.fetch_add(1)) < count) {
+        v1::RegisterRunRequest req = Registration(
+            "ranks-flood-" + std::to_string(getpid()) + "-" + std::to_string(i), v1::REGISTER_AUTO);
+        req.set_nprocs(nprocs);
+        for (int r = 1; r < nprocs; ++r) *req.add_ranks() = req.ranks(0);
+        for (int r = 1; r < nprocs; ++r) req.mutable_ranks(r)->set_rank(r);
+        v1::RegisterRunResponse resp;
+        grpc::Status status = Register(stub, req, &resp);
+        std::lock_guard<std::mutex> lock(mu);
+        ++codes[CodeName(status.error_code())];
+      }
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  for (const auto& [code, n] : codes) std::printf("%s %d\n", code.c_str(), n);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +173,9 @@ int main(int argc, char** argv) {
   if (what == "flood" && argc >= 6) {
     return Flood(stub.get(), std::strtoull(argv[3], nullptr, 10), std::atoi(argv[4]),
                  std::atoi(argv[5]));
+  }
+  if (what == "ranks-flood" && argc >= 6) {
+    return RanksFlood(stub.get(), std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]));
   }
   if (what == "snapshot" && argc >= 5) {  // the job's record, read with the admin token
     v1::GetJobRequest req;
