@@ -318,11 +318,15 @@ grpc::Status RssService::ListDepots(grpc::ServerContext*, const v1::ListDepotsRe
 
 grpc::Status RssService::EndRun(grpc::ServerContext*, const v1::EndRunRequest* req,
                                 v1::EndRunResponse* resp) {
-  absl::Status admin = CheckAdmin(req->admin_token(), "EndRun");
-  if (!admin.ok()) return ToGrpcStatus(admin);
   if (req->job().empty() || req->run_id().empty()) {
     return Reply(absl::InvalidArgumentError("EndRun: give the job and the run id"), "EndRun");
   }
+  absl::Status valid =
+      ValidateJobQuery("EndRun", req->job(), req->admin_token(), req->owner_secret());
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::Status access =
+      CheckJobAccess(req->admin_token(), req->owner_secret(), req->job(), "EndRun");
+  if (!access.ok()) return ToGrpcStatus(access);
   absl::StatusOr<std::string> state =
       state_->EndRunByLauncher(req->job(), req->run_id(), req->reason().substr(0, 1000));
   if (!state.ok()) return Reply(state.status(), "EndRun");

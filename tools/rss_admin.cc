@@ -98,6 +98,10 @@ absl::Status RssAdmin::SetCredential(const std::string& job, Request* request) c
   return absl::OkStatus();
 }
 
+bool RssAdmin::HasCredentialFor(const std::string& job) const {
+  return !token_.empty() || ReadOwnerSecret(owner_file_, address_, job).ok();
+}
+
 absl::StatusOr<rssv1::ListJobsResponse> RssAdmin::ListOwnedJobs() {
   rssv1::ListJobsResponse response;
   for (const std::string& job : OwnedJobs(owner_file_, address_)) {
@@ -180,7 +184,8 @@ absl::StatusOr<std::string> RssAdmin::EndRun(const std::string& job, const std::
   grpc::ClientContext context;
   SetDeadline(&context);
   rssv1::EndRunRequest request;
-  request.set_admin_token(token_);
+  absl::Status credential = SetCredential(job, &request);
+  if (!credential.ok()) return credential;
   request.set_job(job);
   request.set_run_id(run_id);
   request.set_reason(reason);

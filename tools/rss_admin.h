@@ -41,6 +41,9 @@ class RssAdmin {
                                      const std::string& reason);
 
   const std::string& address() const { return address_; }
+  // Whether this client can act on `job`: it has the admin token, or an owner secret for the job
+  // in its owner file (a plain user's job it never registered from here has none).
+  bool HasCredentialFor(const std::string& job) const;
 
  private:
   RssAdmin(std::string address, std::string token, absl::Duration rpc_timeout,

@@ -112,6 +112,15 @@ absl::Status PrepareResume(const Site& site, const ResumeRequest& request) {
   // Without an admin token the tool cannot look; the library's RegisterRun decides alone.
   if (absl::IsFailedPrecondition(connected.status())) return absl::OkStatus();
   SRS_RETURN_IF_ERROR(connected.status());
+  if (!connected->HasCredentialFor(request.job)) {
+    // A plain user of a shared RSS with no owner secret for the job: either a new job (its
+    // registration creates the secret) or someone else's (the RSS refuses the registration, and
+    // the library says so). Nothing to look at or wait for here.
+    if (request.choice != ResumeChoice::kYes) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nothing to resume: no owner secret for job '", request.job, "' of the RSS ",
+        connected->address(), " here (only the user who started a job can resume it)"));
+  }
   absl::StatusOr<rssv1::GetJobResponse> info = connected->GetJob(request.job);
   if (absl::IsNotFound(info.status())) {
     if (request.choice == ResumeChoice::kYes) return NothingToResume(site, request, false);

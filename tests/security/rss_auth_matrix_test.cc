@@ -269,7 +269,7 @@ grpc::Status RssAuthMatrix::InvokeToolCall(const std::string& method, Cred cred)
     req.set_admin_token(token);
     return Unary(&v1::Rss::Stub::ListJobs, req);
   }
-  if (method == "EndRun") {  // admin only: the launcher of the victim's newest run saw it die
+  if (method == "EndRun") {  // the launcher of the victim's newest run saw it die (owner or admin)
     v1::GetJobRequest get;
     get.set_job("victim");
     get.set_admin_token(server_->admin_token());
@@ -277,7 +277,7 @@ grpc::Status RssAuthMatrix::InvokeToolCall(const std::string& method, Cred cred)
     grpc::Status got = Unary(&v1::Rss::Stub::GetJob, get, &job);
     if (!got.ok()) return got;
     v1::EndRunRequest req;
-    req.set_admin_token(token);
+    req.set_owner_secret(secret);
     req.set_job("victim");
     req.set_run_id(job.runs().empty() ? "" : job.runs(job.runs_size() - 1).run_id());
     req.set_reason("matrix");
