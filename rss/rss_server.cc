@@ -114,6 +114,13 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   server->service_ =
       std::make_unique<RssService>(server->state_.get(), server->admin_token_, options.keepalive);
   server->service_->SetDepotEnrollment(server->enrollment_.get());
+  ReplicaCopier* copier = options.copier;
+  if (copier == nullptr) {
+    server->own_copier_ = std::make_unique<GrpcReplicaCopier>(
+        &server->enrollment_->key(), options.depot_timeout, options.copy_timeout);
+    copier = server->own_copier_.get();
+  }
+  server->service_->SetReplicaCopier(copier);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);

@@ -24,6 +24,7 @@
 #include "common/tls.h"
 #include "rss/depot_enrollment.h"
 #include "rss/depot_janitor.h"
+#include "rss/replica_copier.h"
 #include "rss/rss_service.h"
 #include "rss/rss_state.h"
 
@@ -41,6 +42,10 @@ struct RssServerOptions {
   absl::Duration keepalive = absl::Seconds(1);
   absl::Duration depot_timeout = absl::Seconds(10);  // below the library's rpc_timeout (30 s)
   DepotJanitor* janitor = nullptr;                   // tests inject one; null = the gRPC janitor
+  // How `srs repair` reaches depots (rss/replica_copier.h); null = the gRPC copier, which
+  // gives one piece's depot-to-depot copy `copy_timeout`.
+  ReplicaCopier* copier = nullptr;
+  absl::Duration copy_timeout = absl::Minutes(10);
   // Depot enrollment (rss/depot_enrollment.h): the site secret file ("" = admin token only) and
   // how long write grants stay valid.
   std::string enroll_secret_file;
@@ -71,6 +76,7 @@ class RssServer {
 
   RssServerOptions options_;
   std::unique_ptr<GrpcDepotJanitor> own_janitor_;
+  std::unique_ptr<GrpcReplicaCopier> own_copier_;
   std::unique_ptr<RssState> state_;
   std::unique_ptr<DepotEnrollment> enrollment_;
   std::unique_ptr<RssService> service_;
