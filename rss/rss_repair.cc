@@ -150,7 +150,11 @@ absl::Status RssState::RecordRepair(const std::string& job_name, const RepairIte
 }
 
 absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job_name,
-                                                          ReplicaCopier* copier) {
+                                                          ReplicaCopier* copier,
+                                                          absl::Duration patience) {
+  // Two repairs of one piece at once would both copy it; the second's record would then fail
+  // its "unchanged" check and its copies be deleted again. One at a time is simpler.
+  absl::MutexLock one_at_a_time(&repair_mu_);
   SRS_ASSIGN_OR_RETURN(std::vector<RepairItem> items, RepairItems(job_name));
   const std::vector<v1::DepotRecord> depots = ListDepots();
   const absl::Time now = options_.clock();
@@ -190,6 +194,15 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
                                                           : copy.depot_address());
         why_gone.push_back(absl::StrCat(NameOf(copy), ": ", reason));
       }
+    }
+    if (patience > absl::ZeroDuration() && !outcome.gone.empty()) {
+      bool recent = false;
+      for (const v1::PieceCopy& copy : outcome.gone) {
+        const v1::DepotRecord* depot = DepotOf(depots, copy);
+        recent = recent || (depot != nullptr &&
+                            now - absl::FromUnixMillis(depot->last_seen_unix_ms()) <= patience);
+      }
+      if (recent) continue;  // maybe a restart: wait until the depot is gone for `patience`
     }
     if (outcome.keep.empty()) {
       // Nothing to copy from: leave the record as it is (a depot that comes back may still

@@ -46,6 +46,11 @@ struct RssServerOptions {
   // gives one piece's depot-to-depot copy `copy_timeout`.
   ReplicaCopier* copier = nullptr;
   absl::Duration copy_timeout = absl::Minutes(10);
+  // srs-rss --auto-repair: every `auto_repair_interval` the RSS repairs every job by itself,
+  // leaving a piece alone while a depot of its lost copies was seen within `auto_repair_patience`.
+  // Zero interval = off (the default: `srs repair` only).
+  absl::Duration auto_repair_interval = absl::ZeroDuration();
+  absl::Duration auto_repair_patience = absl::Minutes(5);
   // Depot enrollment (rss/depot_enrollment.h): the site secret file ("" = admin token only) and
   // how long write grants stay valid.
   std::string enroll_secret_file;
@@ -73,6 +78,7 @@ class RssServer {
  private:
   explicit RssServer(const RssServerOptions& options) : options_(options) {}
   void Background();
+  void AutoRepair();  // the --auto-repair thread
 
   RssServerOptions options_;
   std::unique_ptr<GrpcDepotJanitor> own_janitor_;
@@ -87,6 +93,8 @@ class RssServer {
   int lock_fd_ = -1;  // exclusive lock on <state>/rss.lock
   absl::Notification stopping_;
   std::thread background_;
+  std::thread auto_repair_;
+  ReplicaCopier* copier_ = nullptr;
   absl::Mutex shutdown_mu_;
   bool shut_down_ = false;
 };

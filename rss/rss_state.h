@@ -124,8 +124,12 @@ class RssState {
   // `copier` (Stat, Replicate) and the janitor (pin) without the mutex held; each piece's new
   // record is one transaction. Problems (no healthy copy left, no live depot in another failure
   // domain) are listed in the answer, not errors. NOT_FOUND for an unknown job.
-  absl::StatusOr<rss::v1::RepairJobResponse> RepairJob(const std::string& job,
-                                                       ReplicaCopier* copier);
+  // `patience` > 0 (the RSS's own --auto-repair): a piece with an unhealthy copy on a depot
+  // seen within `patience` is left alone this time (a depot restarting is not a lost node).
+  // One repair at a time.
+  absl::StatusOr<rss::v1::RepairJobResponse> RepairJob(
+      const std::string& job, ReplicaCopier* copier,
+      absl::Duration patience = absl::ZeroDuration());
   // `srs drop`: checkpoint `epoch` of `job` becomes "deleted" and every copy of its pieces is
   // queued for deletion. NOT_FOUND for an unknown job or epoch; FAILED_PRECONDITION for a
   // pending checkpoint of a running run; a "deleted" one stays so (idempotent). Returns the
@@ -235,6 +239,7 @@ class RssState {
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex delete_mu_;  // one ProcessDeleteQueue at a time
+  absl::Mutex repair_mu_;  // one RepairJob at a time (the tool's and the automatic one)
 };
 
 }  // namespace srs

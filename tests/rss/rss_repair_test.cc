@@ -2,10 +2,13 @@
 // a fake janitor, a fake copier (depot Stat/Replicate) and a hand-moved clock that makes depots
 // go silent (down after 15 s without a registration).
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include "rss/client/piece_copies.h"
+#include "rss/rss_server.h"
 #include "rss/rss_state.h"
+#include "srs/rss/v1/rss.grpc.pb.h"
 #include "tests/rss/rss_test_util.h"
 
 namespace srs {
@@ -298,6 +301,103 @@ TEST_F(RssRepairTest, LegacyRecordNeedsOneCopyAndIsLeftAlone) {
   EXPECT_EQ(repaired->made_size(), 0);
   EXPECT_TRUE(repaired->problems().empty());
   EXPECT_EQ(copier_.stats, 1);
+}
+
+TEST_F(RssRepairTest, PatienceLeavesAPieceAloneWhileItsDepotWasSeenRecently) {
+  Depot("a", "hostA");
+  Depot("b", "hostB");
+  Depot("c", "hostC");
+  int64_t epoch = Commit({{"a", "b"}}, 2);
+  Silence({{"a", "hostA"}, {"c", "hostC"}});  // b silent for 20 s: maybe restarting
+  auto patient = state_->RepairJob("heat", &copier_, absl::Minutes(5));
+  ASSERT_TRUE(patient.ok());
+  EXPECT_EQ(patient->made_size(), 0);
+  EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a", "b"));
+  for (int i = 0; i < 15; ++i) Silence({{"a", "hostA"}, {"c", "hostC"}});  // b gone 5 min+
+  auto repaired = state_->RepairJob("heat", &copier_, absl::Minutes(5));
+  ASSERT_TRUE(repaired.ok());
+  EXPECT_EQ(repaired->made_size(), 1);
+  EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a", "c"));
+}
+
+// The RSS's --auto-repair thread, in a real in-process server: a copy on a depot nobody knows
+// leaves the record by itself (the one healthy copy is all a checkpoint without redundancy needs).
+TEST(RssAutoRepair, ServerRepairsByItself) {
+  testing_util::TempDir dir;
+  FakeJanitor janitor;
+  FakeCopier copier;
+  RssServerOptions options;
+  options.state_dir = dir.path() + "/rss";
+  options.janitor = &janitor;
+  options.copier = &copier;
+  options.auto_repair_interval = absl::Milliseconds(50);
+  options.auto_repair_patience = absl::Milliseconds(1);
+  auto server = RssServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::Rss::NewStub(
+      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+  auto call = [&](auto rpc, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Status status = ((*stub).*rpc)(&ctx, req, resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  v1::RegisterDepotRequest depot;
+  depot.set_depot_id("a");
+  depot.set_host("hostA");
+  depot.set_address("addr-a");
+  depot.set_enroll_secret((*server)->admin_token());
+  v1::RegisterDepotResponse enrolled;
+  call(&v1::Rss::Stub::RegisterDepot, depot, &enrolled);
+  v1::RegisterRunRequest run_req = RunRequest("heat", 1, "addr-a");
+  v1::RegisterRunResponse run;
+  call(&v1::Rss::Stub::RegisterRun, run_req, &run);
+  v1::BeginCheckpointResponse begun;
+  call(&v1::Rss::Stub::BeginCheckpoint, BeginRequest(run.run_token(), 1, v1::REASON_PERIODIC),
+       &begun);
+  v1::PieceRecord piece;
+  piece.set_rank(0);
+  piece.set_size_bytes(kSize);
+  piece.set_xxh3_64(Hash(begun.epoch(), 0));
+  for (const char* id : {"a", "ghost"}) {
+    v1::PieceCopy* copy = piece.add_copies();
+    copy->set_depot_id(id);
+    copy->set_depot_address(absl::StrCat("addr-", id));
+    copy->set_read_cap(absl::StrCat("r.", id));
+    copy->set_manage_cap(absl::StrCat("m.", id));
+  }
+  copier.stored[{"addr-a", "r.a"}] = {kSize, Hash(begun.epoch(), 0)};
+  v1::ReportPiecesRequest report;
+  report.set_run_token(run.run_token());
+  report.set_epoch(begun.epoch());
+  *report.add_pieces() = WithLegacyMirror(piece);
+  v1::ReportPiecesResponse reported;
+  call(&v1::Rss::Stub::ReportPieces, report, &reported);
+  v1::CommitCheckpointRequest commit;
+  commit.set_run_token(run.run_token());
+  commit.set_epoch(begun.epoch());
+  v1::CommitCheckpointResponse committed;
+  call(&v1::Rss::Stub::CommitCheckpoint, commit, &committed);
+
+  int copies = 2;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;) {
+    v1::GetJobRequest get;
+    get.set_job("heat");
+    get.set_admin_token((*server)->admin_token());
+    v1::GetJobResponse job;
+    call(&v1::Rss::Stub::GetJob, get, &job);
+    copies = job.checkpoints(0).pieces(0).copies_size();
+    if (copies == 1) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(copies, 1) << "the automatic repair did not drop the ghost copy";
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       absl::Now() < deadline && janitor.deleted().count("m.ghost") == 0;) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(janitor.deleted().count("m.ghost"), 1u);
+  (*server)->Shutdown(absl::Now() + absl::Seconds(2));
+  (*server)->Wait();
 }
 
 TEST_F(RssRepairTest, UnknownJobIsNotFound) {
