@@ -228,9 +228,14 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
     for (const v1::DepotRecord* target : candidates) {
       if (missing <= 0) break;
       if (domains.count(DomainOf(*target)) != 0) continue;  // took one of this domain already
-      CopyOrder order{
-          job_name,           item.epoch,       rank, source_depot->address(), source.manage_cap(),
-          target->depot_id(), target->address()};
+      CopyOrder order;
+      order.job = job_name;
+      order.epoch = item.epoch;
+      order.rank = rank;
+      order.source_address = source_depot->address();
+      order.source_manage_cap = source.manage_cap();
+      order.target_depot_id = target->depot_id();
+      order.target_address = target->address();
       absl::StatusOr<CopyMade> made = copier->Copy(order);
       absl::Status pinned = made.status();
       if (made.ok()) pinned = janitor_->Pin(target->address(), {made->manage_cap});
