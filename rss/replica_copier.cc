@@ -52,9 +52,11 @@ absl::StatusOr<CopyMade> GrpcReplicaCopier::Copy(const CopyOrder& order) {
   req.set_target_address(order.target_address);
   req.set_target_depot_id(order.target_depot_id);
   if (key_ != nullptr) {
-    // Valid for the target only and only as long as this copy may take.
-    *req.mutable_grant() = key_->Mint({order.job, order.epoch, order.rank, order.target_depot_id,
-                                       absl::Now() + copy_timeout_ + absl::Minutes(1)});
+    // For any depot of this RSS (depot id ""): the source checks it as a write grant of its
+    // own before it presents it to the target, so one naming the target would be refused there.
+    // Valid only for this key and only as long as this copy may take.
+    *req.mutable_grant() = key_->Mint(
+        {order.job, order.epoch, order.rank, "", absl::Now() + copy_timeout_ + absl::Minutes(1)});
   }
   depot::v1::PutResponse resp;
   grpc::ClientContext ctx;

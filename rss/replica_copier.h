@@ -59,8 +59,9 @@ class ReplicaCopier {
   virtual absl::StatusOr<CopyMade> Copy(const CopyOrder& order) = 0;
 };
 
-// The real copier: srs.depot.v1 stubs over cached channels (the RSS's TLS settings), write
-// grants minted with the RSS's grant key for the target depot only.
+// The real copier: srs.depot.v1 stubs over cached channels (the RSS's TLS settings), a write
+// grant per copy minted with the RSS's grant key for the piece's key, valid for copy_timeout
+// plus a minute (source and target both check it).
 class GrpcReplicaCopier : public ReplicaCopier {
  public:
   // `key`: the RSS's grant key (not owned, outlives this); null = no grant is sent (only tests

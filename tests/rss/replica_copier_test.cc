@@ -1,6 +1,6 @@
 // GrpcReplicaCopier against an in-process srs.depot.v1 server that answers Stat and Replicate:
-// what goes on the wire (the piece key, the source's manage capability, the target, a grant
-// minted for the target only that verifies with the RSS's key) and how answers come back.
+// what goes on the wire (the piece key, the source's manage capability, the target, a
+// short-lived grant for the key that verifies with the RSS's key) and how answers come back.
 #include "rss/replica_copier.h"
 
 #include <grpcpp/grpcpp.h>
@@ -78,7 +78,7 @@ TEST_F(ReplicaCopierTest, StatAnswersSizeAndChecksumOrNotFound) {
       << down.status();
 }
 
-TEST_F(ReplicaCopierTest, CopySendsTheKeyTheTargetAndAGrantForTheTargetOnly) {
+TEST_F(ReplicaCopierTest, CopySendsTheKeyTheTargetAndAShortLivedGrantForTheKey) {
   absl::StatusOr<CopyMade> made = copier_.Copy(Order());
   ASSERT_TRUE(made.ok()) << made.status();
   EXPECT_EQ(made->read_cap, "read-new");
@@ -94,7 +94,8 @@ TEST_F(ReplicaCopierTest, CopySendsTheKeyTheTargetAndAGrantForTheTargetOnly) {
   EXPECT_EQ(req.grant().job(), "heat");
   EXPECT_EQ(req.grant().epoch(), 7);
   EXPECT_EQ(req.grant().rank(), 3);
-  EXPECT_EQ(req.grant().depot_id(), "depot-b");
+  // Any depot of the RSS: the source checks it as its own write grant, then the target.
+  EXPECT_EQ(req.grant().depot_id(), "");
   EXPECT_TRUE(key_.Verify(req.grant(), absl::Now()).ok());
   EXPECT_FALSE(GrantKey::Generate().Verify(req.grant(), absl::Now()).ok());
   // Short-lived: the copy's time and a minute, not the hours of a checkpoint's grants.
