@@ -55,6 +55,14 @@ read -r -a pids <<<"$SRS_DEPOT_PIDS"
 read -r -a addrs <<<"$SRS_DEPOT_ADDRS"
 ((${#pids[@]} == 3)) || fail "needs 3 depots (DEPOTS 3), have ${#pids[@]}"
 
+# 0. Does this build make partner copies? A one-rank probe (with two ranks, the rank that did
+# not print the refusal may abort the job first and leave no message).
+if ! SRS_APP=$job-probe SRS_RESUME=no "$mpiexec" -n 1 -env SRS_HOST hostA "$solver" --n 100 --iters 1 \
+  >"$w/probe.log" 2>&1; then
+  grep -q "redundancy" "$w/probe.log" && skip "this build refuses redundancy = partner: $(grep -m1 redundancy "$w/probe.log")"
+  fail "the probe job failed"
+fi
+
 # 1. Two ranks on hostA with partner copies; stop.
 SRS_RESUME=no "$mpiexec" -n 2 -env SRS_HOST hostA "$solver" --n 50001 --iters 1000000 --sleep-ms 5 \
   >"$w/a.log" 2>&1 &
@@ -63,9 +71,9 @@ started() { log_has a "^ITER" || ! kill -0 "$bg" 2>/dev/null; }
 wait_for 60 "the job starts" started
 if ! kill -0 "$bg" 2>/dev/null; then
   wait "$bg"
+  rc=$?
   bg=""
-  grep -q "redundancy" "$w/a.log" && skip "this build refuses redundancy = partner: $(grep -m1 redundancy "$w/a.log")"
-  fail "the job died at start"
+  fail "the job died at start (exit $rc)"
 fi
 "$SRS" stop "$job" --wait --timeout 120 >"$w/stop.log" 2>&1 || fail "srs stop: $(cat "$w/stop.log")"
 wait "$bg" || fail "the job exited $? after the stop"
