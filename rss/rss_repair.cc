@@ -159,6 +159,14 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
   const std::vector<v1::DepotRecord> depots = ListDepots();
   const absl::Time now = options_.clock();
   v1::RepairJobResponse resp;
+  // Depots that did not answer this round (by id): not asked again, so a node that vanished
+  // without a reset (its packets dropped) costs one timeout, not one per piece.
+  std::set<std::string> unreachable;
+  auto note_unreachable = [&unreachable](const std::string& depot_id, const absl::Status& status) {
+    if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+      unreachable.insert(depot_id);
+    }
+  };
   for (const RepairItem& item : items) {
     const int32_t rank = item.record.rank();
     const std::string where = absl::StrCat("epoch ", item.epoch, " rank ", rank);
@@ -174,8 +182,11 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
         reason = "depot unknown";
       } else if (!DepotUpForRepair(*depot, now)) {
         reason = "depot down";
+      } else if (unreachable.count(depot->depot_id()) != 0) {
+        reason = "depot unreachable";
       } else {
         absl::StatusOr<StoredPiece> stat = copier->Stat(depot->address(), copy.read_cap());
+        note_unreachable(depot->depot_id(), stat.status());
         if (!stat.ok()) {
           reason = absl::IsNotFound(stat.status())
                        ? "piece missing"
@@ -228,6 +239,7 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
     for (const v1::DepotRecord* target : candidates) {
       if (missing <= 0) break;
       if (domains.count(DomainOf(*target)) != 0) continue;  // took one of this domain already
+      if (unreachable.count(target->depot_id()) != 0) continue;
       CopyOrder order;
       order.job = job_name;
       order.epoch = item.epoch;
@@ -238,7 +250,10 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
       order.target_address = target->address();
       absl::StatusOr<CopyMade> made = copier->Copy(order);
       absl::Status pinned = made.status();
-      if (made.ok()) pinned = janitor_->Pin(target->address(), {made->manage_cap});
+      if (made.ok()) {
+        pinned = janitor_->Pin(target->address(), {made->manage_cap});
+        note_unreachable(target->depot_id(), pinned);
+      }
       if (!pinned.ok()) {
         // The target's unpinned copy (if any) runs out with its lease; try another depot.
         failures.push_back(absl::StrCat(target->depot_id(), ": ", pinned.message()));

@@ -30,6 +30,8 @@ class FakeCopier : public ReplicaCopier {
   absl::StatusOr<StoredPiece> Stat(const std::string& address,
                                    const std::string& read_cap) override {
     ++stats;
+    ++stats_by_address[address];
+    if (unavailable.count(address) != 0) return absl::UnavailableError("connection refused");
     auto it = stored.find({address, read_cap});
     if (it == stored.end()) return absl::NotFoundError("no such piece");
     return it->second;
@@ -48,6 +50,8 @@ class FakeCopier : public ReplicaCopier {
   std::map<std::string, absl::Status> refuse;  // by target depot id
   std::vector<CopyOrder> orders;
   int stats = 0;
+  std::map<std::string, int> stats_by_address;
+  std::set<std::string> unavailable;  // addresses whose depot does not answer
 };
 
 class RssRepairTest : public ::testing::Test {
@@ -291,6 +295,20 @@ TEST_F(RssRepairTest, CorruptCopyIsReplacedAndDeleted) {
   EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a", "c"));
   state_->ProcessDeleteQueue();
   EXPECT_EQ(janitor_.deleted().count(absl::StrCat("m.b.e", epoch, "r0")), 1u);
+}
+
+TEST_F(RssRepairTest, AnUnreachableDepotIsAskedOnceAndItsCopiesReplaced) {
+  Depot("a", "hostA");
+  Depot("b", "hostB");
+  Depot("c", "hostC");
+  int64_t epoch = Commit({{"a", "b"}, {"a", "b"}, {"b", "a"}}, 2);
+  copier_.unavailable.insert("addr-b");  // b's node vanished a moment ago: still "up"
+  auto repaired = state_->RepairJob("heat", &copier_);
+  ASSERT_TRUE(repaired.ok());
+  EXPECT_TRUE(repaired->problems().empty());
+  EXPECT_EQ(repaired->made_size(), 3);
+  EXPECT_EQ(copier_.stats_by_address["addr-b"], 1);
+  EXPECT_THAT(CopyDepots(epoch, 2), ElementsAre("a", "c"));
 }
 
 TEST_F(RssRepairTest, LegacyRecordNeedsOneCopyAndIsLeftAlone) {
