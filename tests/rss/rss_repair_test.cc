@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "rss/client/piece_copies.h"
 #include "rss/rss_server.h"
 #include "rss/rss_state.h"
@@ -38,6 +40,7 @@ class FakeCopier : public ReplicaCopier {
   }
   absl::StatusOr<CopyMade> Copy(const CopyOrder& order) override {
     orders.push_back(order);
+    if (during_copy) during_copy();
     auto refusal = refuse.find(order.target_depot_id);
     if (refusal != refuse.end()) return refusal->second;
     CopyMade made{absl::StrCat("r.", order.target_depot_id, ".e", order.epoch, "r", order.rank),
@@ -52,6 +55,7 @@ class FakeCopier : public ReplicaCopier {
   int stats = 0;
   std::map<std::string, int> stats_by_address;
   std::set<std::string> unavailable;  // addresses whose depot does not answer
+  std::function<void()> during_copy;  // runs inside Copy (another caller acting meanwhile)
 };
 
 class RssRepairTest : public ::testing::Test {
@@ -309,6 +313,24 @@ TEST_F(RssRepairTest, AnUnreachableDepotIsAskedOnceAndItsCopiesReplaced) {
   EXPECT_EQ(repaired->made_size(), 3);
   EXPECT_EQ(copier_.stats_by_address["addr-b"], 1);
   EXPECT_THAT(CopyDepots(epoch, 2), ElementsAre("a", "c"));
+}
+
+TEST_F(RssRepairTest, CheckpointDroppedDuringTheRepairGetsNoRecordAndItsNewCopyIsDeleted) {
+  Depot("a", "hostA");
+  Depot("b", "hostB");
+  Depot("c", "hostC");
+  int64_t epoch = Commit({{"a", "b"}}, 2);
+  Silence({{"a", "hostA"}, {"c", "hostC"}});
+  copier_.during_copy = [&] { ASSERT_TRUE(state_->DropJobCheckpoint("heat", epoch).ok()); };
+  auto repaired = state_->RepairJob("heat", &copier_);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(repaired->made_size(), 0);
+  ASSERT_EQ(repaired->problems_size(), 1);
+  EXPECT_THAT(repaired->problems(0), HasSubstr("changed during the repair"));
+  state_->ProcessDeleteQueue();
+  // The copy made for nothing is deleted, like the dropped checkpoint's own copies.
+  EXPECT_EQ(janitor_.deleted().count(absl::StrCat("m.c.e", epoch, "r0")), 1u);
+  EXPECT_EQ(janitor_.deleted().count(absl::StrCat("m.a.e", epoch, "r0")), 1u);
 }
 
 TEST_F(RssRepairTest, LegacyRecordNeedsOneCopyAndIsLeftAlone) {
