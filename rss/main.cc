@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: srs-rss --listen HOST:PORT --state DIR [--lease SECONDS] [--enroll-secret-file FILE]\n"
-    "               [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--insecure]\n"
+    "               [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--insecure] [--auto-repair]\n"
     "\n"
     "The SRS Runtime Support Service: remembers every run of every job, the stop flag and the\n"
     "committed checkpoints, durably (SQLite in DIR/rss.db; kill -9 loses nothing committed).\n"
@@ -33,6 +33,9 @@ constexpr const char* kUsage =
     "  --tls-ca PEM        require client certificates signed by this CA (mutual TLS); also\n"
     "                      the CA the depots' certificates must chain to (RSS -> depot calls)\n"
     "  --insecure          allow plain text on a non-loopback --listen (refused otherwise)\n"
+    "  --auto-repair       every minute, re-create the missing copies of every job's committed\n"
+    "                      checkpoints (as `srs repair` does) once a depot has been down for\n"
+    "                      5 minutes; off by default\n"
     "  --help              this text\n"
     "\n"
     "Requests are limited to 64 MiB and validated; a job's later registrations need its owner\n"
@@ -58,6 +61,10 @@ int main(int argc, char** argv) {
     }
     if (arg == "--insecure") {
       options.insecure = true;
+      continue;
+    }
+    if (arg == "--auto-repair") {
+      options.auto_repair_interval = absl::Minutes(1);
       continue;
     }
     if (i + 1 >= argc) return Usage("missing value for " + arg);

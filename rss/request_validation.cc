@@ -268,6 +268,20 @@ absl::Status ValidateJobQuery(absl::string_view call, absl::string_view job,
   return ValidateToken(call, "owner secret", owner_secret);
 }
 
+absl::Status ValidateRepairJob(const rss::v1::RepairJobRequest& req) {
+  return ValidateJobQuery("RepairJob", req.job(), req.admin_token(), req.owner_secret());
+}
+
+absl::Status ValidateDropCheckpoint(const rss::v1::DropCheckpointRequest& req) {
+  SRS_RETURN_IF_ERROR(
+      ValidateJobQuery("DropCheckpoint", req.job(), req.admin_token(), req.owner_secret()));
+  if (req.epoch() < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DropCheckpoint: epoch must be >= 1 (srs ls JOB lists them), got ", req.epoch()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateAdminQuery(absl::string_view call, absl::string_view admin_token) {
   return ValidateToken(call, "admin token", admin_token);
 }

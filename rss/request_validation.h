@@ -69,6 +69,9 @@ absl::Status ValidateRegisterDepot(const rss::v1::RegisterDepotRequest& req);
 // The tool calls: a job name (RequestStop, RequestCheckpoint, GetJob) and credentials.
 absl::Status ValidateJobQuery(absl::string_view call, absl::string_view job,
                               absl::string_view admin_token, absl::string_view owner_secret);
+// RepairJob and DropCheckpoint (epoch >= 1): a job name and credentials, like ValidateJobQuery.
+absl::Status ValidateRepairJob(const rss::v1::RepairJobRequest& req);
+absl::Status ValidateDropCheckpoint(const rss::v1::DropCheckpointRequest& req);
 absl::Status ValidateAdminQuery(absl::string_view call, absl::string_view admin_token);
 
 }  // namespace srs

@@ -114,6 +114,14 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   server->service_ =
       std::make_unique<RssService>(server->state_.get(), server->admin_token_, options.keepalive);
   server->service_->SetDepotEnrollment(server->enrollment_.get());
+  ReplicaCopier* copier = options.copier;
+  if (copier == nullptr) {
+    server->own_copier_ = std::make_unique<GrpcReplicaCopier>(
+        &server->enrollment_->key(), options.depot_timeout, options.copy_timeout);
+    copier = server->own_copier_.get();
+  }
+  server->service_->SetReplicaCopier(copier);
+  server->copier_ = copier;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
@@ -146,6 +154,9 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   server->address_ = absl::StrCat(host, ":", server->port_);
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   server->background_ = std::thread([s = server.get()] { s->Background(); });
+  if (options.auto_repair_interval > absl::ZeroDuration()) {
+    server->auto_repair_ = std::thread([s = server.get()] { s->AutoRepair(); });
+  }
   SRS_LOG(INFO).Field("address", server->address_).Field("state", options.state_dir) << "serving";
   return server;
 }
@@ -159,6 +170,30 @@ void RssServer::Background() {
   }
 }
 
+// Its own thread: a repair copies whole pieces and must not hold up lease sweeps and deletions.
+void RssServer::AutoRepair() {
+  while (!stopping_.WaitForNotificationWithTimeout(options_.auto_repair_interval)) {
+    for (const rss::v1::JobSummary& job : state_->ListJobs()) {
+      if (stopping_.HasBeenNotified()) return;
+      if (job.last_epoch() == 0) continue;  // nothing committed to repair
+      absl::StatusOr<rss::v1::RepairJobResponse> repaired =
+          state_->RepairJob(job.job(), copier_, options_.auto_repair_patience);
+      if (!repaired.ok()) {
+        SRS_LOG(WARNING).Field("job", job.job())
+            << "automatic repair failed: " << repaired.status();
+        continue;
+      }
+      for (const std::string& problem : repaired->problems()) {
+        SRS_LOG(WARNING).Field("job", job.job()) << "automatic repair: " << problem;
+      }
+      if (repaired->made_size() > 0) {
+        SRS_LOG(INFO).Field("job", job.job()).Field("made", repaired->made_size())
+            << "automatic repair made copies";
+      }
+    }
+  }
+}
+
 void RssServer::Shutdown(absl::Time deadline) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
@@ -169,6 +204,7 @@ void RssServer::Shutdown(absl::Time deadline) {
   server_->Shutdown(absl::ToChronoTime(deadline));
   stopping_.Notify();
   if (background_.joinable()) background_.join();
+  if (auto_repair_.joinable()) auto_repair_.join();
 }
 
 void RssServer::Wait() { server_->Wait(); }

@@ -24,6 +24,7 @@
 #include "common/tls.h"
 #include "rss/depot_enrollment.h"
 #include "rss/depot_janitor.h"
+#include "rss/replica_copier.h"
 #include "rss/rss_service.h"
 #include "rss/rss_state.h"
 
@@ -41,6 +42,15 @@ struct RssServerOptions {
   absl::Duration keepalive = absl::Seconds(1);
   absl::Duration depot_timeout = absl::Seconds(10);  // below the library's rpc_timeout (30 s)
   DepotJanitor* janitor = nullptr;                   // tests inject one; null = the gRPC janitor
+  // How `srs repair` reaches depots (rss/replica_copier.h); null = the gRPC copier, which
+  // gives one piece's depot-to-depot copy `copy_timeout`.
+  ReplicaCopier* copier = nullptr;
+  absl::Duration copy_timeout = absl::Minutes(10);
+  // srs-rss --auto-repair: every `auto_repair_interval` the RSS repairs every job by itself,
+  // leaving a piece alone while a depot of its lost copies was seen within `auto_repair_patience`.
+  // Zero interval = off (the default: `srs repair` only).
+  absl::Duration auto_repair_interval = absl::ZeroDuration();
+  absl::Duration auto_repair_patience = absl::Minutes(5);
   // Depot enrollment (rss/depot_enrollment.h): the site secret file ("" = admin token only) and
   // how long write grants stay valid.
   std::string enroll_secret_file;
@@ -68,9 +78,11 @@ class RssServer {
  private:
   explicit RssServer(const RssServerOptions& options) : options_(options) {}
   void Background();
+  void AutoRepair();  // the --auto-repair thread
 
   RssServerOptions options_;
   std::unique_ptr<GrpcDepotJanitor> own_janitor_;
+  std::unique_ptr<GrpcReplicaCopier> own_copier_;
   std::unique_ptr<RssState> state_;
   std::unique_ptr<DepotEnrollment> enrollment_;
   std::unique_ptr<RssService> service_;
@@ -81,6 +93,8 @@ class RssServer {
   int lock_fd_ = -1;  // exclusive lock on <state>/rss.lock
   absl::Notification stopping_;
   std::thread background_;
+  std::thread auto_repair_;
+  ReplicaCopier* copier_ = nullptr;
   absl::Mutex shutdown_mu_;
   bool shut_down_ = false;
 };

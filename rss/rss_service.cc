@@ -334,4 +334,33 @@ grpc::Status RssService::EndRun(grpc::ServerContext*, const v1::EndRunRequest* r
   return grpc::Status::OK;
 }
 
+grpc::Status RssService::RepairJob(grpc::ServerContext*, const v1::RepairJobRequest* req,
+                                   v1::RepairJobResponse* resp) {
+  absl::Status valid = ValidateRepairJob(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::Status access =
+      CheckJobAccess(req->admin_token(), req->owner_secret(), req->job(), "RepairJob");
+  if (!access.ok()) return ToGrpcStatus(access);
+  if (copier_ == nullptr) {
+    return ToGrpcStatus(absl::UnimplementedError("RepairJob: this RSS cannot reach depots"));
+  }
+  absl::StatusOr<v1::RepairJobResponse> repaired = state_->RepairJob(req->job(), copier_);
+  if (!repaired.ok()) return Reply(repaired.status(), "RepairJob");
+  *resp = std::move(*repaired);
+  return grpc::Status::OK;
+}
+
+grpc::Status RssService::DropCheckpoint(grpc::ServerContext*, const v1::DropCheckpointRequest* req,
+                                        v1::DropCheckpointResponse* resp) {
+  absl::Status valid = ValidateDropCheckpoint(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::Status access =
+      CheckJobAccess(req->admin_token(), req->owner_secret(), req->job(), "DropCheckpoint");
+  if (!access.ok()) return ToGrpcStatus(access);
+  absl::StatusOr<std::string> state = state_->DropJobCheckpoint(req->job(), req->epoch());
+  if (!state.ok()) return Reply(state.status(), "DropCheckpoint");
+  resp->set_state(*state);
+  return grpc::Status::OK;
+}
+
 }  // namespace srs

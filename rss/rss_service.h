@@ -64,6 +64,14 @@ class RssService final : public rss::v1::Rss::Service {
                           rss::v1::ListDepotsResponse* resp) override;
   grpc::Status EndRun(grpc::ServerContext* ctx, const rss::v1::EndRunRequest* req,
                       rss::v1::EndRunResponse* resp) override;
+  // RepairJob and DropCheckpoint: admin token or owner secret, like GetJob. RepairJob answers
+  // UNIMPLEMENTED when the server has no copier (SetReplicaCopier).
+  grpc::Status RepairJob(grpc::ServerContext* ctx, const rss::v1::RepairJobRequest* req,
+                         rss::v1::RepairJobResponse* resp) override;
+  grpc::Status DropCheckpoint(grpc::ServerContext* ctx, const rss::v1::DropCheckpointRequest* req,
+                              rss::v1::DropCheckpointResponse* resp) override;
+  // How repairs reach depots (not owned; null = RepairJob is UNIMPLEMENTED).
+  void SetReplicaCopier(ReplicaCopier* copier) { copier_ = copier; }
 
  private:
   absl::Status CheckAdmin(const std::string& token, const char* call) const;
@@ -76,6 +84,7 @@ class RssService final : public rss::v1::Rss::Service {
   std::string admin_token_;
   absl::Duration keepalive_;
   const DepotEnrollment* enrollment_ = nullptr;
+  ReplicaCopier* copier_ = nullptr;
 };
 
 // Constant-time comparison, so a token cannot be guessed byte by byte from response times.

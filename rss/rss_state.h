@@ -31,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rss/depot_janitor.h"
+#include "rss/replica_copier.h"
 #include "rss/sqlite_store.h"
 #include "srs/rss/v1/rss.pb.h"
 
@@ -118,6 +119,23 @@ class RssState {
   absl::StatusOr<rss::v1::GetJobResponse> GetJob(const std::string& job) const;
   std::vector<rss::v1::DepotRecord> ListDepots() const;
 
+  // Repair and drop (rss_repair.cc). RepairJob re-creates the missing copies of every piece of
+  // the job's committed checkpoints (RepairJobRequest in rss.proto): depot calls go through
+  // `copier` (Stat, Replicate) and the janitor (pin) without the mutex held; each piece's new
+  // record is one transaction. Problems (no healthy copy left, no live depot in another failure
+  // domain) are listed in the answer, not errors. NOT_FOUND for an unknown job.
+  // `patience` > 0 (the RSS's own --auto-repair): a piece with an unhealthy copy on a depot
+  // seen within `patience` is left alone this time (a depot restarting is not a lost node).
+  // One repair at a time.
+  absl::StatusOr<rss::v1::RepairJobResponse> RepairJob(
+      const std::string& job, ReplicaCopier* copier,
+      absl::Duration patience = absl::ZeroDuration());
+  // `srs drop`: checkpoint `epoch` of `job` becomes "deleted" and every copy of its pieces is
+  // queued for deletion. NOT_FOUND for an unknown job or epoch; FAILED_PRECONDITION for a
+  // pending checkpoint of a running run; a "deleted" one stays so (idempotent). Returns the
+  // state afterwards.
+  absl::StatusOr<std::string> DropJobCheckpoint(const std::string& job, int64_t epoch);
+
   // Background work (the server calls these periodically). SweepLostRuns marks runs whose lease
   // ran out as lost and returns how many; ProcessDeleteQueue tries every due deletion once and
   // returns how many are still queued.
@@ -142,6 +160,14 @@ class RssState {
   };
 
   RssState(std::unique_ptr<SqliteStore> store, DepotJanitor* janitor, RssStateOptions options);
+
+  // Repair (rss_repair.cc): one piece of a committed checkpoint as the repair found it, and the
+  // two steps that need the mutex: taking the job's pieces, and recording one piece's outcome.
+  struct RepairItem;
+  struct RepairOutcome;
+  absl::StatusOr<std::vector<RepairItem>> RepairItems(const std::string& job);
+  absl::Status RecordRepair(const std::string& job, const RepairItem& item,
+                            const RepairOutcome& outcome);
   absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Runs `fn` in one transaction. `fn` changes memory and writes the same change to the store;
@@ -213,6 +239,7 @@ class RssState {
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex delete_mu_;  // one ProcessDeleteQueue at a time
+  absl::Mutex repair_mu_;  // one RepairJob at a time (the tool's and the automatic one)
 };
 
 }  // namespace srs

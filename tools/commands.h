@@ -20,6 +20,8 @@ int HistoryCommand(const Args& args);     // cmd_history.cc
 int ExportCommand(const Args& args);      // cmd_export.cc
 int BenchCommand(const Args& args);       // cmd_bench.cc
 int DepotsCommand(const Args& args);      // cmd_depots.cc
+int RepairCommand(const Args& args);      // cmd_repair.cc
+int DropCommand(const Args& args);        // cmd_repair.cc
 
 }  // namespace srs::tools
 

@@ -25,6 +25,8 @@ const Subcommand kSubcommands[] = {
     {"ls", srs::tools::LsCommand, "a job's checkpoints: pieces, depots, sizes, checksums, timings"},
     {"history", srs::tools::HistoryCommand, "every configuration a job ran with"},
     {"depots", srs::tools::DepotsCommand, "the depots the RSS knows: address, state, free space"},
+    {"repair", srs::tools::RepairCommand, "re-create a job's missing checkpoint copies"},
+    {"drop", srs::tools::DropCommand, "remove one checkpoint of a job (srs drop JOB --epoch E)"},
     {"export", srs::tools::ExportCommand, "a checkpoint as one HDF5 file of global arrays"},
     {"bench", srs::tools::BenchCommand, "run the srs-bench-* benchmarks"},
 };

@@ -195,4 +195,37 @@ absl::StatusOr<std::string> RssAdmin::EndRun(const std::string& job, const std::
   return response.state();
 }
 
+absl::StatusOr<rssv1::RepairJobResponse> RssAdmin::RepairJob(const std::string& job,
+                                                             absl::Duration timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(ToChrono(absl::Now() + timeout));
+  rssv1::RepairJobRequest request;
+  absl::Status credential = SetCredential(job, &request);
+  if (!credential.ok()) return credential;
+  request.set_job(job);
+  rssv1::RepairJobResponse response;
+  absl::Status status = Convert(stub_->RepairJob(&context, request, &response), "RepairJob", job);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<std::string> RssAdmin::DropCheckpoint(const std::string& job, int64_t epoch) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  rssv1::DropCheckpointRequest request;
+  absl::Status credential = SetCredential(job, &request);
+  if (!credential.ok()) return credential;
+  request.set_job(job);
+  request.set_epoch(epoch);
+  rssv1::DropCheckpointResponse response;
+  grpc::Status got = stub_->DropCheckpoint(&context, request, &response);
+  // NOT_FOUND here may be the epoch, not the job: keep the RSS's own words.
+  if (got.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return FromGrpcStatus(got, absl::StrCat("RSS ", address_));
+  }
+  absl::Status status = Convert(got, "DropCheckpoint", job);
+  if (!status.ok()) return status;
+  return response.state();
+}
+
 }  // namespace srs::tools

@@ -40,6 +40,14 @@ class RssAdmin {
   absl::StatusOr<std::string> EndRun(const std::string& job, const std::string& run_id,
                                      const std::string& reason);
 
+  // Re-creates the missing copies of the job's committed checkpoints (RepairJob in rss.proto);
+  // `timeout` bounds the whole call (a repair copies whole pieces depot to depot).
+  absl::StatusOr<rssv1::RepairJobResponse> RepairJob(const std::string& job,
+                                                     absl::Duration timeout);
+  // Drops checkpoint `epoch` of the job (DropCheckpoint in rss.proto); its state afterwards.
+  // NOT_FOUND and FAILED_PRECONDITION carry the RSS's reason (unknown epoch, pending checkpoint).
+  absl::StatusOr<std::string> DropCheckpoint(const std::string& job, int64_t epoch);
+
   const std::string& address() const { return address_; }
   // Whether this client can act on `job`: it has the admin token, or an owner secret for the job
   // in its owner file (a plain user's job it never registered from here has none).

@@ -69,6 +69,8 @@ const std::map<std::string, Row>& Expected() {
       {"ListDepots", {UNAUTH, DENIED, DENIED, DENIED, OK}},
       {"ReportFailure", {UNAUTH, DENIED, OK, OK, OK}},
       {"EndRun", {UNAUTH, DENIED, DENIED, DENIED, OK}},
+      {"RepairJob", {UNAUTH, DENIED, DENIED, DENIED, OK}},
+      {"DropCheckpoint", {UNAUTH, DENIED, DENIED, DENIED, OK}},
   };
   return table;
 }
@@ -264,6 +266,19 @@ grpc::Status RssAuthMatrix::InvokeToolCall(const std::string& method, Cred cred)
     req.set_owner_secret(secret);
     return Unary(&v1::Rss::Stub::GetJob, req);
   }
+  if (method == "RepairJob") {  // the victim's pieces sit on no registered depot: problems, OK
+    v1::RepairJobRequest req;
+    req.set_job("victim");
+    req.set_owner_secret(secret);
+    return Unary(&v1::Rss::Stub::RepairJob, req);
+  }
+  if (method == "DropCheckpoint") {  // by then (right credential) the victim's epoch is committed
+    v1::DropCheckpointRequest req;
+    req.set_job("victim");
+    req.set_epoch(victim_.pending_epoch);
+    req.set_owner_secret(secret);
+    return Unary(&v1::Rss::Stub::DropCheckpoint, req);
+  }
   if (method == "ListJobs") {
     v1::ListJobsRequest req;
     req.set_admin_token(token);
@@ -293,7 +308,8 @@ grpc::Status RssAuthMatrix::Invoke(const std::string& method, Cred cred) {
       "WatchRun",        "BeginCheckpoint", "ReportPieces", "CommitCheckpoint",
       "AbortCheckpoint", "ReportRestart",   "FinishRun",    "ReportFailure"};
   static const std::set<std::string> tool_calls = {"RequestStop", "RequestCheckpoint", "GetJob",
-                                                   "ListJobs",    "ListDepots",        "EndRun"};
+                                                   "ListJobs",    "ListDepots",        "EndRun",
+                                                   "RepairJob",   "DropCheckpoint"};
   if (run_calls.count(method) != 0) return InvokeRunCall(method, cred);
   if (tool_calls.count(method) != 0) return InvokeToolCall(method, cred);
   if (method == "RegisterRun") {
@@ -340,11 +356,12 @@ TEST_F(RssAuthMatrix, EveryRpcTimesEveryCredential) {
     }
   }
   // Then the right ones, in an order that keeps the victim's run alive until FinishRun.
-  std::vector<std::string> order = {
-      "RegisterRun",       "WatchRun",        "BeginCheckpoint", "ReportPieces",
-      "CommitCheckpoint",  "AbortCheckpoint", "ReportRestart",   "RegisterDepot",
-      "RequestCheckpoint", "GetJob",          "ListJobs",        "ListDepots",
-      "RequestStop",       "ReportFailure",   "FinishRun",       "EndRun"};
+  std::vector<std::string> order = {"RegisterRun",   "WatchRun",         "BeginCheckpoint",
+                                    "ReportPieces",  "CommitCheckpoint", "AbortCheckpoint",
+                                    "ReportRestart", "RegisterDepot",    "RequestCheckpoint",
+                                    "GetJob",        "RepairJob",        "DropCheckpoint",
+                                    "ListJobs",      "ListDepots",       "RequestStop",
+                                    "ReportFailure", "FinishRun",        "EndRun"};
   ASSERT_EQ(order.size(), methods.size());
   for (const std::string& method : order) {
     grpc::Status status = Invoke(method, kRight);

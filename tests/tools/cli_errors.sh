@@ -7,12 +7,12 @@ source "$(dirname "$0")/lib.sh"
 fresh_dir
 trap 'rm -rf "$test_dir"' EXIT
 
-for cmd in run stop checkpoint status ls history depots export bench completion; do
+for cmd in run stop checkpoint status ls history depots repair drop export bench completion; do
   expect_status 0 "usage: srs $cmd" "$SRS" "$cmd" --help
   expect_status 0 "usage: srs $cmd" "$SRS" help "$cmd"
 done
 # --quiet is accepted everywhere (and listed in every --help).
-for cmd in run stop checkpoint status ls history depots export bench; do
+for cmd in run stop checkpoint status ls history depots repair drop export bench; do
   expect_status 0 "-q,--quiet" "$SRS" "$cmd" --help
 done
 expect_status 2 "missing JOB" "$SRS" stop --quiet
@@ -47,9 +47,13 @@ expect_status 2 "not both" "$SRS" run --hosts a --hostfile f -- /bin/true
 expect_status 2 "needs a value" "$SRS" export job out.h5 --epoch
 expect_status 2 "unexpected argument 'x'" "$SRS" depots x
 expect_status 2 "unknown option --jsn" "$SRS" status --jsn
+expect_status 2 "--epoch E is required" "$SRS" drop job
+expect_status 2 "--epoch must be an integer >= 1" "$SRS" drop job --epoch 0
+expect_status 2 "missing JOB" "$SRS" repair
 
 # No RSS configured and this directory never ran a job: the embedded tools say what to do.
-for cmd in "status" "ls job" "history job" "depots" "stop job" "checkpoint job" "export job o.h5"; do
+for cmd in "status" "ls job" "history job" "depots" "stop job" "checkpoint job" "export job o.h5" \
+  "repair job" "drop job --epoch 1"; do
   # shellcheck disable=SC2086 # the words of $cmd are separate arguments
   expect_status 1 "no RSS configured .*srs run" "$SRS" $cmd
 done
