@@ -16,6 +16,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: srs-depot --listen HOST:PORT --dir DIR [--capacity BYTES] [--rss HOST:PORT]\n"
     "                 [--host NAME] [--lease SECONDS] [--enroll-secret-file FILE]\n"
+    "                 [--enroll-secret-env VAR]\n"
     "                 [--grant-key FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] "
     "[--insecure]\n"
     "  --listen    address to serve on; port 0 picks a free port (default 127.0.0.1:0)\n"
@@ -27,6 +28,8 @@ constexpr char kUsage[] =
     "  --enroll-secret-file  file with the enrollment secret sent to the RSS (its admin.token\n"
     "              or the site secret given to srs-rss --enroll-secret-file); the RSS answers\n"
     "              with the key that write grants are checked with\n"
+    "  --enroll-secret-env  read the enrollment secret from environment variable VAR instead\n"
+    "              (no shared file needed: `srs run --hosts` starts depots through mpiexec so)\n"
     "  --grant-key file with the write-grant key (64 hex chars, mode 0600) for a depot without\n"
     "              an RSS; without a key (from here or the RSS) every write is refused\n"
     "  --tls-cert, --tls-key  serve TLS with this certificate and key (PEM)\n"
@@ -68,6 +71,13 @@ int main(int argc, char** argv) {
       options.host = value;
     } else if (flag == "--enroll-secret-file") {
       options.enroll_secret_file = value;
+    } else if (flag == "--enroll-secret-env") {
+      const char* secret = getenv(value.c_str());
+      if (secret == nullptr || *secret == '\0') {
+        return Fail("--enroll-secret-env: environment variable " + value + " is not set");
+      }
+      options.enroll_secret = secret;
+      unsetenv(value.c_str());  // not inherited by anything this process starts
     } else if (flag == "--grant-key") {
       options.grant_key_file = value;
     } else if (flag == "--tls-cert") {
