@@ -222,7 +222,14 @@ absl::StatusOr<RunRequest> ParseRun(const ArgParser& args, const Site& site) {
 // Embedded mode on other hosts: the private RSS listens where they reach it, and their depots
 // are started through the launcher (remote_depots.h) instead of one here.
 absl::Status PlanHosts(const RunRequest& run, Site* site) {
-  if (!site->embedded) return absl::OkStatus();
+  if (!site->embedded) {
+    if (!run.rss_listen.empty() || !run.depot_dir.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--rss-listen and --depot-dir are for the private daemons; an RSS is configured (",
+          site->config.Origin("rss"), ")"));
+    }
+    return absl::OkStatus();
+  }
   SRS_ASSIGN_OR_RETURN(std::vector<std::string> hosts,
                        LaunchHosts(run.launch.hosts, run.launch.hostfile));
   if (!AnyRemoteHost(hosts, site->host)) {
@@ -338,7 +345,7 @@ int RunJob(const ArgParser& args) {
 int RunCommand(const Args& argv) {
   ArgParser args(
       "srs run [-n N] [--hosts H1,H2|--hostfile F] [--resume [--epoch E]|--fresh] [--force]\n"
-      "        [--grace SECONDS] [--mpiexec M] -- PROG ARGS",
+      "        [--grace SECONDS] [--mpiexec M] [--rss-listen ADDR] [--depot-dir DIR] -- PROG ARGS",
       "Runs PROG on N ranks with MPICH's mpiexec. Without an RSS configured (rss in srs.config\n"
       "or SRS_RSS) it starts a private srs-rss and srs-depot for this directory (state in\n"
       "./.srs/, kept between runs), restarts them if they die, and stops them when the job\n"
