@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,31 @@ int HostDepotPort(const std::string& state_dir) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   execve(argv[0], argv.data(), envp.data());
   _exit(127);
+}
+
+// Why a depot's launcher failed, from its log: the depot's own one-line error ("srs-depot: ...",
+// printed before its usage text) if there is one, else the log's last lines (Hydra's).
+std::string LaunchFailure(const std::string& log) {
+  std::ifstream in(log);
+  std::string line, reason;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "srs-depot: ")) reason = line;
+  }
+  return !reason.empty() ? reason : FileTail(log, 3);
+}
+
+// Creates `path` and its missing parents (mode 0700), like mkdir -p.
+absl::Status MakeDirs(const std::string& path) {
+  std::string prefix;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    absl::StrAppend(&prefix, "/", part);
+    if (path[0] != '/' && prefix.size() == part.size() + 1) prefix = std::string(part);
+    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create the depots' directory ", prefix, ": ", std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Reaps `pid` if it has exited (an already reaped pid counts as exited).
@@ -189,6 +215,9 @@ absl::StatusOr<std::unique_ptr<RemoteDepots>> RemoteDepots::Start(const Site& si
   std::unique_ptr<RemoteDepots> depots(new RemoteDepots());
   int port = HostDepotPort(site.state_dir);
   if (port <= 0) return absl::InternalError("cannot pick a port for the hosts' depots");
+  // The hosts' directories DIR/H are made by each depot; DIR itself here (on the file system
+  // the hosts share, like the working directory, or the depot would report it missing).
+  SRS_RETURN_IF_ERROR(MakeDirs(plan.dir));
   int64_t since = absl::ToUnixMillis(absl::Now()) - 1000;
   for (const std::string& host : plan.hosts) {
     SRS_RETURN_IF_ERROR(depots->Launch(site, plan, host, /*required=*/true, port));
@@ -267,7 +296,7 @@ absl::Status RemoteDepots::WaitRegistered(const Site& site, int port, int64_t si
         std::fprintf(stderr,
                      "srs run: warning: no depot could be started on %s, which holds copies of "
                      "the checkpoint (%s)\n",
-                     depot.host.c_str(), FileTail(depot.log, 1).c_str());
+                     depot.host.c_str(), LaunchFailure(depot.log).c_str());
         depot.pid = -1;
       }
       if (depot.pid > 0) ++waiting;

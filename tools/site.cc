@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -162,6 +163,14 @@ absl::Status WriteJobConfig(const Site& site, int rss_port, int depot_port) {
       absl::StrCat("# Written by srs for the private srs-rss and srs-depot of ", CurrentDirectory(),
                    ".\n", "rss = ", site.rss, "\n", "depot = auto\n",
                    "token_file = ", site.token_file, "\n", "owner_file = ", site.owner_file, "\n");
+  // The jobs read this file, not ./srs.config: they need the TLS of the channels they open
+  // when the private daemons serve TLS (off loopback with tls_* configured, see NetworkFlags).
+  std::vector<std::string> network = NetworkFlags(site);
+  const bool serves_tls = std::find(network.begin(), network.end(), "--tls-cert") != network.end();
+  for (const char* key : {"tls_ca", "tls_cert", "tls_key"}) {
+    std::string value = site.config.GetString(key, "");
+    if (serves_tls && !value.empty()) absl::StrAppend(&text, key, " = ", value, "\n");
+  }
   return WriteFileAtomically(site.config_path, text);
 }
 

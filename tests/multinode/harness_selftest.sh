@@ -83,7 +83,7 @@ for ns in "srsmn${child_tag}n0" "srsmn${child_tag}n1" "srsmn${child_tag}br"; do
   [ -e "/run/netns/$ns" ] && fail "namespace $ns survived the interrupted harness"
   [ -e "/etc/netns/$ns" ] && fail "/etc/netns/$ns survived the interrupted harness"
 done
-for pid in $(cat "$child_ready"); do
+while read -r pid; do
   kill -0 "$pid" 2>/dev/null && fail "process $pid of the interrupted harness survived"
-done
+done <"$child_ready"
 echo PASS

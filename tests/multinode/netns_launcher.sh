@@ -25,4 +25,5 @@ if [ ! -e "/run/netns/$ns" ]; then
   echo "netns_launcher.sh: node$k is unreachable (no namespace $ns)" >&2
   exit 255
 fi
+# shellcheck disable=SC2016 # $0 and $1 are the inner shell's
 exec ip netns exec "$ns" unshare --uts sh -c 'hostname "$0" && exec sh -c "$1"' "node$k" "$*"

@@ -47,6 +47,7 @@ node_exec() {
   shift
   # A UTS namespace per command: `ip netns exec` shares the machine's, and every rank, proxy and
   # depot must see its node's own host name (depot = auto matches on it).
+  # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
   ip netns exec "$(mn_ns "$k")" unshare --uts sh -c 'hostname "$0" && exec "$@"' "node$k" "$@"
 }
 

@@ -9,7 +9,10 @@
 #   2. `srs run --resume --hosts node3,node4` brings depots up on node3 and node4 and again on
 #      node1 and node2, which hold the checkpoint; the ranks on node3/node4 read the pieces over
 #      the bridge and finish bit for bit equal to an uninterrupted run;
-#   3. bad input: an unresolvable host is named before anything starts.
+#   3. with tls_ca/tls_cert/tls_key in srs.config (a certificate naming the nodes, made here by
+#      openssl) the private RSS and the depots serve mutual TLS instead of --insecure, and the
+#      job (which reads .srs/srs.config) runs through it;
+#   4. bad input: an unresolvable host is named before anything starts.
 # shellcheck source-path=SCRIPTDIR source=../tools/lib.sh
 source "$(dirname "$0")/../tools/lib.sh"
 # shellcheck source=netns_lib.sh
@@ -57,7 +60,7 @@ for k in 1 2; do
   [ -z "$(node_pids "$k")" ] || fail "processes left on node$k after the run: $(node_pids "$k")"
 done
 ls=$(node_exec 0 "$SRS" ls heat 2>&1) || fail "srs ls: $ls"
-grep -q "node1:" <<<"$ls" && grep -q "node2:" <<<"$ls" || fail "srs ls names no node1/node2 depots: $ls"
+for k in 1 2; do grep -q "node$k:" <<<"$ls" || fail "srs ls names no node$k depot: $ls"; done
 
 # 2. Resume on node3,node4: the checkpoint's hosts get their depots back for the reads.
 out=$(node_exec 0 "$SRS" run -n 2 --resume --hosts node3,node4 --depot-dir "$storage" -- \
@@ -67,10 +70,35 @@ grep -q "starting a depot on node3,node4 and, for the checkpoint's copies, on no
 grep -q "heat finished (2 ranks" <<<"$out" || fail "the resume did not finish: $out"
 cmp -s "$MN_WORK/ref.bin" "$MN_WORK/final.bin" || fail "the resumed field differs from the reference"
 history=$(node_exec 0 "$SRS" history heat 2>&1) || fail "srs history: $history"
-grep -q "node1,node2" <<<"$history" && grep -q "node3,node4" <<<"$history" ||
-  fail "the history lacks the two host sets: $history"
+for set in node1,node2 node3,node4; do
+  grep -q "$set" <<<"$history" || fail "the history lacks the hosts $set: $history"
+done
 
-# 3. A host that does not resolve is refused before anything starts.
+# 3. TLS: one certificate naming every node (server and client alike), signed by a test CA.
+pki=$MN_WORK/pki
+mkdir -p "$pki" "$MN_WORK/tls"
+san="DNS:localhost"
+for k in 0 1 2 3 4; do san+=",DNS:node$k,IP:$(mn_addr "$k")"; done
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=SRS multinode CA" \
+  -keyout "$pki/ca.key" -out "$pki/ca.pem" 2>/dev/null || fail "openssl: CA"
+openssl req -newkey rsa:2048 -nodes -subj "/CN=srs-node" -keyout "$pki/node.key" \
+  -out "$pki/node.csr" 2>/dev/null || fail "openssl: request"
+printf 'subjectAltName=%s\n' "$san" >"$pki/node.ext"
+openssl x509 -req -in "$pki/node.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+  -days 2 -extfile "$pki/node.ext" -out "$pki/node.pem" 2>/dev/null || fail "openssl: sign"
+chmod 600 "$pki"/*.key
+cd "$MN_WORK/tls" || exit 1
+printf 'tls_ca = %s\ntls_cert = %s\ntls_key = %s\n' "$pki/ca.pem" "$pki/node.pem" \
+  "$pki/node.key" >srs.config
+out=$(node_exec 0 "$SRS" run -n 2 --hosts node1,node2 --depot-dir "$MN_WORK/tls-depots" -- \
+  "$HEAT2D" --nx 32 --ny 30 --steps 200 2>&1) || fail "run with TLS: $out"
+grep -q "heat finished (2 ranks" <<<"$out" || fail "the TLS run did not finish: $out"
+grep -q "plain text" <<<"$out" && fail "plain-text warning although TLS is configured: $out"
+logs=$(cat .srs/rss.log .srs/depot-node1.log .srs/depot-node2.log)
+grep -q "INSECURE" <<<"$logs" && fail "a daemon ran without TLS: $logs"
+grep -q "^tls_cert = " .srs/srs.config || fail "the jobs' config lacks the TLS keys"
+
+# 4. A host that does not resolve is refused before anything starts.
 expect_status 1 "cannot resolve host 'nosuchnode'" node_exec 0 "$SRS" run -n 2 \
   --hosts nosuchnode,node1 -- "${solver[@]}"
 echo "$history"
