@@ -310,14 +310,14 @@ int RunJob(const ArgParser& args) {
   resume.interrupted = [&preemption] { return preemption.signalled(); };
   absl::Status prepared = PrepareResume(*site, resume);
   if (!prepared.ok()) return Fail("run", prepared);
+  absl::StatusOr<std::unique_ptr<RemoteDepots>> host_depots =
+      StartHostDepots(*site, *run, *launcher);
+  if (!host_depots.ok()) return Fail("run", host_depots.status());
   if (preemption.signalled()) {  // nothing launched yet: nothing to checkpoint
     return Fail("run", absl::CancelledError(
                            absl::StrCat("interrupted (", strsignal(preemption.first_signal()),
                                         ") before launching; nothing was started")));
   }
-  absl::StatusOr<std::unique_ptr<RemoteDepots>> host_depots =
-      StartHostDepots(*site, *run, *launcher);
-  if (!host_depots.ok()) return Fail("run", host_depots.status());
   std::string previous_run_id = NewestRunId(*site, run->job);
   ExportJobEnvironment(*site, *run);
   absl::StatusOr<LaunchedJob> launched =

@@ -320,8 +320,13 @@ absl::Status RemoteDepots::WaitRegistered(const Site& site, int port, int64_t si
     }
     if (absl::Now() >= deadline) {
       if (registered.size() >= required) {
-        std::fprintf(stderr, "srs run: warning: only %zu of %zu depots registered within %s\n",
-                     registered.size(), waiting, absl::FormatDuration(kRegisterTimeout).c_str());
+        for (const Launched& depot : launched_) {
+          if (depot.required || depot.pid <= 0 || registered.count(depot.host) > 0) continue;
+          std::fprintf(stderr,
+                       "srs run: warning: no depot could be started on %s, which holds copies of "
+                       "the checkpoint (none registered in time; %s)\n",
+                       depot.host.c_str(), LaunchFailure(depot.log).c_str());
+        }
         return absl::OkStatus();
       }
       std::vector<std::string> wanted;

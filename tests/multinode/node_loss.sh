@@ -14,29 +14,19 @@
 source "$(dirname "$0")/../tools/lib.sh"
 # shellcheck source=netns_lib.sh
 source "$(dirname "$0")/netns_lib.sh"
+# shellcheck source=job_lib.sh
+source "$(dirname "$0")/job_lib.sh"
 : "${HEAT2D:?}"
 set -o pipefail
 bin=$(dirname "$SRS")
 mn_setup 5
-
 unset SRS_CONFIG SRS_HOST SRS_RESUME SRS_REDUNDANCY
 export HYDRA_LAUNCHER=ssh HYDRA_LAUNCHER_EXEC
 HYDRA_LAUNCHER_EXEC=$(cd "$(dirname "$0")" && pwd)/netns_launcher.sh
 solver=("$HEAT2D" --nx 64 --ny 60 --steps 3000)
 storage=$MN_STORAGE
-pieces() {  # node...: piece files in those nodes' depots
-  local k n=0
-  for k in "$@"; do
-    n=$((n + $(find "$storage/node$k" -name '*.h5' -path '*pieces*' 2>/dev/null | wc -l)))
-  done
-  echo "$n"
-}
-
-# The uninterrupted reference, on node0 alone (loopback daemons of its own directory).
-mkdir -p "$MN_WORK/ref" "$MN_WORK/head" "$MN_WORK/rss"
-(cd "$MN_WORK/ref" && node_exec 0 env -u SRS_RSS -u SRS_TOKEN_FILE -u SRS_DEPOT "$SRS" run -n 2 \
-  -- "${solver[@]}" --out "$MN_WORK/ref.bin") >"$MN_WORK/ref.out" 2>&1 ||
-  fail "reference run: $(cat "$MN_WORK/ref.out")"
+mn_reference "$MN_WORK/ref.bin" "${solver[@]}"
+mkdir -p "$MN_WORK/head" "$MN_WORK/rss"
 
 # Site-wide daemons. Plain text on the test subnet (--insecure): TLS is tests/security_depot's.
 started=""
@@ -82,31 +72,18 @@ wait_depot_down() {  # K: the RSS marks node K's depot down (no heartbeat)
   for _ in $(seq 120); do [ "$(depot_field "node$1" state)" = down ] && return 0; sleep 0.5; done
   fail "the RSS never marked node$1's depot down: $(node_exec 0 "$SRS" depots 2>&1)"
 }
-# stop_run JOB HOSTS: runs the solver on HOSTS and stops it with a committed checkpoint.
+# stop_run JOB HOSTS: the solver on HOSTS, stopped with a committed checkpoint.
 stop_run() {
-  local job=$1 hosts=$2 bg st=""
-  SRS_APP=$job node_exec 0 "$SRS" run -n 2 --hosts "$hosts" -- "${solver[@]}" --sleep-ms 2 \
-    --out "$MN_WORK/$job.bin" >"$MN_WORK/$job.run1" 2>&1 &
-  bg=$!
-  for _ in $(seq 300); do
-    st=$(node_exec 0 "$SRS" status "$job" 2>&1) || true
-    grep -q running <<<"$st" && break
-    kill -0 "$bg" 2>/dev/null || break
-    sleep 0.2
-  done
-  grep -q running <<<"$st" || fail "$job never ran: $st $(cat "$MN_WORK/$job.run1")"
-  sleep 1
-  node_exec 0 "$SRS" stop "$job" --wait --timeout 60 >/dev/null || fail "srs stop $job failed"
-  wait "$bg" || fail "$job on $hosts: $(cat "$MN_WORK/$job.run1")"
-  grep -q "stopped with checkpoint" "$MN_WORK/$job.run1" || fail "$job: $(cat "$MN_WORK/$job.run1")"
+  mn_stop_run "$1" "$MN_WORK/$1.run1" -n 2 --hosts "$2" -- "${solver[@]}" --sleep-ms 2 \
+    --out "$MN_WORK/$1.bin"
 }
 wait_depots_up 1 2 3 4 5
 
 # 1. partner on node1,node2.
 SRS_REDUNDANCY=partner stop_run heat node1,node2
-[ "$(pieces 1)" = 2 ] || fail "node1's depot holds $(pieces 1) piece files, want 2 (own + partner)"
-[ "$(pieces 2)" = 2 ] || fail "node2's depot holds $(pieces 2) piece files, want 2 (own + partner)"
-[ "$(pieces 3 4 5)" = 0 ] || fail "node3..5 hold pieces of a job that never ran there"
+[ "$(mn_pieces 1)" = 2 ] || fail "node1's depot holds $(mn_pieces 1) piece files, want 2 (own + partner)"
+[ "$(mn_pieces 2)" = 2 ] || fail "node2's depot holds $(mn_pieces 2) piece files, want 2 (own + partner)"
+[ "$(mn_pieces 3 4 5)" = 0 ] || fail "node3..5 hold pieces of a job that never ran there"
 
 # 2. node2 disappears.
 node_delete 2
@@ -114,7 +91,7 @@ wait_depot_down 2
 
 # 3. repair: two copies of each piece again, on survivors.
 out=$(node_exec 0 "$SRS" repair heat 2>&1) || fail "srs repair heat: $out"
-[ "$(pieces 1 3 4 5)" = 4 ] || fail "after the repair the survivors hold $(pieces 1 3 4 5) piece files, want 4: $out"
+[ "$(mn_pieces 1 3 4 5)" = 4 ] || fail "after the repair the survivors hold $(mn_pieces 1 3 4 5) piece files, want 4: $out"
 ls_out=$(node_exec 0 "$SRS" ls heat 2>&1) || fail "srs ls heat: $ls_out"
 echo "$ls_out"
 

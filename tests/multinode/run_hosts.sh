@@ -17,6 +17,8 @@
 source "$(dirname "$0")/../tools/lib.sh"
 # shellcheck source=netns_lib.sh
 source "$(dirname "$0")/netns_lib.sh"
+# shellcheck source=job_lib.sh
+source "$(dirname "$0")/job_lib.sh"
 : "${HEAT2D:?}"
 set -o pipefail
 mn_setup 4
@@ -26,36 +28,21 @@ HYDRA_LAUNCHER_EXEC=$(cd "$(dirname "$0")" && pwd)/netns_launcher.sh
 export SRS_APP=heat
 solver=("$HEAT2D" --nx 64 --ny 60 --steps 3000)
 storage=$MN_STORAGE
-pieces() { find "$storage/$1" -name '*.h5' -path '*pieces*' 2>/dev/null | wc -l; }
 
-# The uninterrupted reference, on node0 alone (loopback daemons of its own directory).
-mkdir -p "$MN_WORK/ref" "$MN_WORK/head"
-(cd "$MN_WORK/ref" && node_exec 0 "$SRS" run -n 2 -- "${solver[@]}" --out "$MN_WORK/ref.bin") \
-  >"$MN_WORK/ref.out" 2>&1 || fail "reference run: $(cat "$MN_WORK/ref.out")"
+mn_reference "$MN_WORK/ref.bin" "${solver[@]}"
+mkdir -p "$MN_WORK/head"
 cd "$MN_WORK/head" || exit 1
 
 # 1. Two ranks on node1,node2; stopped from node0.
-node_exec 0 "$SRS" run -n 2 --hosts node1,node2 --depot-dir "$storage" -- "${solver[@]}" \
-  --sleep-ms 2 --out "$MN_WORK/final.bin" >"$MN_WORK/run1.out" 2>&1 &
-bg=$!
-for _ in $(seq 300); do
-  st=$(node_exec 0 "$SRS" status heat 2>&1) || true
-  grep -q running <<<"$st" && break
-  kill -0 "$bg" 2>/dev/null || break
-  sleep 0.2
-done
-grep -q running <<<"$st" || fail "the job never ran: $st $(cat "$MN_WORK/run1.out")"
-sleep 1
-node_exec 0 "$SRS" stop heat --wait --timeout 60 >/dev/null || fail "srs stop failed"
-wait "$bg" || fail "run on node1,node2: $(cat "$MN_WORK/run1.out")"
+mn_stop_run heat "$MN_WORK/run1.out" -n 2 --hosts node1,node2 --depot-dir "$storage" -- \
+  "${solver[@]}" --sleep-ms 2 --out "$MN_WORK/final.bin"
 run1=$(cat "$MN_WORK/run1.out")
 grep -q "starting a depot on node1,node2 (RSS at $MN_NET\." <<<"$run1" ||
   fail "no depots started on node1,node2 with the RSS on the bridge: $run1"
-grep -q "stopped with checkpoint" <<<"$run1" || fail "no stop: $run1"
 grep -q "plain text" <<<"$run1" || fail "no warning about plain text on the network: $run1"
-[ "$(pieces node1)" = 1 ] || fail "node1's depot holds $(pieces node1) pieces, want 1"
-[ "$(pieces node2)" = 1 ] || fail "node2's depot holds $(pieces node2) pieces, want 1"
-[ "$(pieces node3)$(pieces node4)" = 00 ] || fail "node3/node4 hold pieces before the resume"
+[ "$(mn_pieces 1)" = 1 ] || fail "node1's depot holds $(mn_pieces 1) pieces, want 1"
+[ "$(mn_pieces 2)" = 1 ] || fail "node2's depot holds $(mn_pieces 2) pieces, want 1"
+[ "$(mn_pieces 3 4)" = 0 ] || fail "node3/node4 hold pieces before the resume"
 for k in 1 2; do
   [ -z "$(node_pids "$k")" ] || fail "processes left on node$k after the run: $(node_pids "$k")"
 done
