@@ -101,16 +101,14 @@ std::string LaunchFailure(const std::string& log) {
 
 // Creates `path` and its missing parents (mode 0700), like mkdir -p.
 absl::Status MakeDirs(const std::string& path) {
-  std::string prefix;
-  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
-    absl::StrAppend(&prefix, "/", part);
-    if (path[0] != '/' && prefix.size() == part.size() + 1) prefix = std::string(part);
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string prefix = path.substr(0, slash);
     if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
       return absl::PermissionDeniedError(
           absl::StrCat("cannot create the depots' directory ", prefix, ": ", std::strerror(errno)));
     }
+    if (slash == std::string::npos) return absl::OkStatus();
   }
-  return absl::OkStatus();
 }
 
 // Reaps `pid` if it has exited (an already reaped pid counts as exited).
