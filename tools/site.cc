@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -84,6 +83,13 @@ Ports ReadPorts(const std::string& path) {
 std::string RssListenArg(const std::string& host, int port) {
   return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
                                              : absl::StrCat(host, ":", port);
+}
+
+// Whether the private daemons serve TLS: off loopback, with tls_cert and tls_key configured.
+bool ServesTls(const Site& site) {
+  return !tls::IsLoopbackListen(RssListenArg(site.listen_host, 0)) &&
+         !site.config.GetString("tls_cert", "").empty() &&
+         !site.config.GetString("tls_key", "").empty();
 }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
@@ -165,11 +171,9 @@ absl::Status WriteJobConfig(const Site& site, int rss_port, int depot_port) {
                    "token_file = ", site.token_file, "\n", "owner_file = ", site.owner_file, "\n");
   // The jobs read this file, not ./srs.config: they need the TLS of the channels they open
   // when the private daemons serve TLS (off loopback with tls_* configured, see NetworkFlags).
-  std::vector<std::string> network = NetworkFlags(site);
-  const bool serves_tls = std::find(network.begin(), network.end(), "--tls-cert") != network.end();
   for (const char* key : {"tls_ca", "tls_cert", "tls_key"}) {
     std::string value = site.config.GetString(key, "");
-    if (serves_tls && !value.empty()) absl::StrAppend(&text, key, " = ", value, "\n");
+    if (ServesTls(site) && !value.empty()) absl::StrAppend(&text, key, " = ", value, "\n");
   }
   return WriteFileAtomically(site.config_path, text);
 }
@@ -413,11 +417,10 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
 
 std::vector<std::string> NetworkFlags(const Site& site) {
   if (tls::IsLoopbackListen(RssListenArg(site.listen_host, 0))) return {};
-  std::string cert = site.config.GetString("tls_cert", "");
-  std::string key = site.config.GetString("tls_key", "");
-  std::string ca = site.config.GetString("tls_ca", "");
-  if (!cert.empty() && !key.empty()) {
-    std::vector<std::string> flags = {"--tls-cert", cert, "--tls-key", key};
+  if (ServesTls(site)) {
+    std::vector<std::string> flags = {"--tls-cert", site.config.GetString("tls_cert", ""),
+                                      "--tls-key", site.config.GetString("tls_key", "")};
+    std::string ca = site.config.GetString("tls_ca", "");
     if (!ca.empty()) flags.insert(flags.end(), {"--tls-ca", ca});
     return flags;
   }
