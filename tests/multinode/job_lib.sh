@@ -8,7 +8,8 @@
 #   mn_stop_run JOB LOG SRS_RUN_ARGS... -- SOLVER...
 #                             `srs run SRS_RUN_ARGS -- SOLVER` as job JOB in the background (output
 #                             in LOG), waits until the RSS shows it running, stops it with
-#                             `srs stop --wait`, and checks it stopped with a committed checkpoint
+#                             `srs stop --wait`, and checks it stopped with a committed checkpoint;
+#                             $MN_WHILE_RUNNING (a command), if set, runs just before the stop
 
 mn_pieces() {
   local k n=0
@@ -40,6 +41,7 @@ mn_stop_run() {
   done
   grep -q running <<<"$st" || fail "$job never ran: $st $(cat "$log")"
   sleep 1  # let it compute past its start
+  if [ -n "${MN_WHILE_RUNNING:-}" ]; then "$MN_WHILE_RUNNING" || fail "$MN_WHILE_RUNNING failed"; fi
   node_exec 0 "$SRS" stop "$job" --wait --timeout 60 >/dev/null || fail "srs stop $job failed"
   wait "$bg" || fail "$job: srs run failed: $(cat "$log")"
   grep -q "stopped with checkpoint" "$log" || fail "$job did not stop with a checkpoint: $(cat "$log")"

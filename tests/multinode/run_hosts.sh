@@ -4,8 +4,9 @@
 #   1. `srs run --hosts node1,node2` runs the heat solver on 2 ranks: the private RSS listens on
 #      node0's bridge address, a depot is started on node1 and node2 through Hydra (the same
 #      launcher as the job: HYDRA_LAUNCHER/HYDRA_LAUNCHER_EXEC), each rank writes its piece into
-#      its own node's depot directory; `srs stop` from node0 stops it with a checkpoint and the
-#      depots are gone afterwards;
+#      its own node's depot directory; the depots' enrollment secret is on no command line and
+#      in no rank's environment; `srs stop` from node0 stops it with a checkpoint and the depots
+#      are gone afterwards;
 #   2. `srs run --resume --hosts node3,node4` brings depots up on node3 and node4 and again on
 #      node1 and node2, which hold the checkpoint; the ranks on node3/node4 read the pieces over
 #      the bridge and finish bit for bit equal to an uninterrupted run;
@@ -33,8 +34,25 @@ mn_reference "$MN_WORK/ref.bin" "${solver[@]}"
 mkdir -p "$MN_WORK/head"
 cd "$MN_WORK/head" || exit 1
 
+# The enrollment secret travels in the depots' environment only (docs/multinode.md).
+check_secret() {
+  local secret pid cmd ranks=0 depots=0
+  secret=$(tr -d ' \n' <.srs/rss/enroll.secret)
+  [ "${#secret}" -ge 32 ] || fail "no enrollment secret in .srs/rss/enroll.secret"
+  for pid in $(node_pids 1) $(node_pids 2); do
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    grep -qF -- "$secret" <<<"$cmd" && fail "the enrollment secret is on a command line: $cmd"
+    [[ $cmd == *"srs-depot "*"--enroll-secret-env SRS_ENROLL_SECRET"* ]] && depots=$((depots + 1))
+    [[ $cmd == *heat2d* ]] || continue
+    ranks=$((ranks + 1))
+    grep -qF -- "$secret" "/proc/$pid/environ" && fail "rank $pid has the enrollment secret"
+  done
+  [ "$ranks" -ge 2 ] || fail "found $ranks ranks on node1,node2, want 2"
+  [ "$depots" = 2 ] || fail "found $depots depots reading the secret from the environment, want 2"
+}
+
 # 1. Two ranks on node1,node2; stopped from node0.
-mn_stop_run heat "$MN_WORK/run1.out" -n 2 --hosts node1,node2 --depot-dir "$storage" -- \
+MN_WHILE_RUNNING=check_secret mn_stop_run heat "$MN_WORK/run1.out" -n 2 --hosts node1,node2 --depot-dir "$storage" -- \
   "${solver[@]}" --sleep-ms 2 --out "$MN_WORK/final.bin"
 run1=$(cat "$MN_WORK/run1.out")
 grep -q "starting a depot on node1,node2 (RSS at $MN_NET\." <<<"$run1" ||
