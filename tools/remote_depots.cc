@@ -244,7 +244,8 @@ absl::Status RemoteDepots::Launch(const Site& site, const RemoteDepotPlan& plan,
                                    "--rss",
                                    site.rss,
                                    "--enroll-secret-env",
-                                   kSecretVariable};
+                                   kSecretVariable,
+                                   "--ignore-sigterm"};
   std::vector<std::string> network = NetworkFlags(site);
   argv.insert(argv.end(), network.begin(), network.end());
   std::vector<std::string> env_storage;
@@ -342,9 +343,11 @@ absl::Status RemoteDepots::WaitRegistered(const Site& site, int port, int64_t si
 RemoteDepots::~RemoteDepots() { Stop(); }
 
 void RemoteDepots::Stop() {
-  // SIGTERM to each launcher: Hydra forwards it to the depots, which drain and exit.
+  // SIGINT to each launcher: Hydra forwards it to the depots, which drain and exit. (They ignore
+  // SIGTERM, --ignore-sigterm, like the private daemons: a batch system sends it to every
+  // process of the job, and the depots must outlive it to take the job's last checkpoint.)
   for (const Launched& depot : launched_) {
-    if (depot.pid > 0) kill(depot.pid, SIGTERM);
+    if (depot.pid > 0) kill(depot.pid, SIGINT);
   }
   absl::Time deadline = absl::Now() + kStopGrace;
   for (Launched& depot : launched_) {

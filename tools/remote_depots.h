@@ -55,8 +55,9 @@ struct RemoteDepotPlan {
   std::string dir;                       // each host's depot keeps its pieces in DIR/HOST
 };
 
-// The depots started for one `srs run`; stopped (SIGTERM to their mpiexec, which forwards it;
-// SIGKILL of the launcher's tree after 15 s) when this object dies or by Stop().
+// The depots started for one `srs run`; stopped (SIGINT to their mpiexec, which forwards it;
+// SIGKILL of the launcher's tree after 15 s) when this object dies or by Stop(). The depots
+// ignore SIGTERM (--ignore-sigterm), which a batch system sends to every process of a job.
 class RemoteDepots {
  public:
   // Starts one depot per host of `plan` and waits (up to 60 s) until each of plan.hosts has one

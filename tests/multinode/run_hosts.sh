@@ -5,8 +5,9 @@
 #      node0's bridge address, a depot is started on node1 and node2 through Hydra (the same
 #      launcher as the job: HYDRA_LAUNCHER/HYDRA_LAUNCHER_EXEC), each rank writes its piece into
 #      its own node's depot directory; the depots' enrollment secret is on no command line and
-#      in no rank's environment; `srs stop` from node0 stops it with a checkpoint and the depots
-#      are gone afterwards;
+#      in no rank's environment; the depots survive a SIGTERM (as a batch system sends to every
+#      process of a job); `srs stop` from node0 stops it with a checkpoint and the depots are
+#      gone afterwards;
 #   2. `srs run --resume --hosts node3,node4` brings depots up on node3 and node4 and again on
 #      node1 and node2, which hold the checkpoint; the ranks on node3/node4 read the pieces over
 #      the bridge and finish bit for bit equal to an uninterrupted run;
@@ -50,9 +51,21 @@ check_secret() {
   [ "$ranks" -ge 2 ] || fail "found $ranks ranks on node1,node2, want 2"
   [ "$depots" = 2 ] || fail "found $depots depots reading the secret from the environment, want 2"
 }
+# A batch system's SIGTERM to every process of the job must not take the depots away.
+term_depots() {
+  check_secret
+  local pids
+  pids=$(pgrep -f "srs-depot --listen 0.0.0.0:" | grep -Fx -f <(node_pids 1; node_pids 2)) || true
+  [ "$(wc -w <<<"$pids")" = 2 ] || fail "want the 2 depots of node1,node2, found: $pids"
+  # shellcheck disable=SC2086 # one pid per word
+  kill -TERM $pids
+  sleep 1
+  # shellcheck disable=SC2086
+  kill -0 $pids || fail "a depot died of SIGTERM"
+}
 
 # 1. Two ranks on node1,node2; stopped from node0.
-MN_WHILE_RUNNING=check_secret mn_stop_run heat "$MN_WORK/run1.out" -n 2 --hosts node1,node2 --depot-dir "$storage" -- \
+MN_WHILE_RUNNING=term_depots mn_stop_run heat "$MN_WORK/run1.out" -n 2 --hosts node1,node2 --depot-dir "$storage" -- \
   "${solver[@]}" --sleep-ms 2 --out "$MN_WORK/final.bin"
 run1=$(cat "$MN_WORK/run1.out")
 grep -q "starting a depot on node1,node2 (RSS at $MN_NET\." <<<"$run1" ||
