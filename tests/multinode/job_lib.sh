@@ -1,7 +1,12 @@
-# shellcheck shell=bash
-# Job helpers of the multinode tests (sourced after ../tools/lib.sh and netns_lib.sh; mn_setup
-# done). Every `srs` runs in node0, the head node, in the current directory.
+# shellcheck shell=bash source-path=SCRIPTDIR
+# Job helpers of the multinode tests (sourced; brings ../tools/lib.sh and netns_lib.sh along;
+# call mn_setup first; sets -o pipefail). Every `srs` runs in node0, the head node, in the
+# current directory.
 #
+#   mn_launch_env             a clean SRS environment (no inherited rss, config, token, depot,
+#                             host, resume, redundancy) and Hydra's launcher set to
+#                             netns_launcher.sh through HYDRA_LAUNCHER/HYDRA_LAUNCHER_EXEC, which
+#                             `srs run` passes on to the job's and the depots' mpiexec
 #   mn_pieces K...            piece files (*.h5 under pieces/) in those nodes' storage
 #   mn_reference OUT ARGS...  the solver ARGS run uninterrupted on 2 ranks in node0 alone (loopback
 #                             daemons of a directory of its own, no RSS inherited), field to OUT
@@ -10,6 +15,19 @@
 #                             in LOG), waits until the RSS shows it running, stops it with
 #                             `srs stop --wait`, and checks it stopped with a committed checkpoint;
 #                             $MN_WHILE_RUNNING (a command), if set, runs just before the stop
+
+MN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MN_LAUNCHER=$MN_DIR/netns_launcher.sh
+# shellcheck source=../tools/lib.sh
+source "$MN_DIR/../tools/lib.sh"
+# shellcheck source=netns_lib.sh
+source "$MN_DIR/netns_lib.sh"
+set -o pipefail
+
+mn_launch_env() {
+  unset SRS_RSS SRS_CONFIG SRS_TOKEN_FILE SRS_DEPOT SRS_HOST SRS_RESUME SRS_REDUNDANCY
+  export HYDRA_LAUNCHER=ssh HYDRA_LAUNCHER_EXEC=$MN_LAUNCHER
+}
 
 mn_pieces() {
   local k n=0

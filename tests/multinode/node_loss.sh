@@ -10,19 +10,12 @@
 #   5. redundancy = none: a job stopped on node3,node5 whose node5 is then deleted fails its
 #      resume at once (< 5 s, no per-rank timeout) with an error naming node5's depot.
 # Needs the depot ids, heartbeats, copies, repair of issue 13 (helpers A, B, C).
-# shellcheck source-path=SCRIPTDIR source=../tools/lib.sh
-source "$(dirname "$0")/../tools/lib.sh"
-# shellcheck source=netns_lib.sh
-source "$(dirname "$0")/netns_lib.sh"
-# shellcheck source=job_lib.sh
+# shellcheck source-path=SCRIPTDIR source=job_lib.sh
 source "$(dirname "$0")/job_lib.sh"
 : "${HEAT2D:?}"
-set -o pipefail
 bin=$(dirname "$SRS")
 mn_setup 5
-unset SRS_CONFIG SRS_HOST SRS_RESUME SRS_REDUNDANCY
-export HYDRA_LAUNCHER=ssh HYDRA_LAUNCHER_EXEC
-HYDRA_LAUNCHER_EXEC=$(cd "$(dirname "$0")" && pwd)/netns_launcher.sh
+mn_launch_env
 solver=("$HEAT2D" --nx 64 --ny 60 --steps 3000)
 storage=$MN_STORAGE
 mn_reference "$MN_WORK/ref.bin" "${solver[@]}"

@@ -6,18 +6,12 @@
 # node3,node4 and on node1 (which holds copies), cannot reach node2 (a warning, within seconds),
 # and finishes bit for bit equal to an uninterrupted run, reading node2's pieces from node1's
 # copies. Needs the copies and the copy-aware reads of issue 13 (helpers A and B).
-# shellcheck source-path=SCRIPTDIR source=../tools/lib.sh
-source "$(dirname "$0")/../tools/lib.sh"
-# shellcheck source=netns_lib.sh
-source "$(dirname "$0")/netns_lib.sh"
-# shellcheck source=job_lib.sh
+# shellcheck source-path=SCRIPTDIR source=job_lib.sh
 source "$(dirname "$0")/job_lib.sh"
 : "${HEAT2D:?}"
-set -o pipefail
 mn_setup 4
-unset SRS_RSS SRS_CONFIG SRS_TOKEN_FILE SRS_DEPOT SRS_HOST SRS_RESUME
-export HYDRA_LAUNCHER=ssh HYDRA_LAUNCHER_EXEC SRS_REDUNDANCY=partner
-HYDRA_LAUNCHER_EXEC=$(cd "$(dirname "$0")" && pwd)/netns_launcher.sh
+mn_launch_env
+export SRS_REDUNDANCY=partner
 solver=("$HEAT2D" --nx 64 --ny 60 --steps 3000)
 
 mn_reference "$MN_WORK/ref.bin" "${solver[@]}"

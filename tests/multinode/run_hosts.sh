@@ -15,18 +15,11 @@
 #      openssl) the private RSS and the depots serve mutual TLS instead of --insecure, and the
 #      job (which reads .srs/srs.config) runs through it;
 #   4. bad input: an unresolvable host is named before anything starts.
-# shellcheck source-path=SCRIPTDIR source=../tools/lib.sh
-source "$(dirname "$0")/../tools/lib.sh"
-# shellcheck source=netns_lib.sh
-source "$(dirname "$0")/netns_lib.sh"
-# shellcheck source=job_lib.sh
+# shellcheck source-path=SCRIPTDIR source=job_lib.sh
 source "$(dirname "$0")/job_lib.sh"
 : "${HEAT2D:?}"
-set -o pipefail
 mn_setup 4
-unset SRS_RSS SRS_CONFIG SRS_TOKEN_FILE SRS_DEPOT SRS_HOST SRS_RESUME SRS_REDUNDANCY
-export HYDRA_LAUNCHER=ssh HYDRA_LAUNCHER_EXEC
-HYDRA_LAUNCHER_EXEC=$(cd "$(dirname "$0")" && pwd)/netns_launcher.sh
+mn_launch_env
 export SRS_APP=heat
 solver=("$HEAT2D" --nx 64 --ny 60 --steps 3000)
 storage=$MN_STORAGE
