@@ -154,6 +154,8 @@ absl::Status DepotServer::RegisterOnce() {
     absl::StatusOr<std::string> secret = ReadSecretFile(options_.enroll_secret_file);
     if (!secret.ok()) return Annotate(secret.status(), "enrollment secret (--enroll-secret-file)");
     request.set_enroll_secret(std::string(absl::StripAsciiWhitespace(*secret)));
+  } else if (!options_.enroll_secret.empty()) {
+    request.set_enroll_secret(options_.enroll_secret);
   }
   request.set_depot_id(depot_id_);
   request.set_host(host_);

@@ -50,6 +50,9 @@ struct DepotServerOptions {
   // The enrollment secret sent with RegisterDepot (the RSS's admin token file or the site's
   // secret file); re-read at every registration, so a file that appears later works.
   std::string enroll_secret_file;
+  // The enrollment secret itself, when it came from the environment (--enroll-secret-env):
+  // used when enroll_secret_file is empty.
+  std::string enroll_secret;
   // TLS of the server, and of the channel to the RSS (ca verifies it, cert+key identify us).
   tls::TlsFiles tls;
   bool insecure = false;  // allow plain text on a non-loopback listen address (warned)

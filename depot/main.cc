@@ -16,6 +16,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: srs-depot --listen HOST:PORT --dir DIR [--capacity BYTES] [--rss HOST:PORT]\n"
     "                 [--host NAME] [--lease SECONDS] [--enroll-secret-file FILE]\n"
+    "                 [--enroll-secret-env VAR] [--ignore-sigterm]\n"
     "                 [--grant-key FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] "
     "[--insecure]\n"
     "  --listen    address to serve on; port 0 picks a free port (default 127.0.0.1:0)\n"
@@ -27,12 +28,16 @@ constexpr char kUsage[] =
     "  --enroll-secret-file  file with the enrollment secret sent to the RSS (its admin.token\n"
     "              or the site secret given to srs-rss --enroll-secret-file); the RSS answers\n"
     "              with the key that write grants are checked with\n"
+    "  --enroll-secret-env  read the enrollment secret from environment variable VAR instead\n"
+    "              (no shared file needed: `srs run --hosts` starts depots through mpiexec so)\n"
     "  --grant-key file with the write-grant key (64 hex chars, mode 0600) for a depot without\n"
     "              an RSS; without a key (from here or the RSS) every write is refused\n"
     "  --tls-cert, --tls-key  serve TLS with this certificate and key (PEM)\n"
     "  --tls-ca    require client certificates signed by this CA (mutual TLS); also the CA the\n"
     "              RSS's certificate must chain to\n"
     "  --insecure  allow plain text on a non-loopback --listen address (refused otherwise)\n"
+    "  --ignore-sigterm  ignore SIGTERM (a batch system's signal to every process of a job);\n"
+    "              SIGINT still stops the depot\n"
     "Prints 'srs-depot listening on HOST:PORT' once serving; SIGTERM/SIGINT drain and exit 0.\n"
     "Logs go to stderr; SRS_LOG=debug|info|warning|error sets the level (default info).\n";
 
@@ -49,11 +54,16 @@ int main(int argc, char** argv) {
       srs::ParseLogLevel(getenv("SRS_LOG") ? getenv("SRS_LOG") : "info", srs::LogLevel::kInfo));
   srs::depot::DepotServerOptions options;
   int64_t lease = 3600;
+  bool ignore_sigterm = false;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") return std::cout << kUsage, 0;
     if (flag == "--insecure") {
       options.insecure = true;
+      continue;
+    }
+    if (flag == "--ignore-sigterm") {
+      ignore_sigterm = true;
       continue;
     }
     if (i + 1 >= argc) return Fail("missing value for " + flag);
@@ -68,6 +78,13 @@ int main(int argc, char** argv) {
       options.host = value;
     } else if (flag == "--enroll-secret-file") {
       options.enroll_secret_file = value;
+    } else if (flag == "--enroll-secret-env") {
+      const char* secret = getenv(value.c_str());
+      if (secret == nullptr || *secret == '\0') {
+        return Fail("--enroll-secret-env: environment variable " + value + " is not set");
+      }
+      options.enroll_secret = secret;
+      unsetenv(value.c_str());  // not inherited by anything this process starts
     } else if (flag == "--grant-key") {
       options.grant_key_file = value;
     } else if (flag == "--tls-cert") {
@@ -95,7 +112,13 @@ int main(int argc, char** argv) {
   // call ever runs in a signal handler.
   sigset_t signals;
   sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
+  // --ignore-sigterm: a batch system signals every process of a job at once, and a depot
+  // started for the job must live on to serve its last checkpoint; SIGINT still stops it.
+  if (ignore_sigterm) {
+    signal(SIGTERM, SIG_IGN);
+  } else {
+    sigaddset(&signals, SIGTERM);
+  }
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a vanished stdout reader (test harness) must not kill the depot

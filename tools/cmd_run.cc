@@ -1,5 +1,6 @@
 // `srs run [-n N] [--hosts H1,H2|--hostfile F] [--resume [--epoch E]|--fresh] [--force]
-//          [--grace S] [--mpiexec M] -- PROG ARGS`: the embedded default (DESIGN.md §6).
+//          [--grace S] [--mpiexec M] [--rss-listen ADDR] [--depot-dir DIR] -- PROG ARGS`: the
+//          embedded default (DESIGN.md §6).
 // Without a configured RSS it brings up the directory's private srs-rss and srs-depot (state in
 // ./.srs/), decides how the job starts (run_resume.h), launches it with MPICH's mpiexec
 // (launcher.h), supervises it (supervisor.h: preemption signals, daemons that die), ends at the
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -21,6 +23,7 @@
 #include "tools/job_view.h"
 #include "tools/launcher.h"
 #include "tools/preemption.h"
+#include "tools/remote_depots.h"
 #include "tools/run_resume.h"
 #include "tools/site.h"
 #include "tools/slurm.h"
@@ -58,6 +61,8 @@ struct RunRequest {
   std::string mpiexec;
   std::string job;
   SlurmAllocation slurm;
+  std::string rss_listen;  // --rss-listen: the private RSS's address for other hosts
+  std::string depot_dir;   // --depot-dir: where each host's depot keeps pieces (DIR/HOST)
 };
 
 void ExportJobEnvironment(const Site& site, const RunRequest& run) {
@@ -206,10 +211,66 @@ absl::StatusOr<RunRequest> ParseRun(const ArgParser& args, const Site& site) {
   }
   run.force = args.Has("force");
   run.mpiexec = args.Get("mpiexec");
+  run.rss_listen = args.Get("rss-listen");
+  run.depot_dir = args.Get("depot-dir");
   run.launch.command = args.command();
   run.job = site.config.GetString("app", BaseName(run.launch.command[0]));
   SRS_RETURN_IF_ERROR(ApplySlurm(&run));
   return run;
+}
+
+// Embedded mode on other hosts: the private RSS listens where they reach it, and their depots
+// are started through the launcher (remote_depots.h) instead of one here.
+absl::Status PlanHosts(const RunRequest& run, Site* site) {
+  if (!site->embedded) {
+    if (!run.rss_listen.empty() || !run.depot_dir.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--rss-listen and --depot-dir are for the private daemons; an RSS is configured (",
+          site->config.Origin("rss"), ")"));
+    }
+    return absl::OkStatus();
+  }
+  SRS_ASSIGN_OR_RETURN(std::vector<std::string> hosts,
+                       LaunchHosts(run.launch.hosts, run.launch.hostfile));
+  if (!AnyRemoteHost(hosts, site->host)) {
+    if (!run.rss_listen.empty() || !run.depot_dir.empty()) {
+      return absl::InvalidArgumentError(
+          "--rss-listen and --depot-dir need --hosts (or --hostfile) naming other hosts");
+    }
+    return absl::OkStatus();
+  }
+  site->remote_depots = true;
+  if (!run.rss_listen.empty()) {
+    site->listen_host = run.rss_listen;
+    return absl::OkStatus();
+  }
+  SRS_ASSIGN_OR_RETURN(site->listen_host, LocalAddressToward(hosts[0]));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RemoteDepots>> StartHostDepots(const Site& site,
+                                                              const RunRequest& run,
+                                                              const std::string& launcher) {
+  if (!site.remote_depots) return std::unique_ptr<RemoteDepots>();
+  RemoteDepotPlan plan;
+  plan.launcher = launcher;
+  SRS_ASSIGN_OR_RETURN(plan.hosts, LaunchHosts(run.launch.hosts, run.launch.hostfile));
+  plan.dir = !run.depot_dir.empty() ? run.depot_dir : site.state_dir + "/hosts";
+  if (run.resume != ResumeChoice::kFresh) {
+    for (const std::string& host : CheckpointHosts(site, run.job, run.epoch)) {
+      if (std::find(plan.hosts.begin(), plan.hosts.end(), host) == plan.hosts.end()) {
+        plan.extra_hosts.push_back(host);
+      }
+    }
+  }
+  std::printf("srs run: starting a depot on %s%s (RSS at %s)\n",
+              absl::StrJoin(plan.hosts, ",").c_str(),
+              plan.extra_hosts.empty() ? ""
+                                       : absl::StrCat(" and, for the checkpoint's copies, on ",
+                                                      absl::StrJoin(plan.extra_hosts, ","))
+                                             .c_str(),
+              site.rss.c_str());
+  return RemoteDepots::Start(site, plan);
 }
 
 // Brings up (embedded) or checks (configured) the RSS the job will use.
@@ -239,6 +300,8 @@ int RunJob(const ArgParser& args) {
     absl::Status program = CheckProgram(run->launch.command[0]);
     if (!program.ok()) return Fail("run", program);
   }
+  absl::Status hosts = PlanHosts(*run, &*site);
+  if (!hosts.ok()) return Fail("run", hosts);
   // Before the daemons: a signal while they start must not kill `srs run` (and strand them).
   Preemption preemption(run->grace);
   absl::StatusOr<std::unique_ptr<PrivateDaemons>> daemons = ReadySite(&*site);
@@ -247,6 +310,9 @@ int RunJob(const ArgParser& args) {
   resume.interrupted = [&preemption] { return preemption.signalled(); };
   absl::Status prepared = PrepareResume(*site, resume);
   if (!prepared.ok()) return Fail("run", prepared);
+  absl::StatusOr<std::unique_ptr<RemoteDepots>> host_depots =
+      StartHostDepots(*site, *run, *launcher);
+  if (!host_depots.ok()) return Fail("run", host_depots.status());
   if (preemption.signalled()) {  // nothing launched yet: nothing to checkpoint
     return Fail("run", absl::CancelledError(
                            absl::StrCat("interrupted (", strsignal(preemption.first_signal()),
@@ -260,6 +326,7 @@ int RunJob(const ArgParser& args) {
   SupervisionResult supervised =
       Supervise({&*site, run->job, &*launched, &preemption, daemons->get()});
   int code = ReportOutcome(*site, *run, previous_run_id, supervised);
+  if (*host_depots != nullptr) (*host_depots)->Stop();
   if (*daemons != nullptr) {
     (*daemons)->StopAll();
     unlink((site->state_dir + "/owner").c_str());
@@ -278,7 +345,7 @@ int RunJob(const ArgParser& args) {
 int RunCommand(const Args& argv) {
   ArgParser args(
       "srs run [-n N] [--hosts H1,H2|--hostfile F] [--resume [--epoch E]|--fresh] [--force]\n"
-      "        [--grace SECONDS] [--mpiexec M] -- PROG ARGS",
+      "        [--grace SECONDS] [--mpiexec M] [--rss-listen ADDR] [--depot-dir DIR] -- PROG ARGS",
       "Runs PROG on N ranks with MPICH's mpiexec. Without an RSS configured (rss in srs.config\n"
       "or SRS_RSS) it starts a private srs-rss and srs-depot for this directory (state in\n"
       "./.srs/, kept between runs), restarts them if they die, and stops them when the job\n"
@@ -287,7 +354,9 @@ int RunCommand(const Args& argv) {
       "--fresh starts over (the old checkpoints are deleted once the new run commits one);\n"
       "--resume insists on resuming. SIGTERM, SIGINT, SIGUSR1 or SIGHUP make the job checkpoint\n"
       "and stop (exit status 75); a second signal, or --grace after the first, stops it at\n"
-      "once. Inside Slurm the allocation's hosts are used unless --hosts/--hostfile is given.");
+      "once. Inside Slurm the allocation's hosts are used unless --hosts/--hostfile is given.\n"
+      "With no RSS configured and hosts other than this one, the private RSS listens on the\n"
+      "network and every host gets a depot through mpiexec (docs/multinode.md).");
   args.AddValue("np", 'n', "N", "number of ranks (default 1)");
   args.AddValue("hosts", 0, "H1,H2", "comma-separated hosts for mpiexec");
   args.AddValue("hostfile", 0, "FILE", "mpiexec host file");
@@ -298,6 +367,12 @@ int RunCommand(const Args& argv) {
   args.AddValue("grace", 0, "SECONDS",
                 "after a stop signal, stop at once if the job has not left within this long");
   args.AddValue("mpiexec", 0, "M", "MPICH's mpiexec: a path or a name on PATH ($SRS_MPIEXEC)");
+  args.AddValue("rss-listen", 0, "ADDR",
+                "with --hosts naming other hosts and no RSS configured: the address the private "
+                "RSS listens on (default: this host's address toward the first host)");
+  args.AddValue("depot-dir", 0, "DIR",
+                "with --hosts naming other hosts: each host's depot keeps its pieces in DIR/HOST "
+                "(default ./.srs/hosts)");
   args.TakeCommandAfterOptions("the MPI program and its arguments");
   absl::Status parsed = args.Parse(argv);
   if (!parsed.ok()) return Fail("run", parsed);

@@ -19,7 +19,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/owner_file.h"
+#include "common/random.h"
+#include "common/secret_file.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "tools/daemons.h"
@@ -61,18 +64,32 @@ int PickFreePort() {
 struct Ports {
   int rss = 0;
   int depot = 0;
+  std::string host = "127.0.0.1";  // what the RSS listens on
 };
 
 Ports ReadPorts(const std::string& path) {
   Ports ports;
   std::ifstream in(path);
   std::string key;
-  int value = 0;
+  std::string value;
   while (in >> key >> value) {
-    if (key == "rss") ports.rss = value;
-    if (key == "depot") ports.depot = value;
+    if (key == "rss") (void)absl::SimpleAtoi(value, &ports.rss);
+    if (key == "depot") (void)absl::SimpleAtoi(value, &ports.depot);
+    if (key == "host") ports.host = value;
   }
   return ports;
+}
+
+std::string RssListenArg(const std::string& host, int port) {
+  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
+                                             : absl::StrCat(host, ":", port);
+}
+
+// Whether the private daemons serve TLS: off loopback, with tls_cert and tls_key configured.
+bool ServesTls(const Site& site) {
+  return !tls::IsLoopbackListen(RssListenArg(site.listen_host, 0)) &&
+         !site.config.GetString("tls_cert", "").empty() &&
+         !site.config.GetString("tls_key", "").empty();
 }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
@@ -112,15 +129,18 @@ int PortOf(const std::string& address) {
 // Starts a private daemon on `port` (0 = any). If the remembered port is taken, falls back to a
 // free one and says what that means.
 absl::StatusOr<StartedDaemon> StartOnPort(const std::string& name, std::vector<std::string> argv,
-                                          const std::string& state_dir, int port) {
+                                          const Site& site, int port) {
+  const std::string& state_dir = site.state_dir;
   std::string out = absl::StrCat(state_dir, "/", name, ".out");
   std::string err = absl::StrCat(state_dir, "/", name, ".log");
-  argv.insert(argv.begin() + 1, {"--listen", absl::StrCat("127.0.0.1:", port)});
+  argv.insert(argv.begin() + 1, {"--listen", RssListenArg(site.listen_host, port)});
+  std::vector<std::string> network = NetworkFlags(site);
+  argv.insert(argv.end(), network.begin(), network.end());
   absl::StatusOr<StartedDaemon> started = StartDaemon(argv, out, err, kStartTimeout);
   if (started.ok() || port == 0) return started;
   std::fprintf(stderr, "srs: %s could not use its port %d (%s); using a new port\n", name.c_str(),
                port, std::string(started.status().message()).c_str());
-  argv[2] = "127.0.0.1:0";
+  argv[2] = RssListenArg(site.listen_host, 0);
   return StartDaemon(argv, out, err, kStartTimeout);
 }
 
@@ -143,36 +163,61 @@ absl::Status WaitDepotRegistered(const Site& site, const std::string& depot_addr
 
 absl::Status WriteJobConfig(const Site& site, int rss_port, int depot_port) {
   SRS_RETURN_IF_ERROR(WriteFileAtomically(
-      site.state_dir + "/ports", absl::StrCat("rss ", rss_port, "\ndepot ", depot_port, "\n")));
+      site.state_dir + "/ports",
+      absl::StrCat("rss ", rss_port, "\ndepot ", depot_port, "\nhost ", site.listen_host, "\n")));
   std::string text =
       absl::StrCat("# Written by srs for the private srs-rss and srs-depot of ", CurrentDirectory(),
                    ".\n", "rss = ", site.rss, "\n", "depot = auto\n",
                    "token_file = ", site.token_file, "\n", "owner_file = ", site.owner_file, "\n");
+  // The jobs read this file, not ./srs.config: they need the TLS of the channels they open
+  // when the private daemons serve TLS (off loopback with tls_* configured, see NetworkFlags).
+  for (const char* key : {"tls_ca", "tls_cert", "tls_key"}) {
+    std::string value = site.config.GetString(key, "");
+    if (ServesTls(site) && !value.empty()) absl::StrAppend(&text, key, " = ", value, "\n");
+  }
   return WriteFileAtomically(site.config_path, text);
+}
+
+// The private depot of this host always listens on loopback (only local ranks use it).
+Site LoopbackOnly(const Site& site) {
+  Site local = site;
+  local.listen_host = "127.0.0.1";
+  return local;
+}
+
+absl::StatusOr<std::vector<std::string>> RssArgv(const Site& site) {
+  SRS_ASSIGN_OR_RETURN(std::string rss_bin, FindExecutable("srs-rss"));
+  std::vector<std::string> argv = {rss_bin, "--state", site.state_dir + "/rss"};
+  if (site.remote_depots) {
+    SRS_RETURN_IF_ERROR(PrivateEnrollSecret(site).status());
+    argv.insert(argv.end(), {"--enroll-secret-file", site.state_dir + "/rss/enroll.secret"});
+  }
+  return argv;
 }
 
 absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) {
   Ports ports = ReadPorts(site->state_dir + "/ports");
-  std::string rss_address = ports.rss > 0 ? absl::StrCat("127.0.0.1:", ports.rss) : "";
+  std::string rss_address =
+      ports.rss > 0 && ports.host == site->listen_host ? RssListenArg(ports.host, ports.rss) : "";
   if (!Reachable(rss_address, absl::Milliseconds(500))) {
-    SRS_ASSIGN_OR_RETURN(std::string rss_bin, FindExecutable("srs-rss"));
-    SRS_ASSIGN_OR_RETURN(StartedDaemon rss,
-                         StartOnPort("rss", {rss_bin, "--state", site->state_dir + "/rss"},
-                                     site->state_dir, ports.rss > 0 ? ports.rss : PickFreePort()));
+    SRS_ASSIGN_OR_RETURN(std::vector<std::string> rss_argv, RssArgv(*site));
+    SRS_ASSIGN_OR_RETURN(
+        StartedDaemon rss,
+        StartOnPort("rss", rss_argv, *site, ports.rss > 0 ? ports.rss : PickFreePort()));
     daemons->Adopt("rss", rss.pid);
     rss_address = rss.address;
   }
   site->rss = rss_address;
   ports.rss = PortOf(rss_address);
   std::string depot_address = ports.depot > 0 ? absl::StrCat("127.0.0.1:", ports.depot) : "";
-  if (need_depot && !Reachable(depot_address, absl::Milliseconds(500))) {
+  if (need_depot && !site->remote_depots && !Reachable(depot_address, absl::Milliseconds(500))) {
     SRS_ASSIGN_OR_RETURN(std::string depot_bin, FindExecutable("srs-depot"));
     SRS_ASSIGN_OR_RETURN(
         StartedDaemon depot,
         StartOnPort("depot",
                     {depot_bin, "--dir", site->state_dir + "/depot", "--rss", site->rss, "--host",
                      site->host, "--enroll-secret-file", site->state_dir + "/rss/admin.token"},
-                    site->state_dir, ports.depot > 0 ? ports.depot : PickFreePort()));
+                    LoopbackOnly(*site), ports.depot > 0 ? ports.depot : PickFreePort()));
     daemons->Adopt("depot", depot.pid);
     ports.depot = PortOf(depot.address);
     SRS_RETURN_IF_ERROR(WaitDepotRegistered(*site, depot.address));
@@ -247,9 +292,11 @@ absl::Status RestartPrivateDaemon(Site* site, const std::string& name, PrivateDa
         absl::StrCat("no port recorded for the private ", name, " in ", site->state_dir));
   }
   std::vector<std::string> argv;
+  std::string listen_host = name == "rss" ? site->listen_host : "127.0.0.1";
   if (name == "rss") {
-    SRS_ASSIGN_OR_RETURN(std::string rss_bin, FindExecutable("srs-rss"));
-    argv = {rss_bin, "--state", site->state_dir + "/rss"};
+    SRS_ASSIGN_OR_RETURN(argv, RssArgv(*site));
+    std::vector<std::string> network = NetworkFlags(*site);
+    argv.insert(argv.end(), network.begin(), network.end());
   } else {
     SRS_ASSIGN_OR_RETURN(std::string depot_bin, FindExecutable("srs-depot"));
     argv = {depot_bin,
@@ -262,7 +309,7 @@ absl::Status RestartPrivateDaemon(Site* site, const std::string& name, PrivateDa
             "--enroll-secret-file",
             site->state_dir + "/rss/admin.token"};
   }
-  argv.insert(argv.begin() + 1, {"--listen", absl::StrCat("127.0.0.1:", port)});
+  argv.insert(argv.begin() + 1, {"--listen", RssListenArg(listen_host, port)});
   // The same port or none: the job's config and the checkpoint records name this address.
   SRS_ASSIGN_OR_RETURN(
       StartedDaemon started,
@@ -308,9 +355,8 @@ pid_t LiveOwner(const std::string& state_dir) {
 // A tool found the private RSS down while the `srs run` owning it lives: that srs run restarts
 // it (it supervises its daemons). Starting a second one here would race it for the port, and
 // would die with this tool; so wait for the owner's.
-absl::Status WaitForOwnerRestart(const std::string& state_dir, int rss_port) {
+absl::Status WaitForOwnerRestart(const std::string& state_dir, const std::string& address) {
   pid_t owner = LiveOwner(state_dir);
-  std::string address = absl::StrCat("127.0.0.1:", rss_port);
   std::fprintf(stderr,
                "srs: the private RSS at %s is down; srs run (pid %d) restarts it, waiting\n",
                address.c_str(), static_cast<int>(owner));
@@ -332,18 +378,26 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
   SRS_ASSIGN_OR_RETURN(int lock_fd, LockStateDir(site->state_dir));
   if (starter == Starter::kRun) {
     Ports ports = ReadPorts(site->state_dir + "/ports");
-    if (ports.rss > 0 && Reachable(absl::StrCat("127.0.0.1:", ports.rss), absl::Seconds(1))) {
+    if (ports.rss > 0 && Reachable(RssListenArg(ports.host, ports.rss), absl::Seconds(1))) {
       close(lock_fd);
       return absl::FailedPreconditionError(absl::StrCat(
           "another srs run (pid ", OwnerOf(site->state_dir), ") is using the private daemons of ",
           site->state_dir, "; wait for it, run in another directory, or configure a shared rss"));
     }
   }
+  if (starter == Starter::kTool) {
+    // A running `srs run --hosts` has its RSS on a network address: the tools use that one.
+    Ports ports = ReadPorts(site->state_dir + "/ports");
+    if (ports.rss > 0 && Reachable(RssListenArg(ports.host, ports.rss), absl::Seconds(1))) {
+      site->listen_host = ports.host;
+    }
+  }
   if (starter == Starter::kTool && LiveOwner(site->state_dir) != 0) {
     Ports ports = ReadPorts(site->state_dir + "/ports");
-    if (ports.rss > 0 && !Reachable(absl::StrCat("127.0.0.1:", ports.rss), absl::Seconds(1))) {
+    std::string address = RssListenArg(ports.host, ports.rss);
+    if (ports.rss > 0 && !Reachable(address, absl::Seconds(1))) {
       close(lock_fd);  // the owner does not take it to restart, but keep waits lock-free
-      SRS_RETURN_IF_ERROR(WaitForOwnerRestart(site->state_dir, ports.rss));
+      SRS_RETURN_IF_ERROR(WaitForOwnerRestart(site->state_dir, address));
       SRS_ASSIGN_OR_RETURN(lock_fd, LockStateDir(site->state_dir));
     }
   }
@@ -359,6 +413,39 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
   }
   if (!status.ok()) return status;
   return daemons;
+}
+
+std::vector<std::string> NetworkFlags(const Site& site) {
+  if (tls::IsLoopbackListen(RssListenArg(site.listen_host, 0))) return {};
+  if (ServesTls(site)) {
+    std::vector<std::string> flags = {"--tls-cert", site.config.GetString("tls_cert", ""),
+                                      "--tls-key", site.config.GetString("tls_key", "")};
+    std::string ca = site.config.GetString("tls_ca", "");
+    if (!ca.empty()) flags.insert(flags.end(), {"--tls-ca", ca});
+    return flags;
+  }
+  static bool warned = false;
+  if (!warned) {
+    std::fprintf(stderr,
+                 "srs: warning: the private daemons serve plain text on %s (no tls_cert/tls_key "
+                 "configured; docs/multinode.md)\n",
+                 site.listen_host.c_str());
+    warned = true;
+  }
+  return {"--insecure"};
+}
+
+absl::StatusOr<std::string> PrivateEnrollSecret(const Site& site) {
+  std::string path = site.state_dir + "/rss/enroll.secret";
+  absl::StatusOr<std::string> secret = ReadSecretFile(path);
+  if (secret.ok() && !absl::StripAsciiWhitespace(*secret).empty()) {
+    return std::string(absl::StripAsciiWhitespace(*secret));
+  }
+  if (!secret.ok() && !absl::IsNotFound(secret.status())) return secret.status();
+  mkdir((site.state_dir + "/rss").c_str(), 0700);
+  std::string fresh = RandomHex(32);
+  SRS_RETURN_IF_ERROR(WriteSecretFile(path, fresh + "\n"));
+  return fresh;
 }
 
 absl::StatusOr<RssAdmin> ConnectAdmin(const Site& site) {

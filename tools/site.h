@@ -4,8 +4,9 @@
 //
 //   .srs/srs.config      the config jobs get (rss address, depot = auto, token_file, owner_file)
 //   .srs/owners          the owner secrets of the jobs started here (mode 0600)
-//   .srs/ports           the loopback ports the daemons use; kept so that checkpoint records
-//                        (which name the depot by address) stay valid across runs
+//   .srs/ports           the ports the daemons use and the RSS's listen host; kept so that
+//                        checkpoint records (which name the depot by address) stay valid
+//   .srs/rss/enroll.secret  what depots on other hosts enroll with (`srs run --hosts`)
 //   .srs/rss/            the RSS's durable state, including admin.token
 //   .srs/depot/          the depot's pieces
 //   .srs/*.log           the daemons' stderr
@@ -36,6 +37,11 @@ struct Site {
   std::string config_path;  // what jobs get as SRS_CONFIG ("" = none)
   std::string host;         // this node's name (host key or gethostname)
   absl::Duration rpc_timeout = absl::Seconds(30);
+  // Embedded mode: the address the private RSS listens on. Loopback, except under `srs run
+  // --hosts` with other hosts, where their depots and ranks must reach it (remote_depots.h).
+  std::string listen_host = "127.0.0.1";
+  // Embedded mode: the depots run on the job's hosts (remote_depots.h), not here.
+  bool remote_depots = false;
 };
 
 // Loads srs.config / SRS_* and decides between a configured RSS and embedded mode.
@@ -89,6 +95,15 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
 // ("rss" or "depot") again from its state, on the port it had (the job's config names it), and
 // adopts it. UNAVAILABLE if it cannot (e.g. the port is taken meanwhile).
 absl::Status RestartPrivateDaemon(Site* site, const std::string& name, PrivateDaemons* daemons);
+
+// Embedded mode: the daemon flags that go with listening on site.listen_host: none on loopback;
+// else TLS (--tls-cert/--tls-key/--tls-ca from tls_cert/tls_key/tls_ca) when configured, or
+// --insecure (plain text on the network; a one-line warning says so once).
+std::vector<std::string> NetworkFlags(const Site& site);
+
+// The enrollment secret of the private RSS (.srs/rss/enroll.secret, created 0600 on first use):
+// depots on other hosts enroll with it instead of the admin token.
+absl::StatusOr<std::string> PrivateEnrollSecret(const Site& site);
 
 // Connects with the admin token (from token_file); without token_file, with the owner secrets of
 // owner_file (per-job calls only). One-line errors when the RSS or the token file is missing.

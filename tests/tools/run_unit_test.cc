@@ -1,5 +1,6 @@
 // Unit tests of the pieces of `srs run` that need no daemons: the launcher's command line and
-// lookup (launcher.h), the launched process tree, the preemption state machine (preemption.h),
+// lookup (launcher.h), the hosts of a launch and the RSS address toward them (remote_depots.h),
+// the launched process tree, the preemption state machine (preemption.h),
 // and the ranks' SRS_IGNORE_SIGNALS (libsrs/src/launcher_signals.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include "libsrs/src/launcher_signals.h"
 #include "tools/launcher.h"
 #include "tools/preemption.h"
+#include "tools/remote_depots.h"
 
 namespace srs::tools {
 namespace {
@@ -90,6 +92,36 @@ TEST(CheckProgram, NamesTheProgram) {
   absl::Status missing = CheckProgram(bin.dir() + "/nope");
   EXPECT_TRUE(absl::IsFailedPrecondition(missing));
   EXPECT_THAT(std::string(missing.message()), HasSubstr("the program " + bin.dir() + "/nope"));
+}
+
+TEST(LaunchHosts, SplitsHostsDropsSlotsAndReadsHostfiles) {
+  absl::StatusOr<std::vector<std::string>> hosts = LaunchHosts("node1, node2:4,node3", "");
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  EXPECT_THAT(*hosts, ElementsAre("node1", "node2", "node3"));
+  EXPECT_THAT(LaunchHosts("node1,,node2", "").status().message(), HasSubstr("empty host"));
+  ScriptDir dir("hosts.txt");
+  std::string path = dir.dir() + "/hosts.txt";
+  std::ofstream(path) << "# the nodes\nnodeA:2\n\nnodeB  # spare\n";
+  hosts = LaunchHosts("", path);
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  EXPECT_THAT(*hosts, ElementsAre("nodeA", "nodeB"));
+  EXPECT_TRUE(absl::IsNotFound(LaunchHosts("", dir.dir() + "/missing").status()));
+}
+
+TEST(AnyRemoteHost, OnlyOtherMachinesCount) {
+  EXPECT_FALSE(AnyRemoteHost({}, "me"));
+  EXPECT_FALSE(AnyRemoteHost({"me", "localhost", "127.0.0.1"}, "me"));
+  EXPECT_TRUE(AnyRemoteHost({"me", "node2"}, "me"));
+}
+
+TEST(LocalAddressToward, LoopbackReachesLoopbackAndUnknownHostsAreNamed) {
+  absl::StatusOr<std::string> address = LocalAddressToward("127.0.0.1");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(*address, "127.0.0.1");
+  absl::Status unknown = LocalAddressToward("no-such-host.invalid").status();
+  EXPECT_TRUE(absl::IsUnavailable(unknown));
+  EXPECT_THAT(unknown.message(), HasSubstr("no-such-host.invalid"));
+  EXPECT_THAT(unknown.message(), HasSubstr("--rss-listen"));
 }
 
 TEST(LaunchedJob, ExecFailureIsTheLaunchersAndExitStatusIsReported) {
