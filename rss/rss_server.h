@@ -40,7 +40,10 @@ struct RssServerOptions {
   absl::Duration lease = absl::Seconds(10);  // kMinLease..kMaxLease, else INVALID_ARGUMENT
   absl::Duration keepalive = absl::Seconds(1);
   absl::Duration depot_timeout = absl::Seconds(10);  // below the library's rpc_timeout (30 s)
-  DepotJanitor* janitor = nullptr;                   // tests inject one; null = the gRPC janitor
+  // A depot silent for max(this, 3 heartbeats + 2 s) is "down" (srs-rss --depot-timeout);
+  // kMinDepotDownTimeout..kMaxDepotDownTimeout, else INVALID_ARGUMENT.
+  absl::Duration depot_down_timeout = kDefaultDepotDownTimeout;
+  DepotJanitor* janitor = nullptr;  // tests inject one; null = the gRPC janitor
   // Depot enrollment (rss/depot_enrollment.h): the site secret file ("" = admin token only) and
   // how long write grants stay valid.
   std::string enroll_secret_file;
