@@ -19,18 +19,22 @@ absl::StatusOr<std::shared_ptr<DepotClient>> DepotPool::Get(const std::string& a
 
 absl::StatusOr<bool> DepotPool::SharesHost(const std::string& address) {
   if (transport_ == Transport::kGrpc) return false;
+  return OnMyHost(address);
+}
+
+absl::StatusOr<bool> DepotPool::OnMyHost(const std::string& address) {
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    int known = entries_[address].shares_host;
+    int known = entries_[address].on_my_host;
     if (known >= 0) return known == 1;
   }
   // The RPC runs outside the lock so parallel fetchers to other depots are not held up.
   SRS_ASSIGN_OR_RETURN(depot::v1::DepotInfo info, client->Info());
-  bool shares = info.host() == my_host_;
+  bool mine = info.host() == my_host_;
   std::lock_guard<std::mutex> lock(mu_);
-  entries_[address].shares_host = shares ? 1 : 0;
-  return shares;
+  entries_[address].on_my_host = mine ? 1 : 0;
+  return mine;
 }
 
 absl::StatusOr<std::string> DepotPool::LocalPath(const std::string& address,

@@ -30,6 +30,10 @@ class DepotPool {
   // it and the depot's registered host (one Info RPC, cached) equals this process's host.
   // UNAVAILABLE when the depot does not answer. Thread-safe.
   absl::StatusOr<bool> SharesHost(const std::string& address);
+  // Whether the depot at `address` registered this process's host, whatever the transport (a
+  // restart reads a copy on its own host first). One Info RPC, cached with SharesHost's.
+  // UNAVAILABLE when the depot does not answer. Thread-safe.
+  absl::StatusOr<bool> OnMyHost(const std::string& address);
 
   // The verified file of the piece `read_cap` names on the shared-host depot at `address`
   // (OpenLocal, asked once per piece and cached: a restart reads many arrays from one piece,
@@ -48,7 +52,7 @@ class DepotPool {
  private:
   struct Entry {
     std::shared_ptr<DepotClient> client;
-    int shares_host = -1;  // -1: not asked yet
+    int on_my_host = -1;  // -1: not asked yet
   };
   const std::string my_host_;
   const Transport transport_;

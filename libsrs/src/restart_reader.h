@@ -42,7 +42,8 @@ class RestartReader {
 
  private:
   absl::StatusOr<const rss::v1::ArraySpec*> FindArray(const std::string& name) const;
-  PieceLocation LocationOf(int old_rank) const;
+  // Every copy of old rank `old_rank`'s piece, in the manifest's order (none if it has no piece).
+  PieceLocation PieceOf(int old_rank) const;
   // The fetch tasks of this rank (empty when it needs nothing); `elements` = what it reads.
   absl::StatusOr<std::vector<FetchTask>> Plan(const rss::v1::ArraySpec& spec, SRS_Distribution dist,
                                               int64_t* elements);
