@@ -215,12 +215,14 @@ PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
 }
 
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& planned,
-                      ElementType wire_type, void* buffer, int threads) {
+                      ElementType wire_type, void* buffer, int threads,
+                      std::map<std::string, int>* load) {
   std::vector<FetchTask> tasks;
-  std::map<std::string, int> load;  // tasks whose first choice is each depot
+  std::map<std::string, int> own_load;  // tasks whose first choice is each depot
+  if (load == nullptr) load = &own_load;
   for (const FetchTask& planned_task : planned) {
     FetchTask task = planned_task;
-    task.piece = ChooseCopies(depots, planned_task.piece, &load);
+    task.piece = ChooseCopies(depots, planned_task.piece, load);
     // No depot is asked anything about a copy on a down depot (it would cost the RPC timeout).
     absl::StatusOr<bool> local = task.piece.copies.empty() || !IsReadable(task.piece.copies[0])
                                      ? absl::StatusOr<bool>(true)

@@ -53,11 +53,12 @@ PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
                            std::map<std::string, int>* load);
 
 // Runs every task (in parallel), scattering into `buffer` (elements of `wire_type`). Each task's
-// copies are ordered first (ChooseCopies, load counted over these tasks); a failed copy falls
+// copies are ordered first (ChooseCopies, counting in `load`: the caller keeps it across calls so
+// the reads of successive arrays spread too; null = these tasks only); a failed copy falls
 // back to the next. Large contiguous tasks from a remote depot are cut into up to 4 parts of
 // >= 8 MiB that stream in parallel. Errors name the dataset, the old rank and every depot tried.
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
-                      void* buffer, int threads);
+                      void* buffer, int threads, std::map<std::string, int>* load = nullptr);
 
 }  // namespace libsrs
 }  // namespace srs

@@ -212,7 +212,7 @@ absl::Status RestartReader::ReadLocal(const std::string& name, void* data, int c
         absl::StrCat("SRS_Read('", name, "'): NULL data for ", elements, " elements"));
   }
   *bytes = elements * static_cast<int64_t>(ElementSize(wanted));
-  return FetchAll(env_->depots.get(), tasks, wanted, data, kFetchThreads);
+  return FetchAll(env_->depots.get(), tasks, wanted, data, kFetchThreads, &copy_load_);
 }
 
 absl::Status RestartReader::Read(const std::string& name, void* data, int c_type,

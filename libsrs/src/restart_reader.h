@@ -60,6 +60,9 @@ class RestartReader {
   RunEnv* const env_;
   std::thread warm_up_;
   std::map<std::string, layout::Distribution> old_layouts_;
+  // Fetch tasks this rank sent to each depot so far (its first choice), over every Read: the
+  // "least loaded" of the copy choice (rss/client/copy_order.h).
+  std::map<std::string, int> copy_load_;
   double read_seconds_ = 0;
   int64_t read_bytes_ = 0;
 };
