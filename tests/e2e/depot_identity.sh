@@ -47,8 +47,9 @@ start_depot() {
     --rss "$SRS_RSS" --heartbeat 1
   depot_pid=$started_pid depot_addr=$started_addr
 }
-# depots_json: `srs depots --json` (captured, then parsed by Debian's python3).
-depot_field() {  # depot_field ADDRESS FIELD: the field of the depot at ADDRESS, "" if none
+# depot_field ADDRESS FIELD: that field of the depot at ADDRESS in `srs depots --json`
+# (captured, then parsed by Debian's python3); "" if no depot has that address.
+depot_field() {
   local out
   out=$("$SRS" depots --json 2>/dev/null) || return 1
   /usr/bin/python3 -c '
@@ -91,6 +92,15 @@ run_and_stop() {  # run_and_stop NP: sets stopped (the step)
 
 case $case in
   moved)
+    # The new flags refuse nonsense with a usage error (exit 2) naming the flag.
+    for bad in "$SRS_RSS_BIN --state $FAULT_WORK/x --depot-timeout 0" \
+      "$SRS_RSS_BIN --state $FAULT_WORK/x --depot-timeout soon" \
+      "$SRS_DEPOT_BIN --dir $FAULT_WORK/x --heartbeat 0"; do
+      rc=0
+      msg=$($bad 2>&1) || rc=$?
+      flag=$(grep -o -- "--[a-z-]*\(timeout\|heartbeat\)" <<<"$bad")
+      ((rc == 2)) && grep -qF -- "$flag" <<<"$msg" || fail "'$bad' gave exit $rc: $msg"
+    done
     start_depot depot1 "$FAULT_WORK/depot"
     first_addr=$depot_addr
     wait_depot_state "$first_addr" up 10
