@@ -224,7 +224,9 @@ absl::StatusOr<std::vector<std::string>> RssState::ResolveDepots(
       return absl::FailedPreconditionError(absl::StrCat(
           "job ", req.job(), ": rank ", rank.rank(), " asks for depot=auto but the depot of host '",
           rank.host(), "' (", down->depot_id(), " at ", down->address(), ") is down: not heard ",
-          "from since ", absl::FormatTime(absl::FromUnixMillis(down->last_seen_unix_ms())),
+          "from since ",
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixMillis(down->last_seen_unix_ms()),
+                           absl::UTCTimeZone()),
           "; restart `srs-depot --host ", rank.host(), "` there or set depot = host:port"));
     }
     if (!best) {

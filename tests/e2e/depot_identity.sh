@@ -7,10 +7,11 @@
 #              --dir on ANOTHER port (same id); `srs depots` shows the id at the new address;
 #              the resume on 4 ranks reads the old pieces from there and ends bitwise equal to
 #              an uninterrupted 2-rank run.
-#   down_none  redundancy none: heat2d stopped on 2 ranks, its only depot killed (-9), a second
-#              depot started for new writes; once `srs depots` shows the first one down, the
-#              resume must fail in < 5 s with an error naming an old rank's piece and the dead
-#              depot (id, address, "down since").
+#   down_none  redundancy none: heat2d stopped on 2 ranks, its only depot killed (-9); once
+#              `srs depots` shows it down, a run with `depot = auto` is refused naming the down
+#              depot; with a second depot started for new writes, the resume must fail in < 5 s
+#              with an error naming an old rank's piece and the dead depot (id, address, "down
+#              since").
 # Env: SRS_RSS_BIN, SRS_DEPOT_BIN, SRS_MPIEXEC. Starts its own daemons (heartbeat 1 s, RSS depot
 # timeout 1 s: a dead depot is down after 3 * 1 + 2 = 5 s) and stops every process it started.
 set -uo pipefail
@@ -132,14 +133,28 @@ case $case in
     wait_depot_state "$dead_addr" up 10
     dead_id=$(depot_field "$dead_addr" id)
     run_and_stop 2
-    # A live depot on this host for the resumed run's writes, then the only holder dies.
-    start_depot depot2 "$FAULT_WORK/depot2"
-    wait_depot_state "$depot_addr" up 10
+    # The only holder dies.
     kill -KILL "$dead_pid"
     wait "$dead_pid" 2>/dev/null
     t_kill=$SECONDS
     wait_depot_state "$dead_addr" down 30
     say "depot $dead_id at $dead_addr down after $((SECONDS - t_kill)) s"
+    # `depot = auto` finds no live depot on this host: refused at registration, naming it. (The
+    # refusal leaves no record at the RSS, and the launcher may drop an aborting rank's line:
+    # up to 3 attempts to see the message.)
+    for _ in 1 2 3; do
+      rc=0
+      timeout 60 "$SRS_MPIEXEC" -n 1 "$heat2d" "${heat_args[@]}" --out "$FAULT_WORK/out.bin" \
+        >"$FAULT_WORK/auto.log" 2>&1 || rc=$?
+      out=$(cat "$FAULT_WORK/auto.log")
+      ((rc != 0 && rc != 124)) || fail "a run without a live depot did not fail at once (exit $rc)"
+      grep -q "SRS_Init" <<<"$out" && break
+    done
+    grep -qF "($dead_id at $dead_addr) is down" <<<"$out" ||
+      fail "depot = auto did not say the host's depot is down: $out"
+    # A live depot on this host for the resumed run's writes.
+    start_depot depot2 "$FAULT_WORK/depot2"
+    wait_depot_state "$depot_addr" up 10
     start_ms=$(date +%s%3N)
     rc=0
     timeout 60 "$SRS_MPIEXEC" -n 2 "$heat2d" "${heat_args[@]}" --out "$FAULT_WORK/out.bin" \
