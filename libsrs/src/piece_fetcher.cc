@@ -204,8 +204,10 @@ PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
   PieceLocation ordered = OrderCopies(
       piece,
       [depots](const CopyLocation& copy) {
+        // A depot that does not answer is not "mine": it is tried after the others.
+        if (depots->RecentlyUnreachable(copy.address)) return false;
         absl::StatusOr<bool> mine = depots->OnMyHost(copy.address);
-        return mine.ok() && *mine;  // a depot that does not answer is tried after the others
+        return mine.ok() && *mine;
       },
       *load);
   if (!ordered.copies.empty() && IsReadable(ordered.copies[0])) {
@@ -223,10 +225,12 @@ absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& planned,
   for (const FetchTask& planned_task : planned) {
     FetchTask task = planned_task;
     task.piece = ChooseCopies(depots, planned_task.piece, load);
-    // No depot is asked anything about a copy on a down depot (it would cost the RPC timeout).
-    absl::StatusOr<bool> local = task.piece.copies.empty() || !IsReadable(task.piece.copies[0])
-                                     ? absl::StatusOr<bool>(true)
-                                     : depots->SharesHost(task.piece.copies[0].address);
+    // A down or just unreachable depot is not asked again here (each ask could cost the RPC
+    // budget); such a task is not split, its read falls back as a whole.
+    const bool ask = !task.piece.copies.empty() && IsReadable(task.piece.copies[0]) &&
+                     !depots->RecentlyUnreachable(task.piece.copies[0].address);
+    absl::StatusOr<bool> local =
+        ask ? depots->SharesHost(task.piece.copies[0].address) : absl::StatusOr<bool>(true);
     if (local.ok() && !*local) {
       SplitIntoParts(task, ElementSize(wire_type), &tasks);
     } else {
