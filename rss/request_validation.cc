@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/datatype.h"
 #include "common/status_macros.h"
+#include "rss/replica_placement.h"
 
 namespace srs {
 
@@ -151,6 +152,8 @@ absl::Status ValidateRegisterRun(const v1::RegisterRunRequest& req) {
   }
   SRS_RETURN_IF_ERROR(ValidateToken(kCall, "admin token", req.admin_token()));
   SRS_RETURN_IF_ERROR(ValidateToken(kCall, "owner secret", req.owner_secret()));
+  absl::Status redundancy = CopiesForRedundancy(req.redundancy()).status();
+  if (!redundancy.ok()) return Invalid(kCall, redundancy.message());
   for (const v1::RankPlacement& rank : req.ranks()) {
     SRS_RETURN_IF_ERROR(ValidateName(kCall, absl::StrCat("host of rank ", rank.rank()), rank.host(),
                                      kMaxHostBytes));
@@ -219,6 +222,29 @@ absl::Status ValidateReportPieces(const v1::ReportPiecesRequest& req) {
     SRS_RETURN_IF_ERROR(
         CheckLength(kCall, where + "manage capability", piece.manage_cap(), kMaxCapabilityBytes));
     SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, where + "size_bytes", piece.size_bytes()));
+    if (!piece.depot_id().empty()) {
+      SRS_RETURN_IF_ERROR(ValidateName(kCall, where + "depot id", piece.depot_id()));
+    }
+    if (piece.copies_size() > kMaxCopies) {
+      return Invalid(kCall,
+                     absl::StrCat(where, piece.copies_size(), " copies; at most ", kMaxCopies));
+    }
+    for (int c = 0; c < piece.copies_size(); ++c) {
+      const v1::PieceCopy& copy = piece.copies(c);
+      std::string at = absl::StrCat(where, "copy ", c, ": ");
+      if (!copy.depot_id().empty()) {
+        SRS_RETURN_IF_ERROR(ValidateName(kCall, at + "depot id", copy.depot_id()));
+      }
+      SRS_RETURN_IF_ERROR(CheckAddress(kCall, at + "depot address", copy.depot_address(), true));
+      SRS_RETURN_IF_ERROR(
+          CheckLength(kCall, at + "read capability", copy.read_cap(), kMaxCapabilityBytes));
+      SRS_RETURN_IF_ERROR(
+          CheckLength(kCall, at + "manage capability", copy.manage_cap(), kMaxCapabilityBytes));
+      // state and failure_domain are the RSS's answers: a client's are not kept.
+      if (!copy.state().empty() || !copy.failure_domain().empty()) {
+        return Invalid(kCall, at + "state and failure_domain are set by the RSS, not reported");
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -127,11 +127,7 @@ absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name)
   for (const auto& [epoch, ckpt] : job.checkpoints) {
     v1::CheckpointSummary* summary = out.add_checkpoints();
     *summary = ckpt.summary;
-    for (const auto& [rank, piece] : ckpt.pieces) {
-      v1::PieceRecord* record = summary->add_pieces();
-      *record = piece;
-      record->clear_manage_cap();
-    }
+    for (const auto& [rank, piece] : ckpt.pieces) *summary->add_pieces() = AnswerPiece(piece);
   }
   return out;
 }

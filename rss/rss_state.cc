@@ -11,6 +11,7 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "rss/job_owner.h"
+#include "rss/replica_placement.h"
 
 namespace srs {
 
@@ -39,6 +40,11 @@ absl::Status ValidateRegister(const v1::RegisterRunRequest& req) {
   if (req.keep() < 0 || req.epoch() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("RegisterRun: job ", req.job(), ": keep and epoch must not be negative"));
+  }
+  absl::Status redundancy = CopiesForRedundancy(req.redundancy()).status();
+  if (!redundancy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterRun: job ", req.job(), ": ", redundancy.message()));
   }
   return absl::OkStatus();
 }
@@ -230,11 +236,7 @@ rss::v1::Manifest RssState::MakeManifest(const Checkpoint& ckpt) const {
   manifest.set_epoch(ckpt.summary.epoch());
   manifest.set_nprocs(ckpt.summary.nprocs());
   *manifest.mutable_arrays() = ckpt.summary.arrays();
-  for (const auto& [rank, piece] : ckpt.pieces) {
-    v1::PieceRecord* out = manifest.add_pieces();
-    *out = piece;
-    out->clear_manage_cap();
-  }
+  for (const auto& [rank, piece] : ckpt.pieces) *manifest.add_pieces() = AnswerPiece(piece);
   manifest.set_committed_unix_ms(ckpt.summary.committed_unix_ms());
   return manifest;
 }
@@ -254,6 +256,7 @@ RssState::Run RssState::NewRun(const v1::RegisterRunRequest& req,
   std::sort(config.mutable_ranks()->begin(), config.mutable_ranks()->end(),
             [](const auto& a, const auto& b) { return a.rank() < b.rank(); });
   for (v1::RankPlacement& rank : *config.mutable_ranks()) rank.set_depot(depots[rank.rank()]);
+  config.set_redundancy(NormalizeRedundancy(req.redundancy()));
   config.set_started_unix_ms(NowMs());
   config.set_state("running");
   return run;
@@ -315,6 +318,14 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
   bool adopted = new_owner && jobs_.count(req.job()) != 0;
   std::string owner_secret = new_owner ? NewOwnerSecret() : std::string();
   SRS_ASSIGN_OR_RETURN(std::vector<std::string> depots, ResolveDepots(req));
+  // With redundancy, refuse now (SRS_Init fails with the reason) rather than at the first
+  // checkpoint when the live depots cannot hold the copies.
+  absl::Status placeable = PlaceCopies(depots, *CopiesForRedundancy(req.redundancy())).status();
+  if (!placeable.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("RegisterRun: job ", req.job(),
+                                                      ": redundancy = ", req.redundancy(), ": ",
+                                                      placeable.message()));
+  }
   // Refusals are decided before the transaction, so they change nothing.
   const Checkpoint* restart = nullptr;
   auto found = jobs_.find(req.job());
