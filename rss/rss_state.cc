@@ -322,9 +322,8 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
   // checkpoint when the live depots cannot hold the copies.
   absl::Status placeable = PlaceCopies(depots, *CopiesForRedundancy(req.redundancy())).status();
   if (!placeable.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat("RegisterRun: job ", req.job(),
-                                                      ": redundancy = ", req.redundancy(), ": ",
-                                                      placeable.message()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", req.job(), ": redundancy = ", req.redundancy(), ": ", placeable.message()));
   }
   // Refusals are decided before the transaction, so they change nothing.
   const Checkpoint* restart = nullptr;

@@ -30,7 +30,21 @@ absl::StatusOr<bool> DepotPool::SharesHost(const std::string& address) {
   bool shares = info.host() == my_host_;
   std::lock_guard<std::mutex> lock(mu_);
   entries_[address].shares_host = shares ? 1 : 0;
+  entries_[address].depot_id = info.depot_id();  // the same answer: spares DepotId an RPC
   return shares;
+}
+
+absl::StatusOr<std::string> DepotPool::DepotId(const std::string& address) {
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string& known = entries_[address].depot_id;
+    if (!known.empty()) return known;
+  }
+  SRS_ASSIGN_OR_RETURN(depot::v1::DepotInfo info, client->Info());
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[address].depot_id = info.depot_id();
+  return info.depot_id();
 }
 
 absl::StatusOr<std::string> DepotPool::LocalPath(const std::string& address,

@@ -43,12 +43,17 @@ class DepotPool {
                                                                const std::string& dataset,
                                                                ElementType wire_type);
 
+  // The id of the depot at `address` (its Info, asked once and cached): a piece's copies name
+  // their depots by id. UNAVAILABLE when the depot does not answer. Thread-safe.
+  absl::StatusOr<std::string> DepotId(const std::string& address);
+
   const std::string& my_host() const { return my_host_; }
 
  private:
   struct Entry {
     std::shared_ptr<DepotClient> client;
     int shares_host = -1;  // -1: not asked yet
+    std::string depot_id;  // "": not asked yet
   };
   const std::string my_host_;
   const Transport transport_;
