@@ -9,6 +9,9 @@
 #               after `srs stop`, `srs ls` shows 2 copies of every piece on the two depots (both
 #               "ok") and each depot holds 2 pieces; the job resumes exactly, takes periodic
 #               (async) checkpoints with partner copies, and SRS_Finish deletes every copy.
+#   copy_fails  (2 depots) a partner job commits a checkpoint, then depot B is killed (kill -9):
+#               the stop checkpoint cannot get its copies, fails as a whole naming depot B, and
+#               the first checkpoint stays the committed restart point.
 #   one_domain  (1 depot) redundancy = partner: SRS_Init fails at once, naming the redundancy
 #               and the failure domains, and nothing is registered.
 # Env (with-daemons): SRS_RSS, SRS_APP, SRS_TEST_WORKDIR, SRS_DEPOT_DIRS, SRS_DEPOT_ADDRS;
@@ -93,6 +96,37 @@ case_partner() {
   none_left() { (($(pieces_in "$dir_a") + $(pieces_in "$dir_b") == 0)); }
   wait_for 30 "every copy deleted after SRS_Finish" none_left
   say "partner copies on both hosts, resumed exactly at $s, finished with nothing left"
+}
+
+case_copy_fails() {
+  read -r _ depot_b <<<"$SRS_DEPOT_ADDRS"
+  read -r _ pid_b <<<"$SRS_DEPOT_PIDS"
+  export SRS_REDUNDANCY=partner SRS_RPC_TIMEOUT=5
+  SRS_RESUME=no run_two a --n 50003 --iters 1000000 --sleep-ms 5
+  wait_for 60 "progress" log_has a "^ITER"
+  "$SRS" checkpoint "$job" >"$w/ck.log" 2>&1 || fail "srs checkpoint failed: $(cat "$w/ck.log")"
+  committed() { "$SRS" ls "$job" | grep -q "^checkpoint [0-9]*  committed"; }
+  wait_for 60 "the first checkpoint committed" committed
+  first=$("$SRS" ls "$job" | awk '$1 == "checkpoint" && $3 == "committed" {print $2; exit}')
+  echo "$pid_b" >>"$SRS_TEST_WORKDIR/daemons.killed"
+  kill -KILL "$pid_b"
+  # Within the RSS's 15 s window depot B still counts as up: it is chosen as a target (and is
+  # rank 1's own depot), so the copies fail rather than the placement.
+  if "$SRS" stop "$job" --wait --timeout 120 >"$w/stop.log" 2>&1; then
+    fail "the stop checkpoint committed without depot B: $(cat "$w/stop.log")"
+  fi
+  ended() { ! kill -0 "$bg" 2>/dev/null; }
+  wait_for 120 "the job ends after its stop checkpoint failed" ended
+  wait "$bg" && fail "the job exited 0 although its stop checkpoint failed"
+  bg=""
+  grep -q "to depot depot-[0-9a-f]* at $depot_b" "$w/stop.log" ||
+    fail "srs stop does not say which copy failed (depot B at $depot_b)"
+  ls_out=$("$SRS" ls --all "$job")
+  echo "$ls_out"
+  now=$(awk '$1 == "checkpoint" && $3 == "committed" {print $2}' <<<"$ls_out")
+  [ "$now" = "$first" ] || fail "committed epochs now '$now', expected only $first"
+  grep -qE "^checkpoint [0-9]+  discarded" <<<"$ls_out" || fail "the failed checkpoint was not discarded"
+  say "stop checkpoint refused: $(grep -h -m1 -o "copying the epoch [^(]*" "$w/stop.log" | head -1); epoch $first still committed"
 }
 
 case_one_domain() {
