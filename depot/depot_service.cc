@@ -232,7 +232,8 @@ grpc::Status DepotService::Replicate(grpc::ServerContext* context,
   if (replicator_ == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "Replicate: not enabled on this depot");
   }
-  absl::StatusOr<v1::PutResponse> copy = replicator_->Replicate(*request);
+  absl::StatusOr<v1::PutResponse> copy =
+      replicator_->Replicate(*request, absl::FromChrono(context->deadline()));
   // Permission refusals were logged by the store or the grant check.
   if (!copy.ok()) return Reply(copy.status(), "Replicate");
   *response = std::move(*copy);

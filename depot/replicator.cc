@@ -2,6 +2,7 @@
 
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -22,21 +23,15 @@ std::string KeyText(const v1::PieceKey& key) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<DepotClient>> Replicator::Target(const std::string& address) {
-  absl::MutexLock lock(&mu_);
-  auto it = targets_.find(address);
-  if (it != targets_.end()) return it->second;
+absl::StatusOr<std::unique_ptr<DepotClient>> Replicator::Target(const std::string& address,
+                                                                absl::Duration timeout) {
   std::shared_ptr<grpc::ChannelCredentials> credentials = options_.credentials;
   if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
-  SRS_ASSIGN_OR_RETURN(std::unique_ptr<DepotClient> client,
-                       DepotClient::Connect(address, options_.rpc_timeout, credentials));
-  // Bulk bytes go over gRPC (the put); the data channel is for reads only.
-  std::shared_ptr<DepotClient> shared = std::move(client);
-  targets_[address] = shared;
-  return shared;
+  return DepotClient::Connect(address, timeout, credentials);
 }
 
-absl::StatusOr<v1::PutResponse> Replicator::Replicate(const v1::ReplicateRequest& request) {
+absl::StatusOr<v1::PutResponse> Replicator::Replicate(const v1::ReplicateRequest& request,
+                                                      absl::Time deadline) {
   SRS_ASSIGN_OR_RETURN(PieceRecord record,
                        store_->LookupManaged(request.manage_cap(), "Replicate"));
   const std::string& piece = record.info.piece_id();
@@ -63,7 +58,7 @@ absl::StatusOr<v1::PutResponse> Replicator::Replicate(const v1::ReplicateRequest
     mu_.Await(absl::Condition(&free));
     busy_.insert(piece);
   }
-  absl::StatusOr<v1::PutResponse> copied = Copy(record, request);
+  absl::StatusOr<v1::PutResponse> copied = Copy(record, request, deadline);
   {
     absl::MutexLock lock(&mu_);
     busy_.erase(piece);
@@ -83,9 +78,13 @@ absl::StatusOr<v1::PutResponse> Replicator::Replicate(const v1::ReplicateRequest
 }
 
 absl::StatusOr<v1::PutResponse> Replicator::Copy(const PieceRecord& record,
-                                                 const v1::ReplicateRequest& request) {
+                                                 const v1::ReplicateRequest& request,
+                                                 absl::Time deadline) {
   const std::string& address = request.target_address();
-  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> target, Target(address));
+  // The put's own deadline adds 1 s per 64 MiB to this (DepotClient), as the caller's did.
+  const absl::Duration left =
+      std::clamp(deadline - absl::Now(), absl::Seconds(1), options_.rpc_timeout);
+  SRS_ASSIGN_OR_RETURN(std::unique_ptr<DepotClient> target, Target(address, left));
   SRS_ASSIGN_OR_RETURN(v1::DepotInfo info, target->Info());
   if (info.depot_id() != request.target_depot_id()) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -28,7 +28,6 @@
 
 #include <grpcpp/security/credentials.h>
 
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -62,21 +61,26 @@ class Replicator {
       : store_(store), grants_(grants), options_(std::move(options)) {}
 
   // Copies the piece to request.target_address (see the file comment for every check). Returns
-  // the target's PutResponse: the copy's capabilities and info.
-  absl::StatusOr<v1::PutResponse> Replicate(const v1::ReplicateRequest& request);
+  // the target's PutResponse: the copy's capabilities and info. `deadline`: the caller's (its
+  // RPC deadline); the calls to the target get at most the time left until it (and at most
+  // options.rpc_timeout for the small ones), so a dead target does not hold this depot's
+  // thread after the caller gave up.
+  absl::StatusOr<v1::PutResponse> Replicate(const v1::ReplicateRequest& request,
+                                            absl::Time deadline = absl::InfiniteFuture());
 
  private:
-  // The client of a target (one channel per address, kept: gRPC reconnects by itself).
-  absl::StatusOr<std::shared_ptr<DepotClient>> Target(const std::string& address);
+  // A client of a target whose calls get `timeout` (gRPC shares the connections of channels to
+  // one address, and reconnects by itself).
+  absl::StatusOr<std::unique_ptr<DepotClient>> Target(const std::string& address,
+                                                      absl::Duration timeout);
   absl::StatusOr<v1::PutResponse> Copy(const PieceRecord& record,
-                                       const v1::ReplicateRequest& request);
+                                       const v1::ReplicateRequest& request, absl::Time deadline);
 
   PieceStore* const store_;
   const GrantCheck* const grants_;
   const ReplicatorOptions options_;
   absl::Mutex mu_;
   std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);  // piece ids being replicated
-  std::map<std::string, std::shared_ptr<DepotClient>> targets_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace depot

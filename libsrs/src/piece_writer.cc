@@ -8,6 +8,7 @@
 #include "common/piece_format.h"
 #include "common/status_macros.h"
 #include "libsrs/src/piece_replication.h"
+#include "rss/client/piece_copies.h"
 
 namespace srs {
 namespace libsrs {
@@ -115,7 +116,16 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
   }
   SRS_LOG(DEBUG) << "wrote piece epoch " << epoch << " (" << put->info().size_bytes() << " bytes, "
                  << (local ? "local" : "grpc") << ") to " << address;
-  if (ticket.replicas.targets_size() == 0) return RecordOf(env, *put);
+  if (ticket.replicas.targets_size() == 0) {
+    // One copy: named by its depot's id too when the id is known (cached from the Info that
+    // decided the fast path; one Info per depot otherwise), so the RSS can follow the depot to
+    // a new address. Without it the record is the legacy one, as before.
+    rss::v1::PieceRecord record = RecordOf(env, *put);
+    absl::StatusOr<std::string> id = env.depots->DepotId(address);
+    if (!id.ok() || id->empty()) return record;
+    record.set_depot_id(*id);
+    return WithLegacyMirror(std::move(record));
+  }
   return ReplicatePiece(env, key, RecordOf(env, *put), ticket.replicas, grant);
 }
 
