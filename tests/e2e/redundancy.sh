@@ -92,10 +92,14 @@ case_partner() {
   grep -q "^RESUMED iter=$s np=2 wrong=0" "$w/b.log" || fail "bad resume: $(grep RESUMED "$w/b.log")"
   log_has b "^DONE iter=$((s + 150))" || fail "the resumed run did not finish"
   ! log_has b "ERROR" || fail "errors in the resumed run"
+  # The periodic checkpoints of the resumed run were committed with their copies (retention
+  # deleted all but the last, SRS_Finish that one).
+  periodic=$("$SRS" ls --all "$job" | grep -c "^checkpoint [0-9]*  deleted  reason periodic")
+  ((periodic >= 1)) || fail "no periodic checkpoint was committed with partner copies"
   # SRS_Finish: every copy of every kept checkpoint is deleted (asynchronously).
   none_left() { (($(pieces_in "$dir_a") + $(pieces_in "$dir_b") == 0)); }
   wait_for 30 "every copy deleted after SRS_Finish" none_left
-  say "partner copies on both hosts, resumed exactly at $s, finished with nothing left"
+  say "partner copies on both hosts, resumed exactly at $s, $periodic periodic checkpoints, nothing left"
 }
 
 case_copy_fails() {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "rss/request_validation.h"
 #include "rss/rss_state.h"
 #include "tests/rss/rss_test_util.h"
 
@@ -218,6 +219,61 @@ TEST_F(RssRedundancyTest, EveryCopyIsPinnedShownAndDeletedByRetentionAndFinish) 
   ASSERT_TRUE(state_->FinishRun(run->run_id()).ok());
   EXPECT_EQ(state_->ProcessDeleteQueue(), 0);
   EXPECT_EQ(janitor_.deleted().size(), 8u);  // finish: every copy of the kept checkpoint too
+}
+
+TEST(RedundancyValidation, RequestsWithBadRedundancyOrCopiesAreRefused) {
+  v1::RegisterRunRequest reg = RunRequest("heat", 1, kA.address);
+  for (const char* ok : {"", "none", "partner", "replicas:1", "replicas:8"}) {
+    reg.set_redundancy(ok);
+    EXPECT_TRUE(ValidateRegisterRun(reg).ok()) << ok;
+  }
+  for (const char* bad : {"replicas:9", "replicas:0", "xor", "PARTNER"}) {
+    reg.set_redundancy(bad);
+    absl::Status status = ValidateRegisterRun(reg);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("RegisterRun")) << bad;
+  }
+  v1::ReportPiecesRequest report;
+  report.set_epoch(1);
+  v1::PieceRecord* piece = report.add_pieces();
+  *piece = testing_util::Piece(0, 1, kA.address);
+  for (int c = 0; c < 9; ++c) {
+    v1::PieceCopy* copy = piece->add_copies();
+    copy->set_depot_id(absl::StrCat("depot-", c));
+    copy->set_depot_address(kA.address);
+    copy->set_read_cap("r");
+    copy->set_manage_cap("m");
+  }
+  EXPECT_EQ(ValidateReportPieces(report).code(), absl::StatusCode::kInvalidArgument);  // 9 > 8
+  piece->mutable_copies()->DeleteSubrange(1, 8);
+  EXPECT_TRUE(ValidateReportPieces(report).ok());
+  piece->mutable_copies(0)->set_state("ok");  // the RSS's to say, not the client's
+  EXPECT_EQ(ValidateReportPieces(report).code(), absl::StatusCode::kInvalidArgument);
+  piece->mutable_copies(0)->clear_state();
+  piece->mutable_copies(0)->set_depot_id("bad\nid");
+  EXPECT_EQ(ValidateReportPieces(report).code(), absl::StatusCode::kInvalidArgument);
+  piece->mutable_copies(0)->set_depot_id("depot-0");
+  piece->mutable_copies(0)->set_manage_cap(std::string(200, 'm'));
+  EXPECT_EQ(ValidateReportPieces(report).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RssRedundancyTest, ReportedCopiesMustMirrorTheLegacyFieldsAndSitOnDistinctDepots) {
+  AddDepot(kA);
+  AddDepot(kB);
+  auto run = state_->RegisterRun(Partner("heat", 1), false);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto epoch =
+      state_->BeginCheckpoint(run->run_id(), BeginRequest(run->run_token(), 1, v1::REASON_STOP));
+  ASSERT_TRUE(epoch.ok());
+  v1::PieceRecord twice = Piece(0, *epoch, {kA, kA});
+  absl::Status status = ReportAndCommit(*run, *epoch, {twice});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  v1::PieceRecord skewed = Piece(0, *epoch, {kA, kB});
+  skewed.set_read_cap("not-copies[0]'s");
+  status = ReportAndCommit(*run, *epoch, {skewed});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  // The well-formed record is accepted and commits.
+  ASSERT_TRUE(ReportAndCommit(*run, *epoch, {Piece(0, *epoch, {kA, kB})}).ok());
 }
 
 }  // namespace
