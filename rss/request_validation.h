@@ -15,6 +15,8 @@
 //   BeginCheckpoint: per array and rank at most 10 B of local count, i.e. 1 MB per array at
 //                  100 000 ranks: ~60 arrays of per-rank data; realistic counts (< 2^35) take 5 B.
 // Both fit in 64 MiB (67.1 MB); tests/security/rss_request_validation_test.cc builds them.
+// With redundancy a piece also lists up to 8 copies (~560 B each): the library then reports its
+// pieces in requests of at most 16 MiB (libsrs/src/checkpoint_writer.cc), never one of them all.
 #ifndef SRS_RSS_REQUEST_VALIDATION_H_
 #define SRS_RSS_REQUEST_VALIDATION_H_
 
