@@ -13,6 +13,15 @@ namespace srs {
 namespace depot {
 namespace {
 
+// The target's address and id end up in log lines and error messages: bounded, printable.
+bool Printable(absl::string_view text, size_t max_bytes) {
+  if (text.empty() || text.size() > max_bytes) return false;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 bool SameKey(const v1::PieceKey& a, const v1::PieceKey& b) {
   return a.job() == b.job() && a.epoch() == b.epoch() && a.rank() == b.rank();
 }
@@ -41,9 +50,10 @@ absl::StatusOr<v1::PutResponse> Replicator::Replicate(const v1::ReplicateRequest
                                                    KeyText(request.key())));
   }
   SRS_RETURN_IF_ERROR(grants_->CheckWrite(request.grant(), request.key(), "Replicate"));
-  if (request.target_address().empty() || request.target_depot_id().empty()) {
+  if (!Printable(request.target_address(), 270) || !Printable(request.target_depot_id(), 255)) {
     return absl::InvalidArgumentError(
-        "Replicate: give the target depot's address and id (target_address, target_depot_id)");
+        "Replicate: give the target depot's address (host:port, at most 270 bytes) and id (at "
+        "most 255 bytes), without control characters");
   }
   if (request.target_depot_id() == options_.self_depot_id) {
     return absl::FailedPreconditionError(

@@ -177,6 +177,9 @@ TEST_F(ReplicateTest, RefusesATargetThatIsNotTheDepotItClaimsOrIsItself) {
   request = Request(key, put);
   request.clear_target_address();
   EXPECT_EQ(Replicate(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request = Request(key, put);
+  request.set_target_depot_id("forged\nlog line");
+  EXPECT_EQ(Replicate(request).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PiecesOnB("heat"), 0u);
 }
 
