@@ -92,13 +92,19 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
   SRS_ASSIGN_OR_RETURN(self->grants_, MakeGrantCheck(options, self->depot_id_));
   SRS_ASSIGN_OR_RETURN(self->store_, OpenStore(options, self->depot_id_));
   DepotServer* raw = self.get();
+  // Copies to other depots go out with the depot's own TLS settings (its channel to the RSS's).
+  ReplicatorOptions replicator_options;
+  replicator_options.credentials = self->rss_credentials_;
+  replicator_options.self_depot_id = self->depot_id_;
+  self->replicator_ =
+      std::make_unique<Replicator>(self->store_.get(), self->grants_.get(), replicator_options);
   self->service_ = std::make_unique<DepotService>(
       self->store_.get(),
       [raw] {
         return DepotIdentity{raw->depot_id_, raw->host_, raw->address_,
                              raw->data_channel_ != nullptr ? raw->data_channel_->port() : 0};
       },
-      self->grants_.get());
+      self->grants_.get(), self->replicator_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;

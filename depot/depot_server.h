@@ -95,6 +95,7 @@ class DepotServer {
   std::unique_ptr<PieceStore> store_;
   std::unique_ptr<GrantCheck> grants_;
   std::shared_ptr<grpc::ChannelCredentials> rss_credentials_;
+  std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<DepotService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<DataChannelServer> data_channel_;

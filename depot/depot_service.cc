@@ -225,5 +225,20 @@ grpc::Status DepotService::Info(grpc::ServerContext* context, const v1::InfoRequ
   return grpc::Status::OK;
 }
 
+grpc::Status DepotService::Replicate(grpc::ServerContext* context,
+                                     const v1::ReplicateRequest* request,
+                                     v1::PutResponse* response) {
+  SRS_DEPOT_ADMIT();
+  if (replicator_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "Replicate: not enabled on this depot");
+  }
+  absl::StatusOr<v1::PutResponse> copy =
+      replicator_->Replicate(*request, absl::FromChrono(context->deadline()));
+  // Permission refusals were logged by the store or the grant check.
+  if (!copy.ok()) return Reply(copy.status(), "Replicate");
+  *response = std::move(*copy);
+  return grpc::Status::OK;
+}
+
 }  // namespace depot
 }  // namespace srs

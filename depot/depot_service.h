@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "depot/grant_check.h"
 #include "depot/piece_store.h"
+#include "depot/replicator.h"
 #include "srs/depot/v1/depot.grpc.pb.h"
 
 namespace srs {
@@ -26,8 +27,11 @@ struct DepotIdentity {
 class DepotService final : public v1::Depot::Service {
  public:
   // `grants` (not owned, outlives the service) decides which writes and listings are allowed.
-  DepotService(PieceStore* store, std::function<DepotIdentity()> identity, const GrantCheck* grants)
-      : store_(store), identity_(std::move(identity)), grants_(grants) {}
+  // `replicator` (not owned, may be null: Replicate is then UNIMPLEMENTED) makes the copies to
+  // other depots.
+  DepotService(PieceStore* store, std::function<DepotIdentity()> identity, const GrantCheck* grants,
+               Replicator* replicator = nullptr)
+      : store_(store), identity_(std::move(identity)), grants_(grants), replicator_(replicator) {}
 
   grpc::Status Put(grpc::ServerContext* context, grpc::ServerReader<v1::PutRequest>* reader,
                    v1::PutResponse* response) override;
@@ -54,6 +58,8 @@ class DepotService final : public v1::Depot::Service {
                        v1::ListJobResponse* response) override;
   grpc::Status Info(grpc::ServerContext* context, const v1::InfoRequest* request,
                     v1::DepotInfo* response) override;
+  grpc::Status Replicate(grpc::ServerContext* context, const v1::ReplicateRequest* request,
+                         v1::PutResponse* response) override;
 
   // Graceful shutdown: from now on new calls get UNAVAILABLE ("depot shutting down"); the calls
   // already running go on. WaitIdle returns true once none is left, false at `deadline`.
@@ -67,6 +73,7 @@ class DepotService final : public v1::Depot::Service {
   PieceStore* store_;
   std::function<DepotIdentity()> identity_;
   const GrantCheck* grants_;
+  Replicator* replicator_;
   absl::Mutex mu_;
   int active_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;

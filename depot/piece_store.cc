@@ -458,6 +458,11 @@ absl::StatusOr<PieceRecord> PieceStore::Lookup(const std::string& cap, CapKind k
   return record;
 }
 
+absl::StatusOr<PieceRecord> PieceStore::LookupManaged(const std::string& manage_cap,
+                                                      absl::string_view op) {
+  return Lookup(manage_cap, CapKind::kManage, op);
+}
+
 absl::StatusOr<PieceRecord> PieceStore::LookupForRead(const std::string& read_cap,
                                                       absl::string_view op) {
   SRS_ASSIGN_OR_RETURN(PieceRecord record, Lookup(read_cap, CapKind::kRead, op));

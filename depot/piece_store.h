@@ -183,6 +183,11 @@ class PieceStore {
   absl::StatusOr<LocalOpen> OpenLocal(const std::string& read_cap);
 
   absl::StatusOr<v1::PieceInfo> Stat(const std::string& cap);
+  // The record of the piece `manage_cap` names (capabilities included), for an operation that
+  // needs the manage capability (Replicate: it then reads the piece with record.read_cap).
+  // Same refusals as Delete: PERMISSION_DENIED for a missing/malformed/wrong capability,
+  // NOT_FOUND for a piece that is gone. `op` names the caller in errors and logs.
+  absl::StatusOr<PieceRecord> LookupManaged(const std::string& manage_cap, absl::string_view op);
   absl::Status Delete(const std::string& manage_cap);
   absl::Status Renew(const std::vector<std::string>& manage_caps, int64_t lease_seconds);
   absl::StatusOr<std::vector<v1::PieceInfo>> ListJob(const std::string& job);

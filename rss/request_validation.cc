@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/datatype.h"
 #include "common/status_macros.h"
+#include "rss/replica_placement.h"
 
 namespace srs {
 
@@ -190,6 +191,8 @@ absl::Status ValidateRegisterRun(const v1::RegisterRunRequest& req) {
   }
   SRS_RETURN_IF_ERROR(ValidateToken(kCall, "admin token", req.admin_token()));
   SRS_RETURN_IF_ERROR(ValidateToken(kCall, "owner secret", req.owner_secret()));
+  absl::Status redundancy = CopiesForRedundancy(req.redundancy()).status();
+  if (!redundancy.ok()) return Invalid(kCall, redundancy.message());
   for (const v1::RankPlacement& rank : req.ranks()) {
     SRS_RETURN_IF_ERROR(ValidateName(kCall, absl::StrCat("host of rank ", rank.rank()), rank.host(),
                                      kMaxHostBytes));

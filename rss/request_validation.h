@@ -18,6 +18,8 @@
 //   BeginCheckpoint: per array and rank at most 10 B of local count, i.e. 1 MB per array at
 //                  100 000 ranks: ~60 arrays of per-rank data; realistic counts (< 2^35) take 5 B.
 // Both fit in 64 MiB (67.1 MB); tests/security/rss_request_validation_test.cc builds them.
+// With redundancy a piece also lists up to 8 copies (~560 B each): the library then reports its
+// pieces in requests of at most 16 MiB (libsrs/src/checkpoint_writer.cc), never one of them all.
 #ifndef SRS_RSS_REQUEST_VALIDATION_H_
 #define SRS_RSS_REQUEST_VALIDATION_H_
 
@@ -26,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "rss/replica_placement.h"
 #include "srs/rss/v1/rss.pb.h"
 
 namespace srs {
@@ -43,7 +46,7 @@ inline constexpr size_t kMaxReasonBytes = 4096;     // AbortCheckpoint reason
 inline constexpr int32_t kMaxRanks = 1 << 20;
 inline constexpr int kMaxArrays = 4096;
 inline constexpr int32_t kMaxKeep = 1000;
-inline constexpr int kMaxCopies = 8;  // copies of one piece (replicas:8)
+// kMaxCopies (copies of one piece, replicas:8) comes from rss/replica_placement.h.
 inline constexpr int32_t kMaxHeartbeatSeconds = 3600;
 
 // Escapes control characters, quotes and non-ASCII bytes (C escapes) and cuts after `max_bytes`

@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "rss/client/piece_copies.h"
+#include "rss/replica_placement.h"
 #include "rss/rss_state.h"
 
 namespace srs {
@@ -56,6 +58,30 @@ absl::Status ValidatePiece(const v1::PieceRecord& piece, int32_t nprocs, const s
         absl::StrCat("ReportPieces: rank ", piece.rank(),
                      ": a piece needs a depot address, read and manage capabilities and a size"));
   }
+  if (piece.copies_size() > kMaxCopies) {
+    return absl::InvalidArgumentError(absl::StrCat("ReportPieces: rank ", piece.rank(), ": ",
+                                                   piece.copies_size(), " copies; at most ",
+                                                   kMaxCopies));
+  }
+  std::set<std::string> depots;
+  for (const v1::PieceCopy& copy : piece.copies()) {
+    if (copy.depot_address().empty() || copy.read_cap().empty() || copy.manage_cap().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ReportPieces: rank ", piece.rank(),
+                       ": every copy needs a depot address and read and manage capabilities"));
+    }
+    if (!depots.insert(copy.depot_id().empty() ? copy.depot_address() : copy.depot_id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ReportPieces: rank ", piece.rank(), ": two copies on the same depot"));
+    }
+  }
+  if (piece.copies_size() > 0 && (piece.copies(0).depot_address() != piece.depot_address() ||
+                                  piece.copies(0).read_cap() != piece.read_cap() ||
+                                  piece.copies(0).manage_cap() != piece.manage_cap())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ReportPieces: rank ", piece.rank(),
+        ": the legacy fields (depot_address, read_cap, manage_cap) must mirror copies[0]"));
+  }
   return absl::OkStatus();
 }
 
@@ -94,8 +120,9 @@ absl::StatusOr<RssState::Checkpoint*> RssState::FindPending(const Run& run, int6
   return &it->second;
 }
 
-absl::StatusOr<int64_t> RssState::BeginCheckpoint(const std::string& run_id,
-                                                  const v1::BeginCheckpointRequest& req) {
+absl::StatusOr<int64_t> RssState::BeginCheckpoint(
+    const std::string& run_id, const v1::BeginCheckpointRequest& req,
+    std::vector<v1::ReplicaTargets>* replica_targets) {
   absl::MutexLock lock(&mu_);
   SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
   if (run->row.config.state() != "running") {
@@ -103,6 +130,18 @@ absl::StatusOr<int64_t> RssState::BeginCheckpoint(const std::string& run_id,
         absl::StrCat("BeginCheckpoint: run ", run_id, " is ", run->row.config.state()));
   }
   SRS_RETURN_IF_ERROR(ValidateArrays(req, run->row.config.nprocs()));
+  // Where each rank's copies go, decided now over the depots that are up now (a retried begin
+  // gets them afresh: the commit checks the copies' failure domains, not these targets).
+  const int copies = CopiesForRedundancy(run->row.config.redundancy()).value_or(1);
+  std::vector<std::string> rank_depots;
+  for (const v1::RankPlacement& rank : run->row.config.ranks()) rank_depots.push_back(rank.depot());
+  absl::StatusOr<std::vector<v1::ReplicaTargets>> targets = PlaceCopies(rank_depots, copies);
+  if (!targets.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "BeginCheckpoint: run ", run_id, ": redundancy = ", run->row.config.redundancy(), ": ",
+        targets.status().message()));
+  }
+  if (replica_targets != nullptr && copies > 1) *replica_targets = std::move(*targets);
   if (!req.attempt_id().empty()) {
     // A retry of a begin whose answer was lost: the same epoch again, not a second checkpoint.
     for (const auto& [pending_epoch, ckpt] : jobs_.at(run->row.job).checkpoints) {
@@ -128,6 +167,7 @@ absl::StatusOr<int64_t> RssState::BeginCheckpoint(const std::string& run_id,
     *summary.mutable_arrays() = req.arrays();
     summary.set_nprocs(run->row.config.nprocs());
     summary.set_attempt_id(req.attempt_id());
+    if (copies > 1) summary.set_copies_required(copies);
     return PutCheckpoint(job, ckpt);
   }));
   SRS_LOG(INFO).Field("run", run_id).Field("epoch", epoch) << "checkpoint begun";
@@ -147,9 +187,11 @@ absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportP
   std::set<int32_t> in_request;
   std::vector<v1::PieceRecord> fresh;
   for (const v1::PieceRecord& reported : req.pieces()) {
-    // Stored with every copy named by depot id (an old client's legacy fields become copies[0]).
+    // Checked as reported (the legacy fields must mirror copies[0]: a client that says two
+    // things is refused, not corrected), then stored with every copy named by depot id (an old
+    // client's legacy fields become copies[0]).
+    SRS_RETURN_IF_ERROR(ValidatePiece(reported, ckpt->summary.nprocs(), run_id));
     v1::PieceRecord piece = registry_.NormalizePiece(reported);
-    SRS_RETURN_IF_ERROR(ValidatePiece(piece, ckpt->summary.nprocs(), run_id));
     if (!in_request.insert(piece.rank()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("ReportPieces: rank ", piece.rank(), " appears twice in one request"));
@@ -197,9 +239,13 @@ absl::StatusOr<RssState::CapsByDepot> RssState::CapsToPin(const std::string& run
                      ckpt->summary.nprocs(), " ranks have not reported pieces (ranks ",
                      absl::StrJoin(missing, ", "), count > 20 ? ", ...)" : ")"));
   }
+  SRS_RETURN_IF_ERROR(CheckCopies(*ckpt, ckpt->summary.copies_required()));
+  // Every copy is pinned: an unpinned copy would be reclaimed by its lease.
   CapsByDepot caps;
   for (const auto& [rank, piece] : ckpt->pieces) {
-    caps[piece.depot_address()].push_back(piece.manage_cap());
+    for (const v1::PieceCopy& copy : CopiesOf(piece)) {
+      caps[CopyAddress(copy)].push_back(copy.manage_cap());
+    }
   }
   return caps;
 }
@@ -291,16 +337,21 @@ absl::Status RssState::DropCheckpoint(Job* job, int64_t epoch, const std::string
   ckpt.summary.set_state(state);
   int64_t now = NowMs();
   for (const auto& [rank, piece] : ckpt.pieces) {
-    DeleteTask task{0,
-                    piece.depot_address(),
-                    piece.manage_cap(),
-                    absl::StrCat("job ", job->row.name, " epoch ", epoch, " rank ", rank),
-                    0,
-                    now,
-                    piece.depot_id(),  // its address is looked up when the deletion is tried
-                    false};
-    SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
-    deletes_[task.id] = std::move(task);
+    // Every copy: a replica left behind would leak its depot's space for good once pinned.
+    // By depot id: the address is looked up when the deletion is tried.
+    for (const v1::PieceCopy& copy : CopiesOf(piece)) {
+      DeleteTask task{0,
+                      CopyAddress(copy),
+                      copy.manage_cap(),
+                      absl::StrCat("job ", job->row.name, " epoch ", epoch, " rank ", rank,
+                                   copy.depot_id().empty() ? "" : " on depot ", copy.depot_id()),
+                      0,
+                      now,
+                      copy.depot_id(),
+                      false};
+      SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
+      deletes_[task.id] = std::move(task);
+    }
   }
   SRS_RETURN_IF_ERROR(store_->DeletePieces(job->row.name, epoch));
   ckpt.pieces.clear();

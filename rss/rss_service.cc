@@ -163,9 +163,11 @@ grpc::Status RssService::BeginCheckpoint(grpc::ServerContext*,
   if (!run.ok()) return Reply(run.status(), "BeginCheckpoint");
   absl::Status valid = ValidateBeginCheckpoint(*req, run->nprocs);
   if (!valid.ok()) return ToGrpcStatus(valid);
-  absl::StatusOr<int64_t> epoch = state_->BeginCheckpoint(*run_id, *req);
+  std::vector<v1::ReplicaTargets> targets;
+  absl::StatusOr<int64_t> epoch = state_->BeginCheckpoint(*run_id, *req, &targets);
   if (!epoch.ok()) return Reply(epoch.status(), "BeginCheckpoint");
   resp->set_epoch(*epoch);
+  for (v1::ReplicaTargets& rank : targets) *resp->add_replica_targets() = std::move(rank);
   if (enrollment_ != nullptr) {
     absl::StatusOr<std::pair<std::string, int32_t>> job = state_->JobOfRun(*run_id);
     if (!job.ok()) return Reply(job.status(), "BeginCheckpoint");

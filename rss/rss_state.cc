@@ -12,6 +12,7 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "rss/job_owner.h"
+#include "rss/replica_placement.h"
 
 namespace srs {
 
@@ -40,6 +41,11 @@ absl::Status ValidateRegister(const v1::RegisterRunRequest& req) {
   if (req.keep() < 0 || req.epoch() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("RegisterRun: job ", req.job(), ": keep and epoch must not be negative"));
+  }
+  absl::Status redundancy = CopiesForRedundancy(req.redundancy()).status();
+  if (!redundancy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterRun: job ", req.job(), ": ", redundancy.message()));
   }
   return absl::OkStatus();
 }
@@ -268,6 +274,7 @@ RssState::Run RssState::NewRun(const v1::RegisterRunRequest& req,
   std::sort(config.mutable_ranks()->begin(), config.mutable_ranks()->end(),
             [](const auto& a, const auto& b) { return a.rank() < b.rank(); });
   for (v1::RankPlacement& rank : *config.mutable_ranks()) rank.set_depot(depots[rank.rank()]);
+  config.set_redundancy(NormalizeRedundancy(req.redundancy()));
   config.set_started_unix_ms(NowMs());
   config.set_state("running");
   return run;
@@ -329,6 +336,13 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
   bool adopted = new_owner && jobs_.count(req.job()) != 0;
   std::string owner_secret = new_owner ? NewOwnerSecret() : std::string();
   SRS_ASSIGN_OR_RETURN(std::vector<std::string> depots, ResolveDepots(req));
+  // With redundancy, refuse now (SRS_Init fails with the reason) rather than at the first
+  // checkpoint when the live depots cannot hold the copies.
+  absl::Status placeable = PlaceCopies(depots, *CopiesForRedundancy(req.redundancy())).status();
+  if (!placeable.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", req.job(), ": redundancy = ", req.redundancy(), ": ", placeable.message()));
+  }
   // Refusals are decided before the transaction, so they change nothing.
   const Checkpoint* restart = nullptr;
   auto found = jobs_.find(req.job());

@@ -86,8 +86,12 @@ class RssState {
   absl::StatusOr<RunFacts> FactsOfRun(const std::string& run_id) const;
   // PERMISSION_DENIED for an unknown token. Returns the run id.
   absl::StatusOr<std::string> RunForToken(const std::string& token) const;
-  absl::StatusOr<int64_t> BeginCheckpoint(const std::string& run_id,
-                                          const rss::v1::BeginCheckpointRequest& req);
+  // `replica_targets` (if not null) receives, per rank, the depots its piece is copied to
+  // (rss_redundancy.cc; empty lists without redundancy). A run with redundancy whose copies
+  // cannot be placed on the live depots now is FAILED_PRECONDITION and begins nothing.
+  absl::StatusOr<int64_t> BeginCheckpoint(
+      const std::string& run_id, const rss::v1::BeginCheckpointRequest& req,
+      std::vector<rss::v1::ReplicaTargets>* replica_targets = nullptr);
   // The job and process count of a run (for its write grants); NOT_FOUND for an unknown run.
   absl::StatusOr<std::pair<std::string, int32_t>> JobOfRun(const std::string& run_id);
   absl::Status ReportPieces(const std::string& run_id, const rss::v1::ReportPiecesRequest& req);
@@ -198,6 +202,25 @@ class RssState {
   absl::StatusOr<std::vector<std::string>> ResolveDepots(
       const rss::v1::RegisterRunRequest& req) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   rss::v1::Manifest MakeManifest(const Checkpoint& ckpt) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Redundancy (rss_redundancy.cc, issue 13). Whether a depot counts as up for new copies (the
+  // registry's heartbeat state), and the depot a copy is on (by id, else by its address).
+  bool DepotUp(const rss::v1::DepotRecord& depot) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const rss::v1::DepotRecord* DepotOfCopy(const rss::v1::PieceCopy& copy) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The copy targets of each rank whose own depot is `rank_depots[r]` (an address), `copies` in
+  // all (PlaceReplicas over the up depots). FAILED_PRECONDITION naming the rank when its depot
+  // is not registered (its failure domain is unknown) or too few domains are up.
+  absl::StatusOr<std::vector<rss::v1::ReplicaTargets>> PlaceCopies(
+      const std::vector<std::string>& rank_depots, int copies) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Commit check: every piece has `copies` copies on as many distinct failure domains (each
+  // copy's depot known by id). FAILED_PRECONDITION listing the ranks that fall short.
+  absl::Status CheckCopies(const Checkpoint& ckpt, int copies) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where a copy's depot is now: its registered address if its id is known, else the address
+  // the copy was written to.
+  std::string CopyAddress(const rss::v1::PieceCopy& copy) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A new "running" run of `req`'s job, with each rank's resolved depot and a fresh token.
   Run NewRun(const rss::v1::RegisterRunRequest& req, const std::vector<std::string>& depots,
              int64_t seq) const;

@@ -1,9 +1,13 @@
 // `srs ls JOB [--all]`: a job's checkpoints, each with its arrays, its pieces (rank, depot, size,
-// checksum) and the time each phase took.
+// checksum, and every copy: depot id, address, failure domain, state) and the time each phase
+// took.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/format.h"
@@ -26,16 +30,28 @@ void PrintCheckpoint(const rssv1::CheckpointSummary& checkpoint) {
               FormatUnixMs(checkpoint.committed_unix_ms()).c_str());
   std::printf("  timings: write %s (slowest rank), commit %s\n",
               HumanSeconds(t.write_seconds()).c_str(), HumanSeconds(t.commit_seconds()).c_str());
+  if (checkpoint.copies_required() > 1) {
+    std::printf("  redundancy: %d copies of every piece, on distinct failure domains\n",
+                checkpoint.copies_required());
+  }
   Table arrays({"ARRAY", "TYPE", "GLOBAL COUNT", "DISTRIBUTION"});
   for (const rssv1::ArraySpec& array : checkpoint.arrays()) {
     arrays.AddRow({array.name(), array.srs_type(), std::to_string(array.global_count()),
                    DistributionText(array.distribution())});
   }
   std::printf("%s", arrays.ToString("  ").c_str());
-  Table pieces({"RANK", "DEPOT", "SIZE", "CHECKSUM"});
+  Table pieces({"RANK", "DEPOT", "SIZE", "CHECKSUM", "COPIES (DEPOT ID ADDRESS DOMAIN STATE)"});
   for (const rssv1::PieceRecord& piece : checkpoint.pieces()) {
+    std::vector<std::string> copies;
+    for (const rssv1::PieceCopy& copy : piece.copies()) {
+      copies.push_back(absl::StrCat(copy.depot_id().empty() ? "?" : copy.depot_id(), " ",
+                                    copy.depot_address(), " ",
+                                    copy.failure_domain().empty() ? "?" : copy.failure_domain(),
+                                    " ", copy.state().empty() ? "?" : copy.state()));
+    }
     pieces.AddRow({std::to_string(piece.rank()), piece.depot_address(),
-                   HumanBytes(piece.size_bytes()), Checksum(piece.xxh3_64())});
+                   HumanBytes(piece.size_bytes()), Checksum(piece.xxh3_64()),
+                   absl::StrJoin(copies, "; ")});
   }
   std::printf("%s", pieces.ToString("  ").c_str());
 }

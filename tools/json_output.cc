@@ -1,5 +1,6 @@
 #include "tools/json_output.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -45,7 +46,15 @@ cliv1::CheckpointInfo CheckpointJson(const rssv1::CheckpointSummary& checkpoint)
     p->set_depot(piece.depot_address());
     p->set_size_bytes(Num(piece.size_bytes()));
     p->set_checksum(Checksum(piece.xxh3_64()));
+    for (const rssv1::PieceCopy& copy : piece.copies()) {
+      cliv1::CopyInfo* c = p->add_copies();
+      c->set_depot_id(copy.depot_id());
+      c->set_depot(copy.depot_address());
+      c->set_failure_domain(copy.failure_domain());
+      c->set_state(copy.state());
+    }
   }
+  out.set_copies_required(std::max(1, checkpoint.copies_required()));
   return out;
 }
 

@@ -62,6 +62,12 @@ RetryOptions RetryAll() { return RetryOptions(); }
 
 absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::string& address,
                                                                   absl::Duration rpc_timeout) {
+  return Connect(address, rpc_timeout, tls::ChannelCredentials());
+}
+
+absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(
+    const std::string& address, absl::Duration rpc_timeout,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   if (address.empty()) return absl::InvalidArgumentError("depot address is empty");
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(8 << 20);
@@ -71,7 +77,7 @@ absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::str
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
-  auto channel = grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, std::move(credentials), args);
   if (channel == nullptr) {
     return absl::UnavailableError(absl::StrCat("depot ", address, ": cannot create channel"));
   }
@@ -139,6 +145,52 @@ absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl:
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   if (!status.ok()) return Error(status, absl::StrCat("Put ", KeyText(key)));
+  return response;
+}
+
+absl::StatusOr<PutResponse> DepotClient::PutStreamOnce(const PieceKey& key, int64_t size_bytes,
+                                                       int64_t lease_seconds,
+                                                       const ChunkProducer& produce,
+                                                       const depot::v1::WriteGrant& grant) {
+  auto context = NewContext(static_cast<size_t>(std::max<int64_t>(size_bytes, 0)));
+  PutResponse response;
+  auto writer = stub_->Put(context.get(), &response);
+  depot::v1::PutRequest request;
+  auto* header = request.mutable_header();
+  *header->mutable_key() = key;
+  header->set_size_hint(size_bytes);
+  header->set_lease_seconds(lease_seconds);
+  *header->mutable_grant() = grant;
+  bool open = writer->Write(request);
+  Xxh3Hasher hasher;
+  int64_t sent = 0;
+  absl::Status produced = produce([&](absl::string_view bytes) {
+    for (size_t at = 0; open && at < bytes.size(); at += kChunkBytes) {
+      absl::string_view chunk = bytes.substr(at, kChunkBytes);
+      hasher.Update(chunk.data(), chunk.size());
+      request.Clear();
+      request.set_chunk(chunk.data(), chunk.size());
+      open = writer->Write(request);
+      sent += static_cast<int64_t>(chunk.size());
+    }
+    return open;
+  });
+  if (!produced.ok() && open) {
+    // The source failed: end the stream without a trailer, so the depot stores nothing.
+    context->TryCancel();
+    writer->Finish().ok();
+    return produced;
+  }
+  if (open) {
+    request.Clear();
+    request.mutable_trailer()->set_xxh3_64(hasher.Digest());
+    request.mutable_trailer()->set_total_bytes(sent);
+    writer->Write(request);
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return Error(status, absl::StrCat("Put ", KeyText(key)));
+  if (!produced.ok()) return produced;  // the depot took an incomplete stream: cannot happen
   return response;
 }
 
@@ -363,6 +415,18 @@ absl::Status DepotClient::DeleteOnce(const std::string& manage_cap) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<PutResponse> DepotClient::ReplicateOnce(const depot::v1::ReplicateRequest& request,
+                                                       int64_t size_bytes) {
+  PutResponse response;
+  grpc::Status status = stub_->Replicate(
+      NewContext(static_cast<size_t>(std::max<int64_t>(size_bytes, 0))).get(), request, &response);
+  if (!status.ok()) {
+    return Error(status, absl::StrCat("Replicate ", KeyText(request.key()), " to depot ",
+                                      request.target_depot_id(), " at ", request.target_address()));
+  }
+  return response;
+}
+
 absl::Status DepotClient::RenewOnce(const std::vector<std::string>& manage_caps,
                                     int64_t lease_seconds) {
   depot::v1::RenewRequest request;
@@ -393,6 +457,15 @@ absl::StatusOr<PutResponse> DepotClient::PutBytes(const PieceKey& key, absl::str
   return RetryUntilValue<PutResponse>(Deadline(bytes.size()), RetryAll(), "Put", [&](absl::Time) {
     return PutBytesOnce(key, bytes, lease_seconds, grant);
   });
+}
+
+absl::StatusOr<PutResponse> DepotClient::PutStream(const PieceKey& key, int64_t size_bytes,
+                                                   int64_t lease_seconds,
+                                                   const ChunkProducer& produce,
+                                                   const depot::v1::WriteGrant& grant) {
+  return RetryUntilValue<PutResponse>(
+      Deadline(static_cast<size_t>(std::max<int64_t>(size_bytes, 0))), RetryAll(), "Put",
+      [&](absl::Time) { return PutStreamOnce(key, size_bytes, lease_seconds, produce, grant); });
 }
 
 absl::StatusOr<PutResponse> DepotClient::PutLocal(
@@ -454,6 +527,13 @@ absl::StatusOr<PieceInfo> DepotClient::Stat(const std::string& cap) {
 absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
   return RetryUntilValue<depot::v1::DepotInfo>(Deadline(), RetryAll(), "Info",
                                                [&](absl::Time) { return InfoOnce(); });
+}
+
+absl::StatusOr<PutResponse> DepotClient::Replicate(const depot::v1::ReplicateRequest& request,
+                                                   int64_t size_bytes) {
+  return RetryUntilValue<PutResponse>(
+      Deadline(static_cast<size_t>(std::max<int64_t>(size_bytes, 0))), RetryAll(), "Replicate",
+      [&](absl::Time) { return ReplicateOnce(request, size_bytes); });
 }
 
 absl::Status DepotClient::Delete(const std::string& manage_cap) {

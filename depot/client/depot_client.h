@@ -28,6 +28,8 @@
 #ifndef SRS_DEPOT_CLIENT_DEPOT_CLIENT_H_
 #define SRS_DEPOT_CLIENT_DEPOT_CLIENT_H_
 
+#include <grpcpp/security/credentials.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -57,6 +59,11 @@ class DepotClient {
   // Creates the channel; does not contact the depot (the first RPC does).
   static absl::StatusOr<std::unique_ptr<DepotClient>> Connect(const std::string& address,
                                                               absl::Duration rpc_timeout);
+  // The same with explicit channel credentials instead of the process's (tls.h): a depot
+  // talking to another depot uses its own --tls-* files.
+  static absl::StatusOr<std::unique_ptr<DepotClient>> Connect(
+      const std::string& address, absl::Duration rpc_timeout,
+      std::shared_ptr<grpc::ChannelCredentials> credentials);
   // Wraps an existing channel (tests, or sharing one channel between clients).
   DepotClient(std::shared_ptr<grpc::Channel> channel, std::string address,
               absl::Duration rpc_timeout);
@@ -71,6 +78,21 @@ class DepotClient {
   absl::StatusOr<depot::v1::PutResponse> PutBytes(const depot::v1::PieceKey& key,
                                                   absl::string_view bytes, int64_t lease_seconds,
                                                   const depot::v1::WriteGrant& grant = {});
+
+  // Streams a piece whose bytes come from `produce` chunk by chunk, so the piece is never held
+  // in memory whole (a depot copying a stored piece to another: depot/replicator.h).
+  // produce(send) calls send(bytes) for the piece's bytes in order (any chunk size; they are
+  // re-cut to kChunkBytes) and returns its own status; send returns false once the depot ended
+  // the stream (Finish then says why). `size_bytes` is the exact total: size hint, trailer and
+  // deadline (rpc_timeout + 1 s per 64 MiB). A failing `produce` cancels the put (nothing is
+  // stored) and its status is returned. Retried like PutBytes (UNAVAILABLE, ABORTED), running
+  // `produce` again from the start for each attempt.
+  using ChunkSend = std::function<bool(absl::string_view bytes)>;
+  using ChunkProducer = std::function<absl::Status(const ChunkSend& send)>;
+  absl::StatusOr<depot::v1::PutResponse> PutStream(const depot::v1::PieceKey& key,
+                                                   int64_t size_bytes, int64_t lease_seconds,
+                                                   const ChunkProducer& produce,
+                                                   const depot::v1::WriteGrant& grant = {});
 
   // Same-host fast path: BeginLocalPut, `write_file(spool_path)` creates the piece there,
   // CommitLocalPut makes the depot verify and adopt it. On any failure (callback or commit) the
@@ -112,6 +134,12 @@ class DepotClient {
   void UseDataChannel(bool use);
 
   absl::StatusOr<depot::v1::PieceInfo> Stat(const std::string& cap);
+  // Asks this depot to copy one of its pieces to another depot (depot/replicator.h): the
+  // target's PutResponse. `size_bytes` (the piece's) scales the deadline like a put of that
+  // size, since the depot streams the piece before answering. Retried on UNAVAILABLE/ABORTED
+  // like every call; a retry whose first attempt did store the copy gets ALREADY_EXISTS.
+  absl::StatusOr<depot::v1::PutResponse> Replicate(const depot::v1::ReplicateRequest& request,
+                                                   int64_t size_bytes);
   absl::Status Delete(const std::string& manage_cap);
   // lease_seconds > 0 extends, 0 pins. All or nothing.
   absl::Status Renew(const std::vector<std::string>& manage_caps, int64_t lease_seconds);
@@ -133,6 +161,10 @@ class DepotClient {
                                                       absl::string_view bytes,
                                                       int64_t lease_seconds,
                                                       const depot::v1::WriteGrant& grant);
+  absl::StatusOr<depot::v1::PutResponse> PutStreamOnce(const depot::v1::PieceKey& key,
+                                                       int64_t size_bytes, int64_t lease_seconds,
+                                                       const ChunkProducer& produce,
+                                                       const depot::v1::WriteGrant& grant);
   // One local put: BeginLocalPut, `write_file` into the spool, CommitLocalPut (with the writer's
   // digest when it returns one), AbortLocalPut on failure; `grant` goes with both calls.
   absl::StatusOr<depot::v1::PutResponse> PutLocalOnce(
@@ -148,6 +180,8 @@ class DepotClient {
   absl::StatusOr<depot::v1::PieceInfo> StatOnce(const std::string& cap);
   absl::StatusOr<depot::v1::DepotInfo> InfoOnce();
   absl::Status DeleteOnce(const std::string& manage_cap);
+  absl::StatusOr<depot::v1::PutResponse> ReplicateOnce(const depot::v1::ReplicateRequest& request,
+                                                       int64_t size_bytes);
   absl::Status RenewOnce(const std::vector<std::string>& manage_caps, int64_t lease_seconds);
   absl::StatusOr<std::vector<depot::v1::PieceInfo>> ListJobOnce(const std::string& job,
                                                                 const depot::v1::WriteGrant& grant);

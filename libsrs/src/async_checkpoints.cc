@@ -68,7 +68,7 @@ void AsyncCheckpoints::Advance(const int64_t agreed[4]) {
       // Every rank learns the epoch in this same allreduce, so the grants' scatter is collective
       // here, on the application thread (the background thread never calls MPI). Not when
       // BeginCheckpoint failed (-1 on every rank): nothing is written then.
-      depot::v1::WriteGrant grant;
+      RankWriteGrant grant;
       if (shared_epoch_ > 0) {
         rss::v1::BeginCheckpointResponse begun;
         if (env_->rank == 0) {
@@ -135,7 +135,7 @@ void AsyncCheckpoints::Finished(bool committed) {
     absl::MutexLock lock(&mu_);
     if (verdict_.has_value()) verdict = *verdict_;
     epoch_ = 0;
-    grant_.Clear();
+    grant_ = RankWriteGrant();
     begun_.Clear();
     begin_error_ = absl::OkStatus();
     record_.reset();
@@ -246,7 +246,7 @@ void AsyncCheckpoints::WriteTask(const std::shared_ptr<Job>& job) {
     if (!begun.ok()) begin_error_ = begun.status();
   }
   int64_t epoch = 0;
-  depot::v1::WriteGrant grant;
+  RankWriteGrant grant;
   {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(

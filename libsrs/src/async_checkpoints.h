@@ -37,6 +37,7 @@
 #include "libsrs/src/async_flusher.h"
 #include "libsrs/src/run_env.h"
 #include "libsrs/src/staging_buffer.h"
+#include "libsrs/src/write_grants.h"
 #include "srs/depot/v1/depot.pb.h"
 #include "srs/rss/v1/rss.pb.h"
 
@@ -114,7 +115,7 @@ class AsyncCheckpoints {
   absl::Mutex mu_;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;  // 0 unknown, -1 BeginCheckpoint failed
   // This rank's write grant for epoch_, set together with it (write_grants.h).
-  depot::v1::WriteGrant grant_ ABSL_GUARDED_BY(mu_);
+  RankWriteGrant grant_ ABSL_GUARDED_BY(mu_);
   // Rank 0: BeginCheckpoint's answer, whose grants Advance scatters to every rank.
   rss::v1::BeginCheckpointResponse begun_ ABSL_GUARDED_BY(mu_);
   absl::Status begin_error_ ABSL_GUARDED_BY(mu_);

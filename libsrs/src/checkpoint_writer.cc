@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/dist_spec.h"
+#include "libsrs/src/piece_replication.h"
 #include "libsrs/src/piece_writer.h"
 #include "libsrs/src/test_hooks.h"
 #include "libsrs/src/write_grants.h"
@@ -95,8 +96,7 @@ absl::StatusOr<rss::v1::BeginCheckpointResponse> CheckpointWriter::BeginRpc(
 
 absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
                                                       rss::v1::CheckpointReason reason,
-                                                      int64_t request_id,
-                                                      depot::v1::WriteGrant* grant) {
+                                                      int64_t request_id, RankWriteGrant* grant) {
   absl::StatusOr<rss::v1::BeginCheckpointResponse> begun = rss::v1::BeginCheckpointResponse();
   if (env_->rank == 0) begun = BeginRpc(arrays, reason, request_id);
   SRS_RETURN_IF_ERROR(BroadcastStatus(env_->comm, 0, begun.status()));
@@ -110,15 +110,23 @@ absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1:
 absl::Status CheckpointWriter::CommitOnRoot(int64_t epoch, const std::vector<std::string>& records,
                                             const CheckpointResult& result) {
   absl::Time start = absl::Now();
+  // In batches of at most ~16 MiB: with redundancy a record carries every copy's address and
+  // capabilities, and a big job's records in one message would pass the RSS's 64 MiB limit.
+  constexpr size_t kBatchBytes = 16 << 20;
   rss::v1::ReportPiecesRequest report;
-  report.set_run_token(env_->run.run_token());
-  report.set_epoch(epoch);
-  for (const std::string& bytes : records) {
-    if (!report.add_pieces()->ParseFromString(bytes)) {
+  size_t batch_bytes = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!report.add_pieces()->ParseFromString(records[i])) {
       return absl::InternalError("cannot parse a gathered piece record");
     }
+    batch_bytes += records[i].size();
+    if (batch_bytes < kBatchBytes && i + 1 < records.size()) continue;
+    report.set_run_token(env_->run.run_token());
+    report.set_epoch(epoch);
+    SRS_RETURN_IF_ERROR(env_->rss->ReportPieces(report).status());
+    report.Clear();
+    batch_bytes = 0;
   }
-  SRS_RETURN_IF_ERROR(env_->rss->ReportPieces(report).status());
   TestHookMaybeDie(TestPoint::kAfterReport, epoch, env_->rank);
   rss::v1::CommitCheckpointRequest commit;
   commit.set_run_token(env_->run.run_token());
@@ -169,17 +177,14 @@ absl::Status CheckpointWriter::CommitOrAbortOnRoot(int64_t epoch, const Gathered
   return verdict;
 }
 
-void CheckpointWriter::DropPiece(const rss::v1::PieceRecord& record) {
-  absl::StatusOr<std::shared_ptr<DepotClient>> depot = env_->depots->Get(record.depot_address());
-  if (depot.ok()) (*depot)->Delete(record.manage_cap()).IgnoreError();
-}
+void CheckpointWriter::DropPiece(const rss::v1::PieceRecord& record) { DropCopies(*env_, record); }
 
 absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason reason,
                                                        int64_t request_id) {
   absl::StatusOr<std::vector<rss::v1::ArraySpec>> arrays = AgreeOnArrays();
   // AgreeOnArrays' verdict is the same on every rank (it comes from collectives).
   SRS_RETURN_IF_ERROR(arrays.status());
-  depot::v1::WriteGrant grant;
+  RankWriteGrant grant;
   SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id, &grant));
   absl::Time start = absl::Now();
   absl::StatusOr<rss::v1::PieceRecord> record = WriteRankPiece(*env_, *registry_, epoch, grant);

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "libsrs/src/array_registry.h"
 #include "libsrs/src/run_env.h"
+#include "libsrs/src/write_grants.h"
 #include "srs/depot/v1/depot.pb.h"
 
 namespace srs {
@@ -61,8 +62,8 @@ class CheckpointWriter {
   // Step 4b, rank 0 only, no MPI: ReportPieces + CommitCheckpoint, or AbortCheckpoint when the
   // write or the commit failed. The verdict.
   absl::Status CommitOrAbortOnRoot(int64_t epoch, const Gathered& gathered);
-  // Local: deletes this rank's piece of a checkpoint that was not committed (else its lease
-  // reclaims it later).
+  // Local: deletes every copy of this rank's piece of a checkpoint that was not committed (else
+  // their leases reclaim them later).
   void DropPiece(const rss::v1::PieceRecord& record);
 
  private:
@@ -70,7 +71,7 @@ class CheckpointWriter {
   // (scattered right after the epoch's broadcast).
   absl::StatusOr<int64_t> BeginOnRoot(const std::vector<rss::v1::ArraySpec>& arrays,
                                       rss::v1::CheckpointReason reason, int64_t request_id,
-                                      depot::v1::WriteGrant* grant);
+                                      RankWriteGrant* grant);
   absl::Status CommitOnRoot(int64_t epoch, const std::vector<std::string>& records,
                             const CheckpointResult& result);
 

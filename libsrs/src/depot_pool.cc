@@ -38,7 +38,21 @@ absl::StatusOr<bool> DepotPool::OnMyHost(const std::string& address) {
     return info.status();
   }
   entry.on_my_host = info->host() == my_host_ ? 1 : 0;
+  entry.depot_id = info->depot_id();  // the same answer: spares DepotId an RPC
   return entry.on_my_host == 1;
+}
+
+absl::StatusOr<std::string> DepotPool::DepotId(const std::string& address) {
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string& known = entries_[address].depot_id;
+    if (!known.empty()) return known;
+  }
+  SRS_ASSIGN_OR_RETURN(depot::v1::DepotInfo info, client->Info());
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[address].depot_id = info.depot_id();
+  return info.depot_id();
 }
 
 bool DepotPool::RecentlyUnreachable(const std::string& address) {

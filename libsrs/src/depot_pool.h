@@ -51,6 +51,10 @@ class DepotPool {
                                                                const std::string& dataset,
                                                                ElementType wire_type);
 
+  // The id of the depot at `address` (its Info, asked once and cached): a piece's copies name
+  // their depots by id. UNAVAILABLE when the depot does not answer. Thread-safe.
+  absl::StatusOr<std::string> DepotId(const std::string& address);
+
   const std::string& my_host() const { return my_host_; }
 
   static constexpr absl::Duration kUnreachableMemory = absl::Seconds(10);
@@ -60,6 +64,7 @@ class DepotPool {
     std::shared_ptr<DepotClient> client;
     int on_my_host = -1;                                  // -1: not asked yet
     absl::Time unreachable_until = absl::InfinitePast();  // after a failed Info
+    std::string depot_id;                                 // "": not asked yet
   };
   const std::string my_host_;
   const Transport transport_;

@@ -7,6 +7,8 @@
 #include "common/log.h"
 #include "common/piece_format.h"
 #include "common/status_macros.h"
+#include "libsrs/src/piece_replication.h"
+#include "rss/client/piece_copies.h"
 
 namespace srs {
 namespace libsrs {
@@ -61,7 +63,7 @@ int64_t PieceDataBytes(const ArrayRegistry& registry) {
 
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
                                                     const ArrayRegistry& registry, int64_t epoch,
-                                                    const depot::v1::WriteGrant& grant) {
+                                                    const RankWriteGrant& grant) {
   std::vector<std::vector<int64_t>> indices;
   SRS_ASSIGN_OR_RETURN(std::vector<piece::DatasetWrite> datasets,
                        BuildPieceDatasets(env, registry, &indices));
@@ -70,7 +72,8 @@ absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
 
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const depot::v1::WriteGrant& grant) {
+    const RankWriteGrant& ticket) {
+  const depot::v1::WriteGrant& grant = ticket.grant;
   piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
   depot::v1::PieceKey key;
   key.set_job(env.settings.app);
@@ -113,7 +116,17 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
   }
   SRS_LOG(DEBUG) << "wrote piece epoch " << epoch << " (" << put->info().size_bytes() << " bytes, "
                  << (local ? "local" : "grpc") << ") to " << address;
-  return RecordOf(env, *put);
+  if (ticket.replicas.targets_size() == 0) {
+    // One copy: named by its depot's id too when the id is known (cached from the Info that
+    // decided the fast path; one Info per depot otherwise), so the RSS can follow the depot to
+    // a new address. Without it the record is the legacy one, as before.
+    rss::v1::PieceRecord record = RecordOf(env, *put);
+    absl::StatusOr<std::string> id = env.depots->DepotId(address);
+    if (!id.ok() || id->empty()) return record;
+    record.set_depot_id(*id);
+    return WithLegacyMirror(std::move(record));
+  }
+  return ReplicatePiece(env, key, RecordOf(env, *put), ticket.replicas, grant);
 }
 
 }  // namespace libsrs

@@ -12,6 +12,7 @@
 #include "common/piece_format.h"
 #include "libsrs/src/array_registry.h"
 #include "libsrs/src/run_env.h"
+#include "libsrs/src/write_grants.h"
 #include "srs/rss/v1/rss.pb.h"
 
 namespace srs {
@@ -23,18 +24,21 @@ namespace libsrs {
 absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
     const RunEnv& env, const ArrayRegistry& registry, std::vector<std::vector<int64_t>>* indices);
 
-// Local. Writes `datasets` as this rank's piece of `epoch` to its depot; the record to report.
+// Local. Writes `datasets` as this rank's piece of `epoch` to its depot, then (with redundancy:
+// grant.replicas not empty) has its depot copy it to every replica target
+// (piece_replication.h); the record to report, listing every copy, its own first. Any failed
+// copy fails the piece (the error names the target depot) and removes the copies made.
 // Thread-safe with respect to the application's thread: it reads `env` only (the async flusher
-// calls it from its own thread; no MPI). `grant`: this rank's write grant for the epoch.
+// calls it from its own thread; no MPI). `grant`: this rank's write grant and replica targets.
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const depot::v1::WriteGrant& grant);
+    const RankWriteGrant& grant);
 
 // Local. The record to report to the RSS (depot, capabilities, size, checksum of the file).
 // `grant`: this rank's write grant for the epoch (from BeginCheckpoint, scattered by rank 0).
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
                                                     const ArrayRegistry& registry, int64_t epoch,
-                                                    const depot::v1::WriteGrant& grant);
+                                                    const RankWriteGrant& grant);
 
 // Bytes of array data this rank's piece holds (for size hints and timings).
 int64_t PieceDataBytes(const ArrayRegistry& registry);

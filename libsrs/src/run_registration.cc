@@ -38,6 +38,7 @@ absl::StatusOr<rss::v1::RegisterRunRequest> BuildRequest(const RunEnv& env,
   req.set_mode(ModeOf(s.resume));
   req.set_epoch(s.epoch);
   req.set_keep(s.keep);
+  req.set_redundancy(s.redundancy);
   req.set_force(s.force);
   if (s.force) {
     if (s.token_file.empty()) {

@@ -32,8 +32,9 @@ absl::StatusOr<Transport> ParseTransport(const Config& config) {
   return BadValue(config, "transport", absl::StrCat("'", value, "' is not auto or grpc"));
 }
 
-// `none`, `partner` or `replicas:K` (K copies in all, on depots of K different hosts).
-absl::StatusOr<int> ParseRedundancy(const Config& config) {
+// `none`, `partner` or `replicas:K` (K copies in all, on depots of K different failure
+// domains, 1 <= K <= 8): the copies, and the value as the RSS takes it.
+absl::Status ParseRedundancy(const Config& config, Settings* s) {
   std::string value = absl::AsciiStrToLower(config.GetString("redundancy", "none"));
   int copies = 0;
   if (value == "none") {
@@ -42,21 +43,15 @@ absl::StatusOr<int> ParseRedundancy(const Config& config) {
     copies = 2;
   } else if (absl::StartsWith(value, "replicas:") &&
              absl::SimpleAtoi(value.substr(sizeof("replicas:") - 1), &copies) && copies >= 1 &&
-             copies <= 16) {
+             copies <= 8) {
+    if (copies == 1) value = "none";
   } else {
-    return BadValue(
-        config, "redundancy",
-        absl::StrCat("'", value, "' is not none, partner or replicas:K (1 <= K <= 16)"));
+    return BadValue(config, "redundancy",
+                    absl::StrCat("'", value, "' is not none, partner or replicas:K (1 <= K <= 8)"));
   }
-  if (copies > 1) {
-    // A checkpoint may commit only with its redundancy complete; until depots replicate, such a
-    // checkpoint could never commit, so refuse at start rather than fail at the first stop.
-    return absl::UnimplementedError(absl::StrCat(
-        "config key 'redundancy' (", config.Origin("redundancy"), "): '", value,
-        "' needs copies on depots of other hosts, which this version of SRS cannot make yet; "
-        "use redundancy = none"));
-  }
-  return copies;
+  s->redundancy_copies = copies;
+  s->redundancy = value;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<CheckpointMode> ParseCheckpointMode(const Config& config) {
@@ -135,7 +130,7 @@ absl::StatusOr<Settings> SettingsFromConfig(const Config& config) {
   SRS_RETURN_IF_ERROR(ParseNumbers(config, &s));
   SRS_ASSIGN_OR_RETURN(s.resume, ParseResume(config));
   SRS_ASSIGN_OR_RETURN(s.transport, ParseTransport(config));
-  SRS_ASSIGN_OR_RETURN(s.redundancy_copies, ParseRedundancy(config));
+  SRS_RETURN_IF_ERROR(ParseRedundancy(config, &s));
   SRS_ASSIGN_OR_RETURN(s.checkpoint_mode, ParseCheckpointMode(config));
   SRS_ASSIGN_OR_RETURN(s.staging_limit, ParseStagingLimit(config));
   s.tls = {config.GetString("tls_ca", ""), config.GetString("tls_cert", ""),

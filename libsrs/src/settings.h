@@ -41,6 +41,7 @@ struct Settings {
   // Copies of each piece a checkpoint needs before it commits: 1 = `none`, 2 = `partner`,
   // K = `replicas:K` (DESIGN.md §3).
   int redundancy_copies = 1;
+  std::string redundancy = "none";  // as sent to the RSS: "none", "partner" or "replicas:K"
   // async: a periodic/requested checkpoint copies the arrays to staging memory and returns; a
   // background thread writes the piece (docs/architecture.md "Asynchronous checkpoints").
   CheckpointMode checkpoint_mode = CheckpointMode::kAsync;

@@ -12,6 +12,8 @@
 //   AbortLocalPut (the put id is a bearer secret): none = ""; garbage = random; another job's =
 //     the id of another job's put with one character changed; expired = an aborted put's id.
 //   Info: public (identity and usage only).
+//   Replicate: the capability kinds above for the manage capability, with a right grant and a
+//     real second depot as the target (the grant and target checks: tests/depot/replicate_test).
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -56,9 +58,12 @@ class DepotAuthMatrixTest : public ::testing::Test {
     server_ = std::move(depot::DepotServer::Start(options)).value();
     stub_ = v1::Depot::NewStub(
         grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+    options.dir = dir_ + "/target";
+    target_ = std::move(depot::DepotServer::Start(options)).value();
   }
   void TearDown() override {
     server_.reset();
+    target_.reset();
     std::system(("rm -rf " + dir_).c_str());
   }
 
@@ -304,6 +309,25 @@ class DepotAuthMatrixTest : public ::testing::Test {
     }
     return code;
   }
+  grpc::StatusCode CallReplicate(Cred cred) {
+    std::string cap = Cap(cred, true);  // the victim's key is the newest epoch's
+    v1::ReplicateRequest request;
+    *request.mutable_key() = Key("victim", epoch_, 0);
+    request.set_manage_cap(cap);
+    request.set_target_address(target_->address());
+    v1::DepotInfo target;
+    {
+      grpc::ClientContext context;
+      v1::Depot::NewStub(
+          grpc::CreateChannel(target_->address(), grpc::InsecureChannelCredentials()))
+          ->Info(&context, v1::InfoRequest(), &target);
+    }
+    request.set_target_depot_id(target.depot_id());
+    *request.mutable_grant() = Grant(kRight, request.key());
+    grpc::ClientContext context;
+    v1::PutResponse response;
+    return stub_->Replicate(&context, request, &response).error_code();
+  }
   grpc::StatusCode CallInfo(Cred) {
     grpc::ClientContext context;
     v1::DepotInfo response;
@@ -313,6 +337,7 @@ class DepotAuthMatrixTest : public ::testing::Test {
   std::string dir_;
   GrantKey key_ = GrantKey::Generate();
   std::unique_ptr<depot::DepotServer> server_;
+  std::unique_ptr<depot::DepotServer> target_;  // Replicate's target
   std::unique_ptr<v1::Depot::Stub> stub_;
   int64_t epoch_ = 0;
 };
@@ -339,6 +364,7 @@ TEST_F(DepotAuthMatrixTest, EveryRpcTimesEveryCredential) {
       {"Renew", {&DepotAuthMatrixTest::CallRenew, kCapability}},
       {"ListJob", {&DepotAuthMatrixTest::CallListJob, kGranted}},
       {"Info", {&DepotAuthMatrixTest::CallInfo, {OK, OK, OK, OK, OK}}},
+      {"Replicate", {&DepotAuthMatrixTest::CallReplicate, kCapability}},
   };
   const google::protobuf::ServiceDescriptor* service =
       v1::DepotInfo::descriptor()->file()->FindServiceByName("Depot");
