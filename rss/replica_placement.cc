@@ -47,18 +47,28 @@ absl::StatusOr<std::vector<std::vector<PlacementDepot>>> PlaceReplicas(
     std::sort(depots.begin(), depots.end(),
               [](const PlacementDepot& a, const PlacementDepot& b) { return a.id < b.id; });
   }
-  // The ring: every domain that has a live depot or holds a rank's own depot, sorted.
-  std::set<std::string> ring_set;
-  for (const auto& [domain, depots] : by_domain) ring_set.insert(domain);
-  for (const PlacementDepot& own : rank_depots) ring_set.insert(own.failure_domain);
-  const std::vector<std::string> ring(ring_set.begin(), ring_set.end());
+  // Two rings, like SCR's PARTNER set: first the job's own failure domains (the hosts its ranks
+  // write on, sorted), so a two-host job pairs its hosts with each other and copies stay on the
+  // job's allocation; then, only when the job spans too few domains, the other domains with a
+  // live depot (sorted, entered at a point that depends on the rank's domain, to spread).
+  std::set<std::string> job_set;
+  for (const PlacementDepot& own : rank_depots) job_set.insert(own.failure_domain);
+  const std::vector<std::string> job_ring(job_set.begin(), job_set.end());
+  std::vector<std::string> others;
+  for (const auto& [domain, depots] : by_domain) {
+    if (job_set.count(domain) == 0) others.push_back(domain);
+  }
   std::map<std::string, size_t> used;  // copies placed per domain so far (round robin)
   for (size_t r = 0; r < rank_depots.size(); ++r) {
     const std::string& mine = rank_depots[r].failure_domain;
-    const size_t start = std::lower_bound(ring.begin(), ring.end(), mine) - ring.begin();
-    for (size_t step = 1; step < ring.size() && out[r].size() + 1 < static_cast<size_t>(copies);
-         ++step) {
-      const std::string& domain = ring[(start + step) % ring.size()];
+    const size_t start = std::lower_bound(job_ring.begin(), job_ring.end(), mine) - job_ring.begin();
+    std::vector<std::string> order;
+    for (size_t step = 1; step < job_ring.size(); ++step) {
+      order.push_back(job_ring[(start + step) % job_ring.size()]);
+    }
+    for (size_t k = 0; k < others.size(); ++k) order.push_back(others[(start + k) % others.size()]);
+    for (const std::string& domain : order) {
+      if (out[r].size() + 1 >= static_cast<size_t>(copies)) break;
       auto depots = by_domain.find(domain);
       if (depots == by_domain.end()) continue;  // no live depot there now
       out[r].push_back(depots->second[used[domain]++ % depots->second.size()]);

@@ -2,11 +2,13 @@
 //
 // Every rank writes its piece to its own depot; with K copies in all, the piece is copied to K-1
 // other depots, each in another failure domain than the rank's depot and than each other. The
-// domains form a ring in sorted order (like SCR's PARTNER scheme, which pairs a node with the
-// next one): a rank's copies go to the next K-1 domains after its own that have a live depot, so
-// losing one domain never takes both a piece and its first copy, and the load spreads around the
-// ring. Inside a target domain, the ranks that land there are spread round-robin over its live
-// depots (sorted by id).
+// job's own failure domains (where its ranks write) form a ring in sorted order, like SCR's
+// PARTNER scheme, which pairs a node with the next one of the job's nodes: a rank's copies go to
+// the next domains of that ring with a live depot, so losing one domain never takes both a piece
+// and its first copy, the load spreads around the ring, and copies stay on the job's own hosts.
+// Only when the job spans too few domains do copies go to other domains with a live depot.
+// Inside a target domain, the ranks that land there are spread round-robin over its live depots
+// (sorted by id).
 //
 //   std::vector<PlacementDepot> own = {{"d-a", "a:7000", "hostA"}, {"d-b", "b:7000", "hostB"}};
 //   auto targets = PlaceReplicas(own, live_depots, /*copies=*/2);

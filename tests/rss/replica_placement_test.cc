@@ -85,12 +85,31 @@ TEST(PlaceReplicas, SpreadsRanksOverTheDepotsOfADomain) {
 }
 
 TEST(PlaceReplicas, SkipsDomainsWithoutALiveDepot) {
-  // hB's depot is down (not live): rank 0 on hA gets hC.
+  // hB's depot is down (not live): rank 0 on hA gets hC, outside the job; rank 1 (on hB) gets
+  // the job's other domain, hA, first.
   std::vector<PlacementDepot> live = {D("a", "hA"), D("c", "hC")};
   auto targets = PlaceReplicas({D("a", "hA"), D("b", "hB")}, live, 2);
   ASSERT_TRUE(targets.ok()) << targets.status();
   EXPECT_EQ((*targets)[0][0].id, "c");
-  EXPECT_EQ((*targets)[1][0].id, "c");
+  EXPECT_EQ((*targets)[1][0].id, "a");
+}
+
+TEST(PlaceReplicas, PartnersStayInsideTheJobsDomainsFirst) {
+  // Five hosts with live depots, a job on hosts 1 and 2: each is the other's partner (SCR's
+  // PARTNER set is the job's nodes), none of the job's copies lands on hosts 3..5.
+  std::vector<PlacementDepot> live = {D("d1", "n1"), D("d2", "n2"), D("d3", "n3"), D("d4", "n4"),
+                                      D("d5", "n5")};
+  auto targets = PlaceReplicas({D("d1", "n1"), D("d2", "n2")}, live, 2);
+  ASSERT_TRUE(targets.ok()) << targets.status();
+  EXPECT_EQ((*targets)[0][0].id, "d2");
+  EXPECT_EQ((*targets)[1][0].id, "d1");
+  // Three copies from a two-host job: the job's other host, then one outside it.
+  targets = PlaceReplicas({D("d1", "n1"), D("d2", "n2")}, live, 3);
+  ASSERT_TRUE(targets.ok()) << targets.status();
+  EXPECT_EQ((*targets)[0][0].id, "d2");
+  EXPECT_EQ((*targets)[1][0].id, "d1");
+  EXPECT_NE((*targets)[0][1].failure_domain, "n1");
+  EXPECT_NE((*targets)[0][1].failure_domain, "n2");
 }
 
 TEST(PlaceReplicas, TooFewDomainsIsAClearFailedPrecondition) {
