@@ -529,6 +529,12 @@ absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
                                                [&](absl::Time) { return InfoOnce(); });
 }
 
+absl::StatusOr<depot::v1::DepotInfo> DepotClient::Probe(absl::Duration within) {
+  return RetryUntilValue<depot::v1::DepotInfo>(std::min(Deadline(), absl::Now() + within),
+                                               RetryAll(), "Info",
+                                               [&](absl::Time) { return InfoOnce(); });
+}
+
 absl::StatusOr<PutResponse> DepotClient::Replicate(const depot::v1::ReplicateRequest& request,
                                                    int64_t size_bytes) {
   return RetryUntilValue<PutResponse>(

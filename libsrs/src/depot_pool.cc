@@ -29,8 +29,10 @@ absl::StatusOr<bool> DepotPool::OnMyHost(const std::string& address) {
     const Entry& entry = entries_[address];
     if (entry.on_my_host >= 0) return entry.on_my_host == 1;
   }
-  // The RPC runs outside the lock so parallel fetchers to other depots are not held up.
-  absl::StatusOr<depot::v1::DepotInfo> info = client->Info();
+  // The RPC runs outside the lock so parallel fetchers to other depots are not held up. A probe,
+  // not the full RPC budget: a dead depot whose copy another depot also holds must cost seconds
+  // (the read of a sole copy still retries for the whole budget).
+  absl::StatusOr<depot::v1::DepotInfo> info = client->Probe(kProbeTimeout);
   std::lock_guard<std::mutex> lock(mu_);
   Entry& entry = entries_[address];
   if (!info.ok()) {

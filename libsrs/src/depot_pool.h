@@ -57,7 +57,11 @@ class DepotPool {
 
   const std::string& my_host() const { return my_host_; }
 
-  static constexpr absl::Duration kUnreachableMemory = absl::Seconds(10);
+  // A depot that did not answer a probe within kProbeTimeout is left alone (ordered after the
+  // other copies, not asked again) for kUnreachableMemory: longer than a restart's reads of all
+  // arrays, so one dead depot is probed once per restart, not once per array.
+  static constexpr absl::Duration kProbeTimeout = absl::Seconds(5);
+  static constexpr absl::Duration kUnreachableMemory = absl::Seconds(120);
 
  private:
   struct Entry {

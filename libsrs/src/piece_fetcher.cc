@@ -210,6 +210,11 @@ PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
         return mine.ok() && *mine;
       },
       *load);
+  // Depots that just failed to answer go last: the others are tried first, the dead one only
+  // when nothing else is left.
+  std::stable_partition(
+      ordered.copies.begin(), ordered.copies.end(),
+      [depots](const CopyLocation& copy) { return !depots->RecentlyUnreachable(copy.address); });
   if (!ordered.copies.empty() && IsReadable(ordered.copies[0])) {
     ++(*load)[DepotKey(ordered.copies[0])];
   }
