@@ -40,6 +40,10 @@ namespace srs {
 struct RssStateOptions {
   absl::Duration lease = absl::Seconds(10);  // a run without a watch for this long is lost
   std::function<absl::Time()> clock = [] { return absl::Now(); };  // tests move time by hand
+  // Asked before a registration creates a job, with the number of jobs known and whether the
+  // admin token came with it; a refusal (RESOURCE_EXHAUSTED) is the registration's answer.
+  // Empty = always. srs-rss plugs in NewJobGate (rss/request_budget.h).
+  std::function<absl::Status(int64_t existing_jobs, bool admin)> admit_new_job;
 };
 
 // What a watch stream should tell its run now.
