@@ -44,3 +44,24 @@ shed=$(awk '$1 == "RESOURCE_EXHAUSTED" {print $2}' <<<"$out")
 ((${ok:-0} <= 600 + 10 * elapsed)) || fail "${ok} new jobs in ${elapsed} s exceed the rate"
 db_kb=$(du -sk "$SRS_TEST_WORKDIR/rss" | awk '{print $1}')
 echo "anonymous new jobs: ${ok:-0} accepted, ${shed} shed in ${elapsed} s; state dir $((db_kb / 1024)) MiB"
+
+# The job cap, through the real flags: a second srs-rss with --max-jobs 3 (and no rate limit)
+# takes 3 new jobs and refuses the next ones; a malformed value is a usage error (exit 2).
+code=0
+"$SRS_RSS_BIN" --state "$SRS_TEST_WORKDIR/capped" --max-jobs -1 >/dev/null 2>&1 || code=$?
+((code == 2)) || fail "srs-rss --max-jobs -1 is not a usage error (exit $code)"
+fifo=$SRS_TEST_WORKDIR/capped.out
+mkfifo "$fifo"
+"$SRS_RSS_BIN" --listen 127.0.0.1:0 --state "$SRS_TEST_WORKDIR/capped" --max-jobs 3 \
+  --new-jobs-per-minute 0 >"$fifo" 2>"$SRS_TEST_WORKDIR/capped.err" &
+capped_pid=$!
+trap 'kill "$capped_pid" 2>/dev/null; wait "$capped_pid" 2>/dev/null' EXIT
+read -r -t 30 line <"$fifo" || fail "the capped srs-rss did not start: $(cat "$SRS_TEST_WORKDIR/capped.err")"
+capped_addr=${line##* }
+out=$("$hostile" "$capped_addr" ranks-flood 1 10 1) || fail "ranks-flood on the capped rss: $out"
+echo "--max-jobs 3: $out"
+grep -qx 'OK 3' <<<"$out" || fail "--max-jobs 3 did not take exactly 3 jobs: $out"
+grep -qx 'RESOURCE_EXHAUSTED 7' <<<"$out" || fail "--max-jobs 3 did not refuse 7 jobs: $out"
+kill "$capped_pid"
+wait "$capped_pid" || fail "the capped srs-rss did not exit 0 on SIGTERM"
+trap - EXIT
