@@ -30,7 +30,13 @@ absl::StatusOr<RequestBudget::Lease> RequestBudget::Acquire(absl::string_view ca
   absl::MutexLock lock(&mu_);
   auto fits = [this, want]()
                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_use_ + want <= capacity_; };
-  if (!mu_.AwaitWithTimeout(absl::Condition(&fits), max_wait_)) {
+  bool admitted = fits();
+  if (!admitted && waiting_ + want <= capacity_) {
+    waiting_ += want;
+    admitted = mu_.AwaitWithTimeout(absl::Condition(&fits), max_wait_);
+    waiting_ -= want;
+  }
+  if (!admitted) {
     ++shed_;
     return absl::ResourceExhaustedError(
         absl::StrCat(call, ": the rss is busy with ", in_use_ >> 20,
@@ -49,6 +55,11 @@ void RequestBudget::Release(int64_t bytes) {
 int64_t RequestBudget::in_use() const {
   absl::MutexLock lock(&mu_);
   return in_use_;
+}
+
+int64_t RequestBudget::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return waiting_;
 }
 
 int64_t RequestBudget::shed() const {

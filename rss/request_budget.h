@@ -8,6 +8,8 @@
 //   little (`max_wait`) for earlier ones to finish, then is shed with RESOURCE_EXHAUSTED ("try
 //   again"), which frees its parsed request at once. A request alone always fits (its reservation
 //   is clamped to the capacity), so a maximal legitimate request is never refused for its size.
+//   Waiting calls hold their wire bytes, so the queue is bounded too: when the bytes already
+//   waiting plus this call's exceed the capacity, the call is shed at once.
 // - NewJobGate: creating a job needs no credential (the first registration makes the owner), so
 //   the count of jobs is capped (`max_jobs`) and anonymous creations draw from a token bucket
 //   (`burst` at once, then `per_minute`); registrations with the admin token bypass the bucket
@@ -69,13 +71,15 @@ class RequestBudget {
   };
 
   // Reserves `bytes` (a request's wire size) for `call` ("RegisterRun"). Waits up to max_wait
-  // for room; then RESOURCE_EXHAUSTED "<call>: the rss is busy with N MiB of other large
-  // requests; try again". Requests below kUnmeteredRequestBytes pass without a reservation.
+  // for room (or not at all when capacity() bytes are already waiting); then
+  // RESOURCE_EXHAUSTED "<call>: the rss is busy with N MiB of other large requests; try again".
+  // Requests below kUnmeteredRequestBytes pass without a reservation.
   absl::StatusOr<Lease> Acquire(absl::string_view call, int64_t bytes);
 
   int64_t capacity() const { return capacity_; }
-  int64_t in_use() const;  // for tests
-  int64_t shed() const;    // calls refused so far (for tests and the log)
+  int64_t in_use() const;   // for tests
+  int64_t waiting() const;  // bytes of calls waiting for room (for tests)
+  int64_t shed() const;     // calls refused so far (for tests and the log)
 
  private:
   void Release(int64_t bytes);
@@ -84,6 +88,7 @@ class RequestBudget {
   const absl::Duration max_wait_;
   mutable absl::Mutex mu_;
   int64_t in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t waiting_ ABSL_GUARDED_BY(mu_) = 0;  // reservations being waited for
   int64_t shed_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -65,6 +65,26 @@ TEST(RequestBudgetTest, AQueuedCallProceedsWhenAnEarlierOneFinishes) {
   EXPECT_EQ(budget.in_use(), 0);
 }
 
+TEST(RequestBudgetTest, WhenTheQueueIsFullACallIsShedWithoutWaiting) {
+  RequestBudget budget(8 * kMiB, absl::Seconds(30));
+  auto first = std::make_unique<absl::StatusOr<RequestBudget::Lease>>(
+      budget.Acquire("RegisterRun", 8 * kMiB));
+  ASSERT_TRUE(first->ok());
+  std::atomic<bool> admitted{false};
+  std::thread waiter([&] { admitted = budget.Acquire("RegisterRun", 6 * kMiB).ok(); });
+  while (budget.waiting() == 0) absl::SleepFor(absl::Milliseconds(5));
+  // 6 MiB are waiting; 4 more would make the queue 10 MiB > 8: refused at once, not in 30 s.
+  absl::Time start = absl::Now();
+  auto second = budget.Acquire("RegisterRun", 4 * kMiB);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  first.reset();  // the 8 MiB are released: the waiter runs
+  waiter.join();
+  EXPECT_TRUE(admitted.load());
+  EXPECT_EQ(budget.in_use(), 0);
+  EXPECT_EQ(budget.waiting(), 0);
+}
+
 TEST(RequestBudgetTest, ARequestLargerThanTheBudgetRunsAloneAndZeroCapacityIsUnbounded) {
   RequestBudget budget(8 * kMiB, absl::Milliseconds(10));
   auto huge = budget.Acquire("RegisterRun", 60 * kMiB);
