@@ -217,5 +217,24 @@ TEST_F(StateBoundsTest, PlacementsSurviveAReopenSortedWithTheirDepotsAndHosts) {
   EXPECT_THAT(job->summary().hosts(), ElementsAre("node0", "node1"));  // in rank order
 }
 
+TEST_F(StateBoundsTest, ReportPiecesRefusesARankTwiceInOneRequestAndTakesTheRest) {
+  auto state = Open(nullptr);
+  ASSERT_NE(state, nullptr);
+  auto run = state->RegisterRun(testing_util::RunRequest("p", 3, "d:1"), false);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto epoch = state->BeginCheckpoint(
+      run->run_id(), testing_util::BeginRequest(run->run_token(), 3, v1::REASON_PERIODIC));
+  ASSERT_TRUE(epoch.ok()) << epoch.status();
+  v1::ReportPiecesRequest twice = testing_util::Report(run->run_token(), *epoch, 0, 2, "d:1");
+  *twice.add_pieces() = twice.pieces(0);
+  absl::Status refused = state->ReportPieces(run->run_id(), twice);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("appears twice"));
+  EXPECT_TRUE(
+      state
+          ->ReportPieces(run->run_id(), testing_util::Report(run->run_token(), *epoch, 0, 3, "d:1"))
+          .ok());
+}
+
 }  // namespace
 }  // namespace srs
