@@ -3,6 +3,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -160,6 +162,10 @@ absl::Status DepotServer::RegisterOnce() {
   request.set_depot_id(depot_id_);
   request.set_host(host_);
   request.set_address(address_);
+  request.set_failure_domain(options_.failure_domain);
+  // Whole seconds, rounded up (the RSS's down timeout is coarse anyway; 0 would mean "unknown").
+  request.set_heartbeat_seconds(static_cast<int32_t>(std::max<int64_t>(
+      1, absl::ToInt64Seconds(absl::Ceil(options_.register_interval, absl::Seconds(1))))));
   PieceStore::Usage usage = store_->GetUsage();
   request.set_capacity_bytes(usage.capacity_bytes);
   int64_t free_bytes = usage.capacity_bytes - usage.used_bytes;

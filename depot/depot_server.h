@@ -38,7 +38,10 @@ struct DepotServerOptions {
   std::string rss;                     // HOST:PORT of the RSS to register with; empty = none
   std::string host;                    // registered host name; empty = gethostname()
   absl::Duration default_lease = absl::Hours(1);
+  // Registration is the depot's heartbeat: the RSS is told this period and marks the depot down
+  // after about three missed ones.
   absl::Duration register_interval = absl::Seconds(5);
+  std::string failure_domain;  // registered failure domain; empty = the host
   absl::Duration sweep_interval = absl::Seconds(1);
   // Serve ranged reads and gets on a data channel beside gRPC (data_channel.h) on the listen
   // host. Plain TCP: keep it off where the gRPC channel is encrypted.

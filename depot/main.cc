@@ -15,15 +15,20 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: srs-depot --listen HOST:PORT --dir DIR [--capacity BYTES] [--rss HOST:PORT]\n"
-    "                 [--host NAME] [--lease SECONDS] [--enroll-secret-file FILE]\n"
+    "                 [--host NAME] [--failure-domain NAME] [--heartbeat SECONDS]\n"
+    "                 [--lease SECONDS] [--enroll-secret-file FILE]\n"
     "                 [--enroll-secret-env VAR] [--ignore-sigterm]\n"
     "                 [--grant-key FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] "
     "[--insecure]\n"
     "  --listen    address to serve on; port 0 picks a free port (default 127.0.0.1:0)\n"
     "  --dir       directory holding the pieces (created if missing)\n"
     "  --capacity  bytes the depot may store; 0 = unlimited (default)\n"
-    "  --rss       register with this RSS (re-registered every 5 s)\n"
+    "  --rss       register with this RSS (re-registered every --heartbeat seconds)\n"
     "  --host      host name to register (default: gethostname())\n"
+    "  --failure-domain  what a redundant copy must not share with this depot (a rack, a\n"
+    "              power feed...); default: the host\n"
+    "  --heartbeat seconds between registrations (1..3600, default 5); the RSS marks the depot\n"
+    "              down after about three missed ones\n"
     "  --lease     default lease of unpinned pieces, seconds (default 3600, at most 366 days)\n"
     "  --enroll-secret-file  file with the enrollment secret sent to the RSS (its admin.token\n"
     "              or the site secret given to srs-rss --enroll-secret-file); the RSS answers\n"
@@ -97,6 +102,14 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtoi(value, &options.capacity_bytes) || options.capacity_bytes < 0) {
         return Fail("--capacity must be a byte count >= 0");
       }
+    } else if (flag == "--failure-domain") {
+      options.failure_domain = value;
+    } else if (flag == "--heartbeat") {
+      int seconds = 0;
+      if (!absl::SimpleAtoi(value, &seconds) || seconds < 1 || seconds > 3600) {
+        return Fail("--heartbeat must be a whole number of seconds in 1..3600");
+      }
+      options.register_interval = absl::Seconds(seconds);
     } else if (flag == "--lease") {
       if (!absl::SimpleAtoi(value, &lease) || lease <= 0 || lease > srs::depot::kMaxLeaseSeconds) {
         return Fail("--lease must be > 0 and at most 366 days");

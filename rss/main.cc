@@ -16,7 +16,8 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: srs-rss --listen HOST:PORT --state DIR [--lease SECONDS] [--enroll-secret-file FILE]\n"
+    "usage: srs-rss --listen HOST:PORT --state DIR [--lease SECONDS] [--depot-timeout SECONDS]\n"
+    "               [--enroll-secret-file FILE]\n"
     "               [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--insecure] [--auto-repair]\n"
     "               [--request-budget-mib N] [--max-jobs N] [--new-jobs-per-minute N]\n"
     "\n"
@@ -28,6 +29,10 @@ constexpr const char* kUsage =
     "  --state DIR         state directory (created; holds rss.db and admin.token, mode 0600)\n"
     "  --lease SECONDS     a running job whose watch stream is gone this long is marked lost\n"
     "                      (default 10, at most 86400)\n"
+    "  --depot-timeout SECONDS  a depot that has not re-registered (its heartbeat) for this long,\n"
+    "                      or for three of its heartbeats + 2 s if longer, is \"down\": no new\n"
+    "                      pieces go there and restarts read other copies (default 15, "
+    "0.1..86400)\n"
     "  --enroll-secret-file FILE  site secret depots may enroll with (besides the admin\n"
     "                      token); RegisterDepot without either is refused\n"
     "  --tls-cert PEM, --tls-key PEM  serve TLS with this certificate and key\n"
@@ -112,6 +117,13 @@ int main(int argc, char** argv) {
         return Usage("--lease needs a number of seconds in 0.1..86400, got '" + value + "'");
       }
       options.lease = absl::Seconds(seconds);
+    } else if (arg == "--depot-timeout") {
+      double seconds = 0;
+      if (!absl::SimpleAtod(value, &seconds) || !(seconds >= 0.1 && seconds <= 86400)) {
+        return Usage("--depot-timeout needs a number of seconds in 0.1..86400, got '" + value +
+                     "'");
+      }
+      options.depot_down_timeout = absl::Seconds(seconds);
     } else {
       return Usage("unknown option " + arg);
     }

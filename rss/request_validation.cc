@@ -1,6 +1,7 @@
 #include "rss/request_validation.h"
 
 #include <cmath>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -102,6 +103,44 @@ absl::Status CheckLocalCounts(absl::string_view call, const v1::ArraySpec& array
   if (total != array.global_count()) {
     return Invalid(call, absl::StrCat(where, "local counts add up to ", total, ", global_count is ",
                                       array.global_count()));
+  }
+  return absl::OkStatus();
+}
+
+// The copies of a reported piece: at most kMaxCopies, each with an address and capabilities
+// within bounds, no depot named twice (two copies on one depot protect nothing).
+absl::Status CheckPieceCopies(absl::string_view call, const std::string& where,
+                              const v1::PieceRecord& piece) {
+  if (!piece.depot_id().empty()) {
+    SRS_RETURN_IF_ERROR(ValidateName(call, where + "depot id", piece.depot_id()));
+  }
+  if (piece.copies_size() > kMaxCopies) {
+    return Invalid(call, absl::StrCat(where, piece.copies_size(), " copies; at most ", kMaxCopies,
+                                      " are allowed"));
+  }
+  std::set<std::string> ids, addresses;
+  for (int i = 0; i < piece.copies_size(); ++i) {
+    const v1::PieceCopy& copy = piece.copies(i);
+    std::string what = absl::StrCat(where, "copy ", i, ": ");
+    if (!copy.depot_id().empty()) {
+      SRS_RETURN_IF_ERROR(ValidateName(call, what + "depot id", copy.depot_id()));
+    }
+    SRS_RETURN_IF_ERROR(CheckAddress(call, what + "depot address", copy.depot_address(), false));
+    SRS_RETURN_IF_ERROR(
+        CheckLength(call, what + "read capability", copy.read_cap(), kMaxCapabilityBytes));
+    SRS_RETURN_IF_ERROR(
+        CheckLength(call, what + "manage capability", copy.manage_cap(), kMaxCapabilityBytes));
+    if (copy.read_cap().empty() || copy.manage_cap().empty()) {
+      return Invalid(call, what + "needs read and manage capabilities");
+    }
+    SRS_RETURN_IF_ERROR(CheckLength(call, what + "state", copy.state(), kMaxTypeBytes));
+    SRS_RETURN_IF_ERROR(
+        CheckLength(call, what + "failure domain", copy.failure_domain(), kMaxHostBytes));
+    const std::string& depot = copy.depot_id().empty() ? copy.depot_address() : copy.depot_id();
+    if (!ids.insert(depot).second || !addresses.insert(copy.depot_address()).second) {
+      return Invalid(call, absl::StrCat(where, "two copies on depot ", LogSafe(depot),
+                                        " (copies must be on distinct depots)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -219,6 +258,7 @@ absl::Status ValidateReportPieces(const v1::ReportPiecesRequest& req) {
     SRS_RETURN_IF_ERROR(
         CheckLength(kCall, where + "manage capability", piece.manage_cap(), kMaxCapabilityBytes));
     SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, where + "size_bytes", piece.size_bytes()));
+    SRS_RETURN_IF_ERROR(CheckPieceCopies(kCall, where, piece));
   }
   return absl::OkStatus();
 }
@@ -257,6 +297,13 @@ absl::Status ValidateRegisterDepot(const v1::RegisterDepotRequest& req) {
   }
   SRS_RETURN_IF_ERROR(ValidateName(kCall, "host", req.host(), kMaxHostBytes));
   SRS_RETURN_IF_ERROR(CheckAddress(kCall, "address", req.address(), false));
+  if (!req.failure_domain().empty()) {
+    SRS_RETURN_IF_ERROR(ValidateName(kCall, "failure domain", req.failure_domain(), kMaxHostBytes));
+  }
+  if (req.heartbeat_seconds() < 0 || req.heartbeat_seconds() > kMaxHeartbeatSeconds) {
+    return Invalid(kCall, absl::StrCat("heartbeat_seconds must be in 0..", kMaxHeartbeatSeconds,
+                                       ", got ", req.heartbeat_seconds()));
+  }
   SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, "capacity_bytes", req.capacity_bytes()));
   return CheckNotNegative(kCall, "free_bytes", req.free_bytes());
 }

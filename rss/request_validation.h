@@ -12,6 +12,9 @@
 //   RegisterRun:   per rank  rank 4 + host 2+255 + depot 2+270 + framing 4   =  537 B -> 53.7 MB
 //   ReportPieces:  per piece rank 4 + depot 2+270 + 2 caps 2*(2+128)
 //                            + size 11 + xxh3 11 + framing 4                  =  562 B -> 56.2 MB
+//                  (with copies, each copy adds about id 2+255 + address 2+270 + caps 2*(2+128)
+//                  + framing 3 = 792 B at the limits: a client with redundancy reports in
+//                  batches that fit 64 MiB)
 //   BeginCheckpoint: per array and rank at most 10 B of local count, i.e. 1 MB per array at
 //                  100 000 ranks: ~60 arrays of per-rank data; realistic counts (< 2^35) take 5 B.
 // Both fit in 64 MiB (67.1 MB); tests/security/rss_request_validation_test.cc builds them.
@@ -40,6 +43,8 @@ inline constexpr size_t kMaxReasonBytes = 4096;     // AbortCheckpoint reason
 inline constexpr int32_t kMaxRanks = 1 << 20;
 inline constexpr int kMaxArrays = 4096;
 inline constexpr int32_t kMaxKeep = 1000;
+inline constexpr int kMaxCopies = 8;  // copies of one piece (replicas:8)
+inline constexpr int32_t kMaxHeartbeatSeconds = 3600;
 
 // Escapes control characters, quotes and non-ASCII bytes (C escapes) and cuts after `max_bytes`
 // input bytes, for text a client sent that goes into a log line.

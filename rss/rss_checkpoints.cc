@@ -145,8 +145,10 @@ absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportP
   SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
   SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
   std::vector<bool> in_request(ckpt->summary.nprocs());  // a bit a rank (a set: 40 B a rank)
-  std::vector<const v1::PieceRecord*> fresh;
-  for (const v1::PieceRecord& piece : req.pieces()) {
+  std::vector<v1::PieceRecord> fresh;
+  for (const v1::PieceRecord& reported : req.pieces()) {
+    // Stored with every copy named by depot id (an old client's legacy fields become copies[0]).
+    v1::PieceRecord piece = registry_.NormalizePiece(reported);
     SRS_RETURN_IF_ERROR(ValidatePiece(piece, ckpt->summary.nprocs(), run_id));
     if (in_request[piece.rank()]) {
       return absl::InvalidArgumentError(
@@ -155,7 +157,7 @@ absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportP
     in_request[piece.rank()] = true;
     auto old = ckpt->pieces.find(piece.rank());
     if (old == ckpt->pieces.end()) {
-      fresh.push_back(&piece);
+      fresh.push_back(std::move(piece));
     } else if (!SamePiece(old->second, piece)) {
       return absl::AlreadyExistsError(absl::StrCat("ReportPieces: rank ", piece.rank(),
                                                    " already reported a different piece for "
@@ -166,9 +168,9 @@ absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportP
   if (fresh.empty()) return absl::OkStatus();
   const std::string job = run->row.job;
   return Transact([&]() -> absl::Status {
-    for (const v1::PieceRecord* piece : fresh) {
-      SRS_RETURN_IF_ERROR(store_->PutPiece({job, req.epoch(), *piece}));
-      ckpt->pieces[piece->rank()] = *piece;
+    for (const v1::PieceRecord& piece : fresh) {
+      SRS_RETURN_IF_ERROR(store_->PutPiece({job, req.epoch(), piece}));
+      ckpt->pieces[piece.rank()] = piece;
     }
     return absl::OkStatus();
   });
@@ -295,7 +297,9 @@ absl::Status RssState::DropCheckpoint(Job* job, int64_t epoch, const std::string
                     piece.manage_cap(),
                     absl::StrCat("job ", job->row.name, " epoch ", epoch, " rank ", rank),
                     0,
-                    now};
+                    now,
+                    piece.depot_id(),  // its address is looked up when the deletion is tried
+                    false};
     SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
     deletes_[task.id] = std::move(task);
   }
@@ -370,7 +374,14 @@ int RssState::ProcessDeleteQueue() {
     absl::MutexLock lock(&mu_);
     int64_t now = NowMs();
     for (const auto& [id, task] : deletes_) {
-      if (task.next_try_unix_ms <= now) due.push_back(task);
+      if (task.next_try_unix_ms > now) continue;
+      due.push_back(task);
+      // Depots are known by id: a depot that moved is asked at its current address.
+      const v1::DepotRecord* depot =
+          task.depot_id.empty() ? nullptr : registry_.ById(task.depot_id);
+      if (depot == nullptr) continue;
+      due.back().depot = depot->address();
+      if (!registry_.DepotIsUp(*depot, options_.clock())) due.back().depot_down = true;
     }
     if (due.empty()) return static_cast<int>(deletes_.size());
   }
@@ -378,7 +389,9 @@ int RssState::ProcessDeleteQueue() {
   std::set<std::string> unreachable;  // skip the rest of a depot that is down this round
   for (DeleteTask& task : due) {
     absl::Status status = absl::UnavailableError("depot unreachable this round");
-    if (unreachable.count(task.depot) == 0) {
+    if (task.depot_down) {
+      status = absl::UnavailableError("depot is down (no heartbeat)");
+    } else if (unreachable.count(task.depot) == 0) {
       status = janitor_->Delete(task.depot, task.manage_cap);
       if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
         unreachable.insert(task.depot);

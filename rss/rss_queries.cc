@@ -19,26 +19,33 @@ absl::Status RssState::RegisterDepot(const v1::RegisterDepotRequest& req) {
     return absl::InvalidArgumentError(
         absl::StrCat("RegisterDepot: depot ", req.address(), ": negative capacity or free space"));
   }
-  v1::DepotRecord depot;
-  // A depot without an id is known by its address.
-  depot.set_depot_id(req.depot_id().empty() ? req.address() : req.depot_id());
-  depot.set_host(req.host());
-  depot.set_address(req.address());
-  depot.set_capacity_bytes(req.capacity_bytes());
-  depot.set_free_bytes(req.free_bytes());
-  depot.set_last_seen_unix_ms(NowMs());
+  if (req.heartbeat_seconds() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterDepot: depot ", req.address(), ": negative heartbeat_seconds"));
+  }
+  const absl::Time now = options_.clock();
   absl::MutexLock lock(&mu_);
-  bool is_new = depots_.count(depot.depot_id()) == 0;
-  SRS_RETURN_IF_ERROR(Transact([&] {
-    depots_[depot.depot_id()] = depot;
-    return store_->PutDepot(depot);
+  v1::DepotRecord depot = registry_.RecordOf(req, now);
+  const v1::DepotRecord* before = registry_.ById(depot.depot_id());
+  const bool is_new = before == nullptr;
+  const bool was_down = before != nullptr && !registry_.DepotIsUp(*before, now);
+  std::string moved_from;
+  SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    SRS_RETURN_IF_ERROR(store_->PutDepot(depot));
+    moved_from = registry_.Put(depot);
+    return absl::OkStatus();
   }));
-  if (is_new) {
+  if (is_new || was_down || !moved_from.empty()) {
+    // Pieces are located by id: a new address is where the depot's copies are read from now.
     SRS_LOG(INFO)
             .Field("depot", depot.depot_id())
             .Field("host", depot.host())
+            .Field("failure_domain", depot.failure_domain())
             .Field("address", depot.address())
-        << "depot registered";
+            .Field("previous_address", moved_from)
+        << (is_new                ? "depot registered"
+            : !moved_from.empty() ? "depot moved to a new address"
+                                  : "depot is up again");
   }
   return absl::OkStatus();
 }
@@ -125,10 +132,9 @@ absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name)
   for (const auto& [epoch, ckpt] : job.checkpoints) {
     v1::CheckpointSummary* summary = out.add_checkpoints();
     *summary = ckpt.summary;
+    const absl::Time now = options_.clock();
     for (const auto& [rank, piece] : ckpt.pieces) {
-      v1::PieceRecord* record = summary->add_pieces();
-      *record = piece;
-      record->clear_manage_cap();
+      *summary->add_pieces() = registry_.PresentPiece(piece, now, /*strip_manage=*/true);
     }
   }
   return out;
@@ -136,9 +142,7 @@ absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name)
 
 std::vector<v1::DepotRecord> RssState::ListDepots() const {
   absl::MutexLock lock(&mu_);
-  std::vector<v1::DepotRecord> out;
-  for (const auto& [id, depot] : depots_) out.push_back(depot);
-  return out;
+  return registry_.List(options_.clock());
 }
 
 }  // namespace srs

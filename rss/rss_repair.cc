@@ -23,12 +23,10 @@ namespace v1 = rss::v1;
 
 namespace {
 
-// Up = a registration (heartbeat) seen within this long. A stand-in until the depot registry
-// (rss/depot_registry.h, DepotIsUp) is merged; the repair then asks it instead.
-constexpr absl::Duration kDepotUpWithin = absl::Seconds(15);
-
-bool DepotUpForRepair(const v1::DepotRecord& depot, absl::Time now) {
-  return now - absl::FromUnixMillis(depot.last_seen_unix_ms()) <= kDepotUpWithin;
+// Up as the depot registry judged it when ListDepots() filled `state` (heartbeats within the
+// depot's timeout, rss/depot_registry.h).
+bool DepotUpForRepair(const v1::DepotRecord& depot, absl::Time /*now*/) {
+  return depot.state() == "up";
 }
 
 std::string DomainOf(const v1::DepotRecord& depot) {
@@ -118,7 +116,8 @@ absl::Status RssState::RecordRepair(const std::string& job_name, const RepairIte
       for (const v1::RepairedCopy& made : outcome.made) {
         for (const v1::PieceCopy& copy : outcome.keep) {
           if (copy.depot_id() != made.to_depot_id()) continue;
-          DeleteTask task{0, copy.depot_address(), copy.manage_cap(), what, 0, now};
+          DeleteTask task{
+              0, copy.depot_address(), copy.manage_cap(), what, 0, now, copy.depot_id(), false};
           SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
           deletes_[task.id] = std::move(task);
         }
@@ -139,8 +138,13 @@ absl::Status RssState::RecordRepair(const std::string& job_name, const RepairIte
     SRS_RETURN_IF_ERROR(store_->PutPiece({job_name, item.epoch, record}));
     for (size_t i = 0; i < outcome.gone.size(); ++i) {
       const v1::PieceCopy& copy = outcome.gone[i];
-      if (copy.manage_cap().empty() || outcome.gone_addresses[i].empty()) continue;
-      DeleteTask task{0, outcome.gone_addresses[i], copy.manage_cap(), what, 0, now};
+      if (copy.manage_cap().empty() ||
+          (outcome.gone_addresses[i].empty() && copy.depot_id().empty())) {
+        continue;
+      }
+      // By depot id: a depot that comes back on another address still gets the deletion.
+      DeleteTask task{
+          0, outcome.gone_addresses[i], copy.manage_cap(), what, 0, now, copy.depot_id(), false};
       SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
       deletes_[task.id] = std::move(task);
     }

@@ -91,6 +91,13 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
                                                    " is outside ", absl::FormatDuration(kMinLease),
                                                    "..", absl::FormatDuration(kMaxLease)));
   }
+  if (options.depot_down_timeout < kMinDepotDownTimeout ||
+      options.depot_down_timeout > kMaxDepotDownTimeout) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("depot timeout ", absl::FormatDuration(options.depot_down_timeout),
+                     " is outside ", absl::FormatDuration(kMinDepotDownTimeout), "..",
+                     absl::FormatDuration(kMaxDepotDownTimeout)));
+  }
   std::unique_ptr<RssServer> server(new RssServer(options));
   SRS_RETURN_IF_ERROR(MakeDir(options.state_dir));
   SRS_ASSIGN_OR_RETURN(server->lock_fd_, LockStateDir(options.state_dir));
@@ -102,6 +109,7 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   }
   RssStateOptions state_options;
   state_options.lease = options.lease;
+  state_options.depot_down_timeout = options.depot_down_timeout;
   NewJobLimits limits;
   limits.max_jobs = options.max_jobs;
   limits.per_minute = options.new_jobs_per_minute;

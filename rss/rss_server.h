@@ -52,6 +52,9 @@ struct RssServerOptions {
   // Zero interval = off (the default: `srs repair` only).
   absl::Duration auto_repair_interval = absl::ZeroDuration();
   absl::Duration auto_repair_patience = absl::Minutes(5);
+  // A depot silent for max(this, 3 heartbeats + 2 s) is "down" (srs-rss --depot-timeout);
+  // kMinDepotDownTimeout..kMaxDepotDownTimeout, else INVALID_ARGUMENT.
+  absl::Duration depot_down_timeout = kDefaultDepotDownTimeout;
   // Depot enrollment (rss/depot_enrollment.h): the site secret file ("" = admin token only) and
   // how long write grants stay valid.
   std::string enroll_secret_file;

@@ -2,6 +2,7 @@
 // Checkpoints live in rss_checkpoints.cc, tool queries in rss_queries.cc.
 #include "rss/rss_state.h"
 
+#include <optional>
 #include <set>
 #include <unordered_set>
 #include <utility>
@@ -50,7 +51,10 @@ absl::Status ValidateRegister(const v1::RegisterRunRequest& req) {
 
 RssState::RssState(std::unique_ptr<SqliteStore> store, DepotJanitor* janitor,
                    RssStateOptions options)
-    : store_(std::move(store)), janitor_(janitor), options_(std::move(options)) {}
+    : store_(std::move(store)),
+      janitor_(janitor),
+      options_(std::move(options)),
+      registry_(options_.depot_down_timeout) {}
 
 RssState::~RssState() = default;
 
@@ -71,7 +75,6 @@ absl::Status RssState::Load() {
   jobs_.clear();
   runs_.clear();
   run_by_token_.clear();
-  depots_.clear();
   deletes_.clear();
   auto it = snap.meta.find("next_request_id");
   next_request_id_ = it == snap.meta.end() ? 1 : it->second;
@@ -94,7 +97,7 @@ absl::Status RssState::Load() {
   for (PieceRow& row : snap.pieces) {
     jobs_[row.job].checkpoints[row.epoch].pieces[row.record.rank()] = std::move(row.record);
   }
-  for (v1::DepotRecord& depot : snap.depots) depots_[depot.depot_id()] = std::move(depot);
+  registry_.Load(snap.depots);
   for (DeleteTask& task : snap.deletes) deletes_[task.id] = std::move(task);
   return absl::OkStatus();
 }
@@ -213,12 +216,24 @@ absl::StatusOr<std::vector<std::string>> RssState::ResolveDepots(
       out[rank.rank()] = rank.depot();
       continue;
     }
-    const v1::DepotRecord* best = nullptr;
-    for (const auto& [id, depot] : depots_) {
+    // The live depot of the rank's host seen last; down ones get no new pieces.
+    const absl::Time now = options_.clock();
+    std::optional<v1::DepotRecord> best, down;
+    for (const v1::DepotRecord& depot : registry_.List(now)) {
       if (depot.host() != rank.host()) continue;
-      if (best == nullptr || depot.last_seen_unix_ms() > best->last_seen_unix_ms()) best = &depot;
+      std::optional<v1::DepotRecord>& slot = depot.state() == "up" ? best : down;
+      if (!slot || depot.last_seen_unix_ms() > slot->last_seen_unix_ms()) slot = depot;
     }
-    if (best == nullptr) {
+    if (!best && down) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", req.job(), ": rank ", rank.rank(), " asks for depot=auto but the depot of host '",
+          rank.host(), "' (", down->depot_id(), " at ", down->address(), ") is down: not heard ",
+          "from since ",
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixMillis(down->last_seen_unix_ms()),
+                           absl::UTCTimeZone()),
+          "; restart `srs-depot --host ", rank.host(), "` there or set depot = host:port"));
+    }
+    if (!best) {
       return absl::FailedPreconditionError(absl::StrCat(
           "job ", req.job(), ": rank ", rank.rank(), " asks for depot=auto but no depot is ",
           "registered for host '", rank.host(), "'; start `srs-depot --host ", rank.host(),
@@ -234,10 +249,9 @@ rss::v1::Manifest RssState::MakeManifest(const Checkpoint& ckpt) const {
   manifest.set_epoch(ckpt.summary.epoch());
   manifest.set_nprocs(ckpt.summary.nprocs());
   *manifest.mutable_arrays() = ckpt.summary.arrays();
+  const absl::Time now = options_.clock();
   for (const auto& [rank, piece] : ckpt.pieces) {
-    v1::PieceRecord* out = manifest.add_pieces();
-    *out = piece;
-    out->clear_manage_cap();
+    *manifest.add_pieces() = registry_.PresentPiece(piece, now, /*strip_manage=*/true);
   }
   manifest.set_committed_unix_ms(ckpt.summary.committed_unix_ms());
   return manifest;

@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "rss/depot_janitor.h"
 #include "rss/replica_copier.h"
+#include "rss/depot_registry.h"
 #include "rss/sqlite_store.h"
 #include "srs/rss/v1/rss.pb.h"
 
@@ -40,6 +41,9 @@ namespace srs {
 struct RssStateOptions {
   absl::Duration lease = absl::Seconds(10);  // a run without a watch for this long is lost
   std::function<absl::Time()> clock = [] { return absl::Now(); };  // tests move time by hand
+  // A depot is down after this long without a registration, or after about three of its
+  // heartbeats if that is longer (rss/depot_registry.h; srs-rss --depot-timeout).
+  absl::Duration depot_down_timeout = kDefaultDepotDownTimeout;
   // Asked before a registration creates a job, with the number of jobs known and whether the
   // admin token came with it; a refusal (RESOURCE_EXHAUSTED) is the registration's answer.
   // Empty = always. srs-rss plugs in NewJobGate (rss/request_budget.h).
@@ -115,12 +119,15 @@ class RssState {
   // Makes every WaitWatch return with shutting_down (daemon shutdown).
   void ShutdownWatches();
 
-  // Depots and tools.
+  // Depots and tools. RegisterDepot is also the depot's heartbeat: it records the depot under its
+  // id with its current address (a new address replaces the old one, logged), host, failure
+  // domain, space and heartbeat period (rss/depot_registry.h).
   absl::Status RegisterDepot(const rss::v1::RegisterDepotRequest& req);
   absl::StatusOr<int64_t> RequestStop(const std::string& job);
   absl::StatusOr<int64_t> RequestCheckpoint(const std::string& job);
   std::vector<rss::v1::JobSummary> ListJobs() const;
   absl::StatusOr<rss::v1::GetJobResponse> GetJob(const std::string& job) const;
+  // Every depot with its state ("up"/"down") and failure domain filled.
   std::vector<rss::v1::DepotRecord> ListDepots() const;
 
   // Repair and drop (rss_repair.cc). RepairJob re-creates the missing copies of every piece of
@@ -194,7 +201,7 @@ class RssState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<std::string>> ResolveDepots(
       const rss::v1::RegisterRunRequest& req) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  rss::v1::Manifest MakeManifest(const Checkpoint& ckpt) const;
+  rss::v1::Manifest MakeManifest(const Checkpoint& ckpt) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A new "running" run of `req`'s job, with each rank's resolved depot and a fresh token.
   Run NewRun(const rss::v1::RegisterRunRequest& req, const std::vector<std::string>& depots,
              int64_t seq) const;
@@ -237,7 +244,7 @@ class RssState {
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Run> runs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> run_by_token_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, rss::v1::DepotRecord> depots_ ABSL_GUARDED_BY(mu_);
+  DepotRegistry registry_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, DeleteTask> deletes_ ABSL_GUARDED_BY(mu_);
   int64_t next_request_id_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;

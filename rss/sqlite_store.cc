@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "rss/client/piece_copies.h"
 
 namespace srs {
 namespace {
@@ -35,12 +37,24 @@ CREATE TABLE IF NOT EXISTS delete_queue (id INTEGER PRIMARY KEY AUTOINCREMENT,
                                          next_try_unix_ms INTEGER NOT NULL);
 )sql";
 
+absl::Status PiecesByDepotId(sqlite3* db);
+
+// One step of the migration ladder: its SQL, then (if any) a C++ pass over the rows, in the same
+// transaction.
+struct MigrationStep {
+  const char* sql;
+  absl::Status (*code)(sqlite3* db);
+};
+
 // The migration ladder: step i takes the database from version i to i + 1 (kMigrations[0] makes
 // version 1 from nothing). Append only; never edit a released step.
-constexpr const char* kMigrations[] = {
-    kSchemaV1,
+constexpr MigrationStep kMigrations[] = {
+    {kSchemaV1, nullptr},
     // 1 -> 2: job ownership. Existing jobs get no owner ("").
-    "ALTER TABLE jobs ADD COLUMN owner_hash TEXT NOT NULL DEFAULT '';",
+    {"ALTER TABLE jobs ADD COLUMN owner_hash TEXT NOT NULL DEFAULT '';", nullptr},
+    // 2 -> 3: depots known by id. Queued deletions name their depot's id; piece records get
+    // copies[0] (from their legacy fields) with the depot id resolved by address.
+    {"ALTER TABLE delete_queue ADD COLUMN depot_id TEXT NOT NULL DEFAULT '';", PiecesByDepotId},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion,
               "one migration step per schema version");
@@ -64,6 +78,90 @@ std::string ColumnBytes(sqlite3_stmt* stmt, int column) {
   const void* data = sqlite3_column_blob(stmt, column);
   int size = sqlite3_column_bytes(stmt, column);
   return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
+}
+
+// Runs `sql` (one statement) with `bind` applied, calling `row` for every result row.
+absl::Status RunStatement(sqlite3* db, const char* sql,
+                          const std::function<void(sqlite3_stmt*)>& bind,
+                          const std::function<absl::Status(sqlite3_stmt*)>& row) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat("rss state: ", sqlite3_errmsg(db)));
+  }
+  if (bind) bind(stmt);
+  int rc = SQLITE_DONE;
+  absl::Status status;
+  while (status.ok() && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (row) status = row(stmt);
+  }
+  if (status.ok() && rc != SQLITE_DONE) {
+    status = absl::InternalError(absl::StrCat("rss state: ", sqlite3_errmsg(db)));
+  }
+  sqlite3_finalize(stmt);
+  return status;
+}
+
+// Migration 2 -> 3 (C++ part). Rows are addressed by rowid: older rows hold their text keys as
+// blobs, which an SQL comparison with text would not match.
+absl::Status PiecesByDepotId(sqlite3* db) {
+  // Address -> id of the depot registered there (the one seen last, when several were).
+  std::map<std::string, std::pair<int64_t, std::string>> ids;
+  SRS_RETURN_IF_ERROR(RunStatement(db, "SELECT record FROM depots", nullptr, [&](sqlite3_stmt* s) {
+    rss::v1::DepotRecord depot;
+    if (!depot.ParseFromString(ColumnBytes(s, 0))) {
+      return absl::DataLossError("rss state: a row of table depots does not parse");
+    }
+    auto& slot = ids[depot.address()];
+    if (slot.second.empty() || depot.last_seen_unix_ms() > slot.first) {
+      slot = {depot.last_seen_unix_ms(), depot.depot_id()};
+    }
+    return absl::OkStatus();
+  }));
+  auto id_of = [&](const std::string& address) {
+    auto it = ids.find(address);
+    return it == ids.end() ? std::string() : it->second.second;
+  };
+  std::vector<std::pair<int64_t, std::string>> pieces;  // rowid, new record
+  SRS_RETURN_IF_ERROR(
+      RunStatement(db, "SELECT rowid, record FROM pieces", nullptr, [&](sqlite3_stmt* s) {
+        rss::v1::PieceRecord record;
+        if (!record.ParseFromString(ColumnBytes(s, 1))) {
+          return absl::DataLossError("rss state: a row of table pieces does not parse");
+        }
+        record = WithLegacyMirror(std::move(record));
+        for (rss::v1::PieceCopy& copy : *record.mutable_copies()) {
+          if (copy.depot_id().empty()) copy.set_depot_id(id_of(copy.depot_address()));
+        }
+        record = WithLegacyMirror(std::move(record));
+        pieces.emplace_back(sqlite3_column_int64(s, 0), record.SerializeAsString());
+        return absl::OkStatus();
+      }));
+  for (const auto& [rowid, record] : pieces) {
+    SRS_RETURN_IF_ERROR(RunStatement(
+        db, "UPDATE pieces SET record = ? WHERE rowid = ?",
+        [&](sqlite3_stmt* s) {
+          sqlite3_bind_blob(s, 1, record.data(), static_cast<int>(record.size()), SQLITE_TRANSIENT);
+          sqlite3_bind_int64(s, 2, rowid);
+        },
+        nullptr));
+  }
+  std::vector<std::pair<int64_t, std::string>> deletes;  // id, depot id
+  SRS_RETURN_IF_ERROR(
+      RunStatement(db, "SELECT id, depot FROM delete_queue", nullptr, [&](sqlite3_stmt* s) {
+        std::string id = id_of(ColumnBytes(s, 1));
+        if (!id.empty()) deletes.emplace_back(sqlite3_column_int64(s, 0), id);
+        return absl::OkStatus();
+      }));
+  for (const auto& [rowid, id] : deletes) {
+    SRS_RETURN_IF_ERROR(RunStatement(
+        db, "UPDATE delete_queue SET depot_id = ? WHERE id = ?",
+        [&](sqlite3_stmt* s) {
+          sqlite3_bind_blob(s, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+          sqlite3_bind_int64(s, 2, rowid);
+        },
+        nullptr));
+  }
+  return absl::OkStatus();
 }
 
 template <typename Message>
@@ -142,7 +240,10 @@ absl::Status SqliteStore::Migrate() {
   if (version == kSchemaVersion) return Commit();
   absl::Status status;
   for (int step = version; step < kSchemaVersion && status.ok(); ++step) {
-    status = Annotate(ExecScript(kMigrations[step]),
+    const MigrationStep& migration = kMigrations[step];
+    status = ExecScript(migration.sql);
+    if (status.ok() && migration.code != nullptr) status = migration.code(db_);
+    status = Annotate(status,
                       absl::StrCat("migrating the schema from version ", step, " to ", step + 1));
   }
   if (status.ok()) {
@@ -230,10 +331,11 @@ absl::Status SqliteStore::PutDepot(const rss::v1::DepotRecord& depot) {
 }
 
 absl::Status SqliteStore::EnqueueDelete(DeleteTask* task) {
-  SRS_RETURN_IF_ERROR(Write(Prepare("INSERT INTO delete_queue (depot, manage_cap, what, "
-                                    "attempts, next_try_unix_ms) VALUES (?, ?, ?, ?, ?)"),
-                            db_, task->depot, task->manage_cap, task->what,
-                            static_cast<int64_t>(task->attempts), task->next_try_unix_ms));
+  SRS_RETURN_IF_ERROR(
+      Write(Prepare("INSERT INTO delete_queue (depot, manage_cap, what, "
+                    "attempts, next_try_unix_ms, depot_id) VALUES (?, ?, ?, ?, ?, ?)"),
+            db_, task->depot, task->manage_cap, task->what, static_cast<int64_t>(task->attempts),
+            task->next_try_unix_ms, task->depot_id));
   task->id = sqlite3_last_insert_rowid(db_);
   return absl::OkStatus();
 }
@@ -322,11 +424,12 @@ absl::StatusOr<StoreSnapshot> SqliteStore::LoadAll() {
     return absl::OkStatus();
   }));
   SRS_RETURN_IF_ERROR(Query(Prepare("SELECT id, depot, manage_cap, what, attempts, "
-                                    "next_try_unix_ms FROM delete_queue ORDER BY id"),
+                                    "next_try_unix_ms, depot_id FROM delete_queue ORDER BY id"),
                             db_, [&](sqlite3_stmt* s) {
                               snap.deletes.push_back(
                                   {sqlite3_column_int64(s, 0), Text(s, 1), Text(s, 2), Text(s, 3),
-                                   sqlite3_column_int(s, 4), sqlite3_column_int64(s, 5)});
+                                   sqlite3_column_int(s, 4), sqlite3_column_int64(s, 5), Text(s, 6),
+                                   false});
                               return absl::OkStatus();
                             }));
   return snap;

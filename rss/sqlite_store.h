@@ -6,8 +6,12 @@
 // with PRAGMA user_version: an unknown (newer) version is refused instead of being misread, an
 // older one is brought up the migration ladder (sqlite_store.cc, kMigrations), every step from
 // its version to kSchemaVersion in ONE transaction, so a failed step leaves the database as it
-// was. Versions: 1 = the first release; 2 = jobs.owner_hash (job ownership; jobs migrated from
-// 1 have none until the admin token adopts them, see docs/security.md).
+// was; a step is SQL plus, where rows must be rewritten, a C++ pass in the same transaction.
+// Versions: 1 = the first release; 2 = jobs.owner_hash (job ownership; jobs migrated from
+// 1 have none until the admin token adopts them, see docs/security.md); 3 = depots known by id
+// (issue 13): delete_queue.depot_id, and every piece record rewritten with copies[0] taken from
+// its legacy fields and its depot_id resolved from the depots table by address (left "" when no
+// depot was registered there; such a copy is then found by its recorded address).
 //
 // Rows carry the srs.rss.v1 messages as serialized blobs (configurations, checkpoint summaries,
 // piece records, depots): those messages are the RSS's vocabulary, and blobs keep the schema
@@ -75,6 +79,10 @@ struct DeleteTask {
   std::string what;  // "job heat epoch 3 rank 1", for logs
   int32_t attempts = 0;
   int64_t next_try_unix_ms = 0;
+  // The depot by id (schema 3): `depot` is then only the address it had when queued, and the
+  // deletion goes to the depot's current address. "" for a depot that was never registered.
+  std::string depot_id;
+  bool depot_down = false;  // not stored: set for one round of ProcessDeleteQueue
 };
 
 struct StoreSnapshot {
@@ -89,7 +97,7 @@ struct StoreSnapshot {
 
 class SqliteStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating if needed) the database at `path` and migrates an older schema.
   // FAILED_PRECONDITION if its schema is newer than this binary understands; INTERNAL with

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/piece_format.h"
 #include "common/status_macros.h"
+#include "rss/client/copy_order.h"
 
 namespace srs::tools {
 namespace {
@@ -48,16 +49,27 @@ std::vector<layout::Transfer> ConcatenationPlan(const rssv1::ArraySpec& array, i
   return plan;
 }
 
+// The copies of `piece` in the order to read them: no copy is local to `srs export`, so the
+// old rank spreads the pieces over their copies; copies on down depots are skipped.
+PieceLocation CopiesToRead(const rssv1::PieceRecord& piece) {
+  return OrderCopies(LocationOf(piece), nullptr, {});
+}
+
 // The /srs_index/<name> list of one old rank's piece (`count` elements), read by range: the
 // depot serves "srs_index/<name>" like an array dataset, so only the index bytes move.
 absl::Status ReadPieceIndex(const rssv1::PieceRecord& piece, const std::string& name, int64_t count,
                             DepotSet* depots, std::vector<int64_t>* index) {
-  SRS_ASSIGN_OR_RETURN(DepotClient * depot, depots->Get(piece.depot_address()));
   index->assign(static_cast<size_t>(count), 0);
   const piece::Hyperslab whole{0, count, 1, count};
-  return depot->ReadRange(piece.read_cap(), absl::StrCat(piece::kIndexGroup, "/", name),
-                          ElementType::kInt64, {whole}, index->data(),
-                          static_cast<size_t>(count) * sizeof(int64_t));
+  return ReadAnyCopy(
+      CopiesToRead(piece),
+      absl::StrCat("the index of array ", name, " in old rank ", piece.rank(), "'s piece"),
+      [&](const CopyLocation& copy) -> absl::Status {
+        SRS_ASSIGN_OR_RETURN(DepotClient * depot, depots->Get(copy.address));
+        return depot->ReadRange(copy.read_cap, absl::StrCat(piece::kIndexGroup, "/", name),
+                                ElementType::kInt64, {whole}, index->data(),
+                                static_cast<size_t>(count) * sizeof(int64_t));
+      });
 }
 
 // map/func layouts travel as per-rank global index lists inside the pieces.
@@ -155,16 +167,17 @@ absl::Status ReadChunk(const rssv1::CheckpointSummary& checkpoint, const std::st
     return absl::DataLossError(
         absl::StrCat("checkpoint ", checkpoint.epoch(), " has no piece of rank ", chunk.src_rank));
   }
-  SRS_ASSIGN_OR_RETURN(DepotClient * depot, depots->Get(piece->depot_address()));
   std::vector<piece::Hyperslab> selections;
   for (const layout::Hyperslab& slab : chunk.src) {
     selections.push_back(layout::ConvertSlab<piece::Hyperslab>(slab));
   }
   out->resize(static_cast<size_t>(chunk.elements) * ElementSize(type));
-  return Annotate(
-      depot->ReadRange(piece->read_cap(), dataset, type, selections, out->data(), out->size()),
-      absl::StrCat("reading ", dataset, " of rank ", chunk.src_rank, " from ",
-                   piece->depot_address()));
+  return ReadAnyCopy(
+      CopiesToRead(*piece), absl::StrCat("reading ", dataset, " of rank ", chunk.src_rank),
+      [&](const CopyLocation& copy) -> absl::Status {
+        SRS_ASSIGN_OR_RETURN(DepotClient * depot, depots->Get(copy.address));
+        return depot->ReadRange(copy.read_cap, dataset, type, selections, out->data(), out->size());
+      });
 }
 
 }  // namespace srs::tools

@@ -117,7 +117,9 @@ cliv1::DepotsOutput DepotsJson(const rssv1::ListDepotsResponse& depots, absl::Ti
     d->set_address(depot.address());
     bool recent = depot.last_seen_unix_ms() > 0 &&
                   now - absl::FromUnixMillis(depot.last_seen_unix_ms()) <= kDepotSilence;
-    d->set_state(recent ? "up" : "down");
+    // The RSS knows each depot's heartbeat and its own timeout; an older RSS sends no state.
+    d->set_state(!depot.state().empty() ? depot.state() : recent ? "up" : "down");
+    d->set_failure_domain(depot.failure_domain().empty() ? depot.host() : depot.failure_domain());
     d->set_capacity_bytes(Num(depot.capacity_bytes()));
     d->set_free_bytes(Num(depot.free_bytes()));
     d->set_last_seen(IsoTime(depot.last_seen_unix_ms()));

@@ -19,18 +19,33 @@ absl::StatusOr<std::shared_ptr<DepotClient>> DepotPool::Get(const std::string& a
 
 absl::StatusOr<bool> DepotPool::SharesHost(const std::string& address) {
   if (transport_ == Transport::kGrpc) return false;
+  return OnMyHost(address);
+}
+
+absl::StatusOr<bool> DepotPool::OnMyHost(const std::string& address) {
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    int known = entries_[address].shares_host;
-    if (known >= 0) return known == 1;
+    const Entry& entry = entries_[address];
+    if (entry.on_my_host >= 0) return entry.on_my_host == 1;
   }
   // The RPC runs outside the lock so parallel fetchers to other depots are not held up.
-  SRS_ASSIGN_OR_RETURN(depot::v1::DepotInfo info, client->Info());
-  bool shares = info.host() == my_host_;
+  absl::StatusOr<depot::v1::DepotInfo> info = client->Info();
   std::lock_guard<std::mutex> lock(mu_);
-  entries_[address].shares_host = shares ? 1 : 0;
-  return shares;
+  Entry& entry = entries_[address];
+  if (!info.ok()) {
+    entry.unreachable_until = absl::Now() + kUnreachableMemory;
+    return info.status();
+  }
+  entry.on_my_host = info->host() == my_host_ ? 1 : 0;
+  return entry.on_my_host == 1;
+}
+
+bool DepotPool::RecentlyUnreachable(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(address);
+  return it != entries_.end() && it->second.on_my_host < 0 &&
+         absl::Now() < it->second.unreachable_until;
 }
 
 absl::StatusOr<std::string> DepotPool::LocalPath(const std::string& address,

@@ -30,6 +30,14 @@ class DepotPool {
   // it and the depot's registered host (one Info RPC, cached) equals this process's host.
   // UNAVAILABLE when the depot does not answer. Thread-safe.
   absl::StatusOr<bool> SharesHost(const std::string& address);
+  // Whether the depot at `address` registered this process's host, whatever the transport (a
+  // restart reads a copy on its own host first). One Info RPC, cached with SharesHost's.
+  // UNAVAILABLE when the depot does not answer (asked again next time). Thread-safe.
+  absl::StatusOr<bool> OnMyHost(const std::string& address);
+  // Whether an Info of the depot at `address` failed within the last kUnreachableMemory: the
+  // copy choice then does not ask again, so planning many reads does not wait out the RPC budget
+  // once per read (the reads themselves still try it). Thread-safe.
+  bool RecentlyUnreachable(const std::string& address);
 
   // The verified file of the piece `read_cap` names on the shared-host depot at `address`
   // (OpenLocal, asked once per piece and cached: a restart reads many arrays from one piece,
@@ -45,10 +53,13 @@ class DepotPool {
 
   const std::string& my_host() const { return my_host_; }
 
+  static constexpr absl::Duration kUnreachableMemory = absl::Seconds(10);
+
  private:
   struct Entry {
     std::shared_ptr<DepotClient> client;
-    int shares_host = -1;  // -1: not asked yet
+    int on_my_host = -1;                                  // -1: not asked yet
+    absl::Time unreachable_until = absl::InfinitePast();  // after a failed Info
   };
   const std::string my_host_;
   const Transport transport_;

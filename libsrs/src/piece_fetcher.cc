@@ -35,16 +35,24 @@ void Scatter(const char* packed, const std::vector<piece::Hyperslab>& dst, size_
   }
 }
 
+// Reads the task from one copy after the other until one succeeds. A failed direct read may
+// have left part of the buffer written: the next copy overwrites the same elements.
 absl::Status RunTask(DepotPool* depots, const FetchTask& task, ElementType wire_type,
                      char* buffer) {
   const size_t element_size = ElementSize(wire_type);
+  const std::string what =
+      absl::StrCat("array '", task.dataset, "': old rank ", task.piece.rank, "'s piece");
   if (IsContiguous(task.dst)) {
     char* out = buffer + static_cast<size_t>(task.dst[0].start) * element_size;
-    return ReadFromPiece(depots, task.piece, task.dataset, wire_type, task.src, task.elements, out);
+    return ReadAnyCopy(task.piece, what, [&](const CopyLocation& copy) {
+      return ReadFromPiece(depots, copy, task.dataset, wire_type, task.src, task.elements, out);
+    });
   }
   std::unique_ptr<char[]> packed(new char[static_cast<size_t>(task.elements) * element_size]);
-  SRS_RETURN_IF_ERROR(ReadFromPiece(depots, task.piece, task.dataset, wire_type, task.src,
-                                    task.elements, packed.get()));
+  SRS_RETURN_IF_ERROR(ReadAnyCopy(task.piece, what, [&](const CopyLocation& copy) {
+    return ReadFromPiece(depots, copy, task.dataset, wire_type, task.src, task.elements,
+                         packed.get());
+  }));
   Scatter(packed.get(), task.dst, element_size, buffer);
   return absl::OkStatus();
 }
@@ -138,27 +146,28 @@ absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(in
   return absl::OkStatus();
 }
 
-absl::Status ReadFromPiece(DepotPool* depots, const PieceLocation& piece,
-                           const std::string& dataset, ElementType wire_type,
-                           const std::vector<piece::Hyperslab>& selections, int64_t elements,
-                           void* out) {
+absl::Status ReadFromPiece(DepotPool* depots, const CopyLocation& copy, const std::string& dataset,
+                           ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
+                           int64_t elements, void* out) {
   if (elements == 0) return absl::OkStatus();
   const size_t bytes = static_cast<size_t>(elements) * ElementSize(wire_type);
-  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.depot_address));
-  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
-  if (!local) return depot->ReadRange(piece.read_cap, dataset, wire_type, selections, out, bytes);
-  SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.depot_address, piece.read_cap));
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(copy.address));
+  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(copy.address));
+  if (!local) return depot->ReadRange(copy.read_cap, dataset, wire_type, selections, out, bytes);
+  SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(copy.address, copy.read_cap));
   SRS_ASSIGN_OR_RETURN(bool done, ReadRawRuns(depots, path, dataset, wire_type, selections, out));
   if (done) return absl::OkStatus();
   return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
 }
 
-absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
-                            const std::string& dataset, std::vector<int64_t>* index) {
-  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.depot_address));
-  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.depot_address));
+namespace {
+
+absl::Status ReadIndexFromCopy(DepotPool* depots, const CopyLocation& piece,
+                               const std::string& dataset, std::vector<int64_t>* index) {
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.address));
+  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.address));
   if (local) {
-    SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.depot_address, piece.read_cap));
+    SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.address, piece.read_cap));
     return piece::ReadIndex(path, dataset, index);
   }
   // Across hosts, fetch only the index bytes: the piece's record says how many elements the
@@ -179,22 +188,57 @@ absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
                           static_cast<size_t>(count) * sizeof(int64_t));
 }
 
+}  // namespace
+
+absl::Status ReadPieceIndex(DepotPool* depots, const PieceLocation& piece,
+                            const std::string& dataset, std::vector<int64_t>* index) {
+  std::map<std::string, int> load;
+  return ReadAnyCopy(
+      ChooseCopies(depots, piece, &load),
+      absl::StrCat("array '", dataset, "': the index of old rank ", piece.rank, "'s piece"),
+      [&](const CopyLocation& copy) { return ReadIndexFromCopy(depots, copy, dataset, index); });
+}
+
+PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
+                           std::map<std::string, int>* load) {
+  PieceLocation ordered = OrderCopies(
+      piece,
+      [depots](const CopyLocation& copy) {
+        // A depot that does not answer is not "mine": it is tried after the others.
+        if (depots->RecentlyUnreachable(copy.address)) return false;
+        absl::StatusOr<bool> mine = depots->OnMyHost(copy.address);
+        return mine.ok() && *mine;
+      },
+      *load);
+  if (!ordered.copies.empty() && IsReadable(ordered.copies[0])) {
+    ++(*load)[DepotKey(ordered.copies[0])];
+  }
+  return ordered;
+}
+
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& planned,
-                      ElementType wire_type, void* buffer, int threads) {
+                      ElementType wire_type, void* buffer, int threads,
+                      std::map<std::string, int>* load) {
   std::vector<FetchTask> tasks;
-  for (const FetchTask& task : planned) {
-    absl::StatusOr<bool> local = depots->SharesHost(task.piece.depot_address);
+  std::map<std::string, int> own_load;  // tasks whose first choice is each depot
+  if (load == nullptr) load = &own_load;
+  for (const FetchTask& planned_task : planned) {
+    FetchTask task = planned_task;
+    task.piece = ChooseCopies(depots, planned_task.piece, load);
+    // A down or just unreachable depot is not asked again here (each ask could cost the RPC
+    // budget); such a task is not split, its read falls back as a whole.
+    const bool ask = !task.piece.copies.empty() && IsReadable(task.piece.copies[0]) &&
+                     !depots->RecentlyUnreachable(task.piece.copies[0].address);
+    absl::StatusOr<bool> local =
+        ask ? depots->SharesHost(task.piece.copies[0].address) : absl::StatusOr<bool>(true);
     if (local.ok() && !*local) {
       SplitIntoParts(task, ElementSize(wire_type), &tasks);
     } else {
-      tasks.push_back(task);  // the shared-host path reads under the HDF5 lock: no gain
+      tasks.push_back(std::move(task));  // the shared-host path reads under the HDF5 lock
     }
   }
   return ParallelFor(static_cast<int>(tasks.size()), threads, [&](int i) {
-    const FetchTask& task = tasks[i];
-    return Annotate(RunTask(depots, task, wire_type, static_cast<char*>(buffer)),
-                    absl::StrCat("array '", task.dataset, "': reading old rank ", task.piece.rank,
-                                 "'s piece from depot ", task.piece.depot_address));
+    return RunTask(depots, tasks[i], wire_type, static_cast<char*>(buffer));
   });
 }
 

@@ -56,19 +56,28 @@ RestartReader::~RestartReader() {
 }
 
 void RestartReader::WarmUp() {
+  // Copies on down depots are left alone: a dead address would hold the warm-up (and so the
+  // end of a failed restart) for the whole RPC timeout.
   std::set<std::string> addresses;
   for (const rss::v1::PieceRecord& piece : env_->run.manifest().pieces()) {
-    addresses.insert(piece.depot_address());
+    for (const CopyLocation& copy : srs::LocationOf(piece).copies) {
+      if (IsReadable(copy)) addresses.insert(copy.address);
+    }
   }
   for (const std::string& address : addresses) {
-    absl::StatusOr<bool> local = env_->depots->SharesHost(address);  // connects, one Info
+    env_->depots->OnMyHost(address).IgnoreError();                   // connects, one Info
+    absl::StatusOr<bool> local = env_->depots->SharesHost(address);  // cached by now
     absl::StatusOr<std::shared_ptr<DepotClient>> client = env_->depots->Get(address);
     if (local.ok() && !*local && client.ok()) (*client)->WarmUp();
   }
-  const PieceLocation own = LocationOf(env_->rank);
-  if (own.depot_address.empty()) return;
-  absl::StatusOr<bool> local = env_->depots->SharesHost(own.depot_address);
-  if (local.ok() && *local) env_->depots->LocalPath(own.depot_address, own.read_cap).IgnoreError();
+  for (const CopyLocation& copy : PieceOf(env_->rank).copies) {
+    if (!IsReadable(copy)) continue;
+    absl::StatusOr<bool> local = env_->depots->SharesHost(copy.address);
+    if (local.ok() && *local) {
+      env_->depots->LocalPath(copy.address, copy.read_cap).IgnoreError();
+      return;
+    }
+  }
 }
 
 absl::StatusOr<const rss::v1::ArraySpec*> RestartReader::FindArray(const std::string& name) const {
@@ -83,11 +92,11 @@ absl::StatusOr<const rss::v1::ArraySpec*> RestartReader::FindArray(const std::st
                                           " (it holds: ", absl::StrJoin(names, ", "), ")"));
 }
 
-PieceLocation RestartReader::LocationOf(int old_rank) const {
+PieceLocation RestartReader::PieceOf(int old_rank) const {
   for (const rss::v1::PieceRecord& piece : env_->run.manifest().pieces()) {
-    if (piece.rank() == old_rank) return {old_rank, piece.depot_address(), piece.read_cap()};
+    if (piece.rank() == old_rank) return srs::LocationOf(piece);
   }
-  return {old_rank, "", ""};
+  return {old_rank, {}};
 }
 
 absl::StatusOr<layout::Distribution> RestartReader::OldLayout(const rss::v1::ArraySpec& spec) {
@@ -116,8 +125,7 @@ absl::StatusOr<layout::Distribution> RestartReader::OldLayout(const rss::v1::Arr
     SRS_RETURN_IF_ERROR(ParallelFor(old_nprocs, kFetchThreads, [&](int r) {
       // A rank that held nothing has no index dataset (HDF5 gets no table to write).
       if (spec.local_counts(r) == 0) return absl::OkStatus();
-      SRS_RETURN_IF_ERROR(
-          ReadPieceIndex(env_->depots.get(), LocationOf(r), spec.name(), &index[r]));
+      SRS_RETURN_IF_ERROR(ReadPieceIndex(env_->depots.get(), PieceOf(r), spec.name(), &index[r]));
       if (static_cast<int64_t>(index[r].size()) != spec.local_counts(r)) {
         return absl::DataLossError(
             absl::StrCat("array '", spec.name(), "': old rank ", r, "'s index has ",
@@ -148,8 +156,7 @@ absl::StatusOr<std::vector<FetchTask>> RestartReader::PlanDistributed(
   SRS_RETURN_IF_ERROR(plan.status());
   std::vector<FetchTask> tasks;
   for (const layout::Transfer& t : *plan) {
-    tasks.push_back(
-        {LocationOf(t.src_rank), spec.name(), ToPiece(t.src), ToPiece(t.dst), t.elements});
+    tasks.push_back({PieceOf(t.src_rank), spec.name(), ToPiece(t.src), ToPiece(t.dst), t.elements});
   }
   return tasks;
 }
@@ -174,7 +181,7 @@ absl::StatusOr<std::vector<FetchTask>> RestartReader::Plan(const rss::v1::ArrayS
     *elements = count;
     if (count > 0) {
       tasks.push_back(
-          {LocationOf(old_rank), spec.name(), {WholeRun(count)}, {WholeRun(count)}, count});
+          {PieceOf(old_rank), spec.name(), {WholeRun(count)}, {WholeRun(count)}, count});
     }
     return tasks;
   }
@@ -205,7 +212,7 @@ absl::Status RestartReader::ReadLocal(const std::string& name, void* data, int c
         absl::StrCat("SRS_Read('", name, "'): NULL data for ", elements, " elements"));
   }
   *bytes = elements * static_cast<int64_t>(ElementSize(wanted));
-  return FetchAll(env_->depots.get(), tasks, wanted, data, kFetchThreads);
+  return FetchAll(env_->depots.get(), tasks, wanted, data, kFetchThreads, &copy_load_);
 }
 
 absl::Status RestartReader::Read(const std::string& name, void* data, int c_type,

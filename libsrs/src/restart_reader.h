@@ -42,7 +42,8 @@ class RestartReader {
 
  private:
   absl::StatusOr<const rss::v1::ArraySpec*> FindArray(const std::string& name) const;
-  PieceLocation LocationOf(int old_rank) const;
+  // Every copy of old rank `old_rank`'s piece, in the manifest's order (none if it has no piece).
+  PieceLocation PieceOf(int old_rank) const;
   // The fetch tasks of this rank (empty when it needs nothing); `elements` = what it reads.
   absl::StatusOr<std::vector<FetchTask>> Plan(const rss::v1::ArraySpec& spec, SRS_Distribution dist,
                                               int64_t* elements);
@@ -59,6 +60,9 @@ class RestartReader {
   RunEnv* const env_;
   std::thread warm_up_;
   std::map<std::string, layout::Distribution> old_layouts_;
+  // Fetch tasks this rank sent to each depot so far (its first choice), over every Read: the
+  // "least loaded" of the copy choice (rss/client/copy_order.h).
+  std::map<std::string, int> copy_load_;
   double read_seconds_ = 0;
   int64_t read_bytes_ = 0;
 };

@@ -208,7 +208,12 @@ TEST_F(RssRepairTest, CopyOnDownDepotIsReplacedOnLiveDepotOfAnotherDomain) {
     for (const auto& copy : piece.copies()) EXPECT_TRUE(copy.manage_cap().empty());
   }
 
-  // The down depot's copy left the record; its deletion is queued and done when it answers.
+  // The down depot's copy left the record; its deletion is queued, waits while the depot is
+  // down, and is done once it is back (a heartbeat).
+  state_->ProcessDeleteQueue();
+  EXPECT_EQ(janitor_.deleted().count(absl::StrCat("m.b.e", epoch, "r0")), 0u);
+  now_ += absl::Minutes(10);  // past the retry backoff
+  Depot("b", "hostB");
   state_->ProcessDeleteQueue();
   EXPECT_EQ(janitor_.deleted().count(absl::StrCat("m.b.e", epoch, "r0")), 1u);
 
@@ -461,6 +466,7 @@ TEST_F(RssRepairTest, DropMakesTheOlderCheckpointTheRestartPoint) {
   auto dropped = state_->DropJobCheckpoint("heat", newer);
   ASSERT_TRUE(dropped.ok()) << dropped.status();
   EXPECT_EQ(*dropped, "deleted");
+  Depot("a", "hostA");  // a heartbeat: deletions wait while a depot is down
   state_->ProcessDeleteQueue();
   EXPECT_EQ(janitor_.deleted().count(absl::StrCat("m.a.e", newer, "r0")), 1u);
   EXPECT_EQ(janitor_.deleted().count(absl::StrCat("m.a.e", newer, "r1")), 1u);

@@ -88,6 +88,7 @@ class FakeJanitor : public DepotJanitor {
     ++delete_calls_;
     if (!delete_error_.ok()) return delete_error_;
     deleted_.insert(cap);
+    deleted_at_[cap] = depot;
     return absl::OkStatus();
   }
   void set_pin_error(absl::Status s) {
@@ -106,6 +107,11 @@ class FakeJanitor : public DepotJanitor {
     absl::MutexLock lock(&mu_);
     return deleted_;
   }
+  // Capability -> the depot address its deletion was sent to.
+  std::map<std::string, std::string> deleted_at() {
+    absl::MutexLock lock(&mu_);
+    return deleted_at_;
+  }
   int delete_calls() {
     absl::MutexLock lock(&mu_);
     return delete_calls_;
@@ -117,6 +123,7 @@ class FakeJanitor : public DepotJanitor {
   absl::Status delete_error_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> pinned_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> deleted_at_ ABSL_GUARDED_BY(mu_);
   int delete_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -215,6 +215,62 @@ TEST(RssRequestValidation, DepotAndToolCallsCheckTheirStrings) {
   ExpectInvalid(ValidateAdminQuery("ListJobs", std::string(200, 'x')), "ListJobs: admin token");
 }
 
+TEST(RssRequestValidation, PieceCopiesAreBoundedAndOnDistinctDepots) {
+  v1::ReportPiecesRequest report;
+  report.set_epoch(1);
+  v1::PieceRecord* piece = report.add_pieces();
+  auto add_copy = [&](const std::string& id, const std::string& address) {
+    v1::PieceCopy* copy = piece->add_copies();
+    copy->set_depot_id(id);
+    copy->set_depot_address(address);
+    copy->set_read_cap("r");
+    copy->set_manage_cap("m");
+    return copy;
+  };
+  add_copy("d0", "10.0.0.1:7000");
+  add_copy("d1", "10.0.0.2:7000");
+  EXPECT_TRUE(ValidateReportPieces(report).ok());
+  add_copy("d1", "10.0.0.3:7000");
+  ExpectInvalid(ValidateReportPieces(report), "two copies on depot d1");
+  piece->mutable_copies()->RemoveLast();
+  add_copy("d2", "10.0.0.2:7000");  // another id, but the same address
+  ExpectInvalid(ValidateReportPieces(report), "copies must be on distinct depots");
+  piece->mutable_copies()->RemoveLast();
+  for (int i = 2; i < 9; ++i) add_copy(absl::StrCat("d", i), absl::StrCat("10.0.1.", i, ":7000"));
+  ExpectInvalid(ValidateReportPieces(report), "9 copies; at most 8");
+  piece->clear_copies();
+  add_copy("d0", "10.0.0.1:7000");
+  piece->mutable_copies(0)->set_depot_id("d\nforged");
+  ExpectInvalid(ValidateReportPieces(report), "copy 0: depot id");
+  piece->mutable_copies(0)->set_depot_id(std::string(kMaxNameBytes + 1, 'i'));
+  ExpectInvalid(ValidateReportPieces(report), "depot id is 256 bytes");
+  piece->mutable_copies(0)->set_depot_id("d0");
+  piece->mutable_copies(0)->set_manage_cap(std::string(kMaxCapabilityBytes + 1, 'm'));
+  ExpectInvalid(ValidateReportPieces(report), "copy 0: manage capability is 129 bytes");
+  piece->mutable_copies(0)->set_manage_cap("");
+  ExpectInvalid(ValidateReportPieces(report), "needs read and manage capabilities");
+  piece->mutable_copies(0)->set_manage_cap("m");
+  piece->mutable_copies(0)->set_depot_address("");
+  ExpectInvalid(ValidateReportPieces(report), "copy 0: depot address is empty");
+}
+
+TEST(RssRequestValidation, DepotFailureDomainAndHeartbeatAreChecked) {
+  v1::RegisterDepotRequest depot;
+  depot.set_host("node0");
+  depot.set_address("127.0.0.1:9000");
+  depot.set_failure_domain("rack 1");
+  EXPECT_TRUE(ValidateRegisterDepot(depot).ok());
+  depot.set_failure_domain("rack\t1");
+  ExpectInvalid(ValidateRegisterDepot(depot), "failure domain");
+  depot.set_failure_domain("rack1");
+  depot.set_heartbeat_seconds(-1);
+  ExpectInvalid(ValidateRegisterDepot(depot), "heartbeat_seconds must be in 0..3600");
+  depot.set_heartbeat_seconds(3601);
+  ExpectInvalid(ValidateRegisterDepot(depot), "heartbeat_seconds must be in 0..3600");
+  depot.set_heartbeat_seconds(5);
+  EXPECT_TRUE(ValidateRegisterDepot(depot).ok());
+}
+
 TEST(RssRequestValidation, LogSafeEscapesAndCuts) {
   EXPECT_EQ(LogSafe("a\nb\"c"), "a\\nb\\\"c");
   std::string cut = LogSafe(std::string(1000, 'x'), 10);

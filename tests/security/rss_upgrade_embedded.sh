@@ -22,13 +22,15 @@ bg=""
 grep -q "	heat	" .srs/owners || fail "no owner secret for heat in .srs/owners"
 grep -q "^owner_file = .*/.srs/owners$" .srs/srs.config || fail "srs.config lacks owner_file"
 
-# What the previous release left: schema version 1, jobs without owner_hash, no owner file.
-sqlite3 .srs/rss/rss.db "BEGIN; ALTER TABLE jobs DROP COLUMN owner_hash; PRAGMA user_version=1; COMMIT;" \
+# What the first release left: schema version 1, jobs without owner_hash, a delete queue that
+# names depots by address only (schema 3 added depot_id), no owner file.
+sqlite3 .srs/rss/rss.db "BEGIN; ALTER TABLE jobs DROP COLUMN owner_hash;
+  ALTER TABLE delete_queue DROP COLUMN depot_id; PRAGMA user_version=1; COMMIT;" \
   || fail "cannot turn the database back into schema 1"
 rm .srs/owners
 
 expect_status 0 "heat finished \(2 ranks" "$SRS" run --resume -n 2 -- "$HEAT2D" --nx 48 --ny 40 --steps 100000
-[ "$(sqlite3 .srs/rss/rss.db "PRAGMA user_version")" = 2 ] || fail "the database was not migrated"
+[ "$(sqlite3 .srs/rss/rss.db "PRAGMA user_version")" = 3 ] || fail "the database was not migrated"
 [ "$(stat -c %a .srs/owners)" = 600 ] || fail "the adopted job's owner file is not mode 0600"
 grep -q "	heat	" .srs/owners || fail "the adopted job got no owner secret"
 echo "rss_upgrade_embedded: a schema-1 job resumed with no extra step and now has an owner"

@@ -65,7 +65,8 @@ addrs = set('$SRS_DEPOT_ADDRS'.split())
 assert {x['address'] for x in d['depots']} == addrs, d
 for x in d['depots']:
     assert x['state'] == 'up' and x['id'] and x['host'] and x['free_bytes'] > 0, x
-    assert x['last_seen'].endswith('Z') and 'capacity_bytes' in x, x" "$SRS" depots --json
+    assert x['last_seen'].endswith('Z') and 'capacity_bytes' in x, x
+    assert x['failure_domain'] == x['host'], x" "$SRS" depots --json
 expect_status 0 "ADDRESS +STATE" "$SRS" depots
 grep -qE " up " <<<"$last_output" || fail "srs depots shows no depot up: $last_output"
 expect_status 1 "unknown job 'nosuch'" "$SRS" ls nosuch --json
