@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "usage: srs-rss --listen HOST:PORT --state DIR [--lease SECONDS] [--depot-timeout SECONDS]\n"
     "               [--enroll-secret-file FILE]\n"
     "               [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--insecure] [--auto-repair]\n"
+    "               [--request-budget-mib N] [--max-jobs N] [--new-jobs-per-minute N]\n"
     "\n"
     "The SRS Runtime Support Service: remembers every run of every job, the stop flag and the\n"
     "committed checkpoints, durably (SQLite in DIR/rss.db; kill -9 loses nothing committed).\n"
@@ -41,6 +42,15 @@ constexpr const char* kUsage =
     "  --auto-repair       every minute, re-create the missing copies of every job's committed\n"
     "                      checkpoints (as `srs repair` does) once a depot has been down for\n"
     "                      5 minutes; off by default\n"
+    "  --request-budget-mib N  large requests (RegisterRun, BeginCheckpoint, ReportPieces)\n"
+    "                      processed at once may total N MiB on the wire (default 64); a call\n"
+    "                      that does not fit within 5 s (or finds N MiB already waiting) is\n"
+    "                      refused with RESOURCE_EXHAUSTED\n"
+    "                      ('try again'); 0 = unbounded\n"
+    "  --max-jobs N        at most N jobs (default 100000); a registration that would create\n"
+    "                      one more is refused with RESOURCE_EXHAUSTED; 0 = no cap\n"
+    "  --new-jobs-per-minute N  jobs created without the admin token: at most N a minute after\n"
+    "                      a burst of max(200, N) (default 600); 0 = no limit\n"
     "  --help              this text\n"
     "\n"
     "Requests are limited to 64 MiB and validated; a job's later registrations need its owner\n"
@@ -86,6 +96,21 @@ int main(int argc, char** argv) {
       options.tls.key = value;
     } else if (arg == "--tls-ca") {
       options.tls.ca = value;
+    } else if (arg == "--request-budget-mib") {
+      int64_t mib = 0;
+      if (!absl::SimpleAtoi(value, &mib) || mib < 0 || mib > (int64_t{1} << 30)) {
+        return Usage("--request-budget-mib needs a number of MiB >= 0, got '" + value + "'");
+      }
+      options.request_budget_bytes = mib << 20;
+    } else if (arg == "--max-jobs") {
+      if (!absl::SimpleAtoi(value, &options.max_jobs) || options.max_jobs < 0) {
+        return Usage("--max-jobs needs a count >= 0, got '" + value + "'");
+      }
+    } else if (arg == "--new-jobs-per-minute") {
+      if (!absl::SimpleAtoi(value, &options.new_jobs_per_minute) ||
+          options.new_jobs_per_minute < 0) {
+        return Usage("--new-jobs-per-minute needs a count >= 0, got '" + value + "'");
+      }
     } else if (arg == "--lease") {
       double seconds = 0;
       if (!absl::SimpleAtod(value, &seconds) || !(seconds >= 0.1 && seconds <= 86400)) {

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "rss/rss_state.h"
+#include "rss/run_ranks.h"
 
 namespace srs {
 
@@ -86,10 +87,7 @@ v1::JobSummary RssState::Summarize(const Job& job) const {
     const Run& run = runs_.at(job.run_ids.back());
     out.set_state(run.row.config.state());
     out.set_nprocs(run.row.config.nprocs());
-    std::set<std::string> hosts;
-    for (const v1::RankPlacement& rank : run.row.config.ranks()) {
-      if (hosts.insert(rank.host()).second) out.add_hosts(rank.host());
-    }
+    for (std::string& host : HostsOf(run.row)) out.add_hosts(std::move(host));
     out.set_stop_pending(run.row.stop_request != 0);
     if (run.row.config.has_failure()) *out.mutable_failure() = run.row.config.failure();
   }
@@ -122,7 +120,7 @@ absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name)
   for (const std::string& run_id : job.run_ids) {
     const Run& run = runs_.at(run_id);
     v1::Configuration* config = out.add_runs();
-    *config = run.row.config;
+    *config = FullConfig(run.row);
     if (config->state() == "running") {
       // Lets a launcher that finds the job still running say how long its lease has left.
       config->set_watched(run.watchers > 0);

@@ -110,6 +110,16 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   RssStateOptions state_options;
   state_options.lease = options.lease;
   state_options.depot_down_timeout = options.depot_down_timeout;
+  NewJobLimits limits;
+  limits.max_jobs = options.max_jobs;
+  limits.per_minute = options.new_jobs_per_minute;
+  limits.burst = std::max(kDefaultNewJobBurst, options.new_jobs_per_minute);
+  server->new_jobs_ = std::make_unique<NewJobGate>(limits);
+  state_options.admit_new_job = [gate = server->new_jobs_.get()](int64_t jobs, bool admin) {
+    return gate->Admit(jobs, admin);
+  };
+  server->budget_ =
+      std::make_unique<RequestBudget>(options.request_budget_bytes, kDefaultBudgetWait);
   SRS_ASSIGN_OR_RETURN(server->state_,
                        RssState::Open(options.state_dir + "/rss.db", janitor, state_options));
   SRS_RETURN_IF_ERROR(
@@ -122,6 +132,7 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   server->service_ =
       std::make_unique<RssService>(server->state_.get(), server->admin_token_, options.keepalive);
   server->service_->SetDepotEnrollment(server->enrollment_.get());
+  server->service_->SetRequestBudget(server->budget_.get());
   ReplicaCopier* copier = options.copier;
   if (copier == nullptr) {
     server->own_copier_ = std::make_unique<GrpcReplicaCopier>(

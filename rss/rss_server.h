@@ -25,6 +25,7 @@
 #include "rss/depot_enrollment.h"
 #include "rss/depot_janitor.h"
 #include "rss/replica_copier.h"
+#include "rss/request_budget.h"
 #include "rss/rss_service.h"
 #include "rss/rss_state.h"
 
@@ -61,6 +62,12 @@ struct RssServerOptions {
   // TLS of the server (--tls-cert/--tls-key/--tls-ca) and plain text on a non-loopback address.
   tls::TlsFiles tls;
   bool insecure = false;
+  // Bounds on valid requests (rss/request_budget.h, docs/security.md): bytes of large requests
+  // processed at once (<= 0: unbounded), the number of jobs (<= 0: no cap) and the rate of new
+  // jobs created without the admin token (<= 0: no limit).
+  int64_t request_budget_bytes = kDefaultRequestBudgetBytes;
+  int64_t max_jobs = kDefaultMaxJobs;
+  int new_jobs_per_minute = kDefaultNewJobsPerMinute;
 };
 
 class RssServer {
@@ -88,6 +95,8 @@ class RssServer {
   std::unique_ptr<GrpcReplicaCopier> own_copier_;
   std::unique_ptr<RssState> state_;
   std::unique_ptr<DepotEnrollment> enrollment_;
+  std::unique_ptr<RequestBudget> budget_;
+  std::unique_ptr<NewJobGate> new_jobs_;
   std::unique_ptr<RssService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string admin_token_;

@@ -34,7 +34,9 @@ bool TokensEqual(const std::string& a, const std::string& b) {
 }
 
 RssService::RssService(RssState* state, std::string admin_token, absl::Duration keepalive)
-    : state_(state), admin_token_(std::move(admin_token)), keepalive_(keepalive) {}
+    : state_(state), admin_token_(std::move(admin_token)), keepalive_(keepalive) {
+  MeterLargeCalls();
+}
 
 absl::Status RssService::CheckAdmin(const std::string& token, const char* call) const {
   if (token.empty()) {

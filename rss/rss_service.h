@@ -18,6 +18,7 @@
 #include <string>
 
 #include "rss/depot_enrollment.h"
+#include "rss/request_budget.h"
 #include "rss/rss_state.h"
 #include "srs/rss/v1/rss.grpc.pb.h"
 
@@ -29,6 +30,11 @@ class RssService final : public rss::v1::Rss::Service {
   // Depot enrollment and write grants (not owned; null = depots enroll without a secret and no
   // grants are issued: only tests that predate grants do that).
   void SetDepotEnrollment(const DepotEnrollment* enrollment) { enrollment_ = enrollment; }
+  // The server-wide budget of request bytes in flight (rss/request_budget.h; not owned; null =
+  // unbounded). RegisterRun, BeginCheckpoint and ReportPieces, the calls whose size grows with
+  // the process count, reserve their wire size in it before they are even parsed (through
+  // gRPC; a direct call of the methods below is not metered).
+  void SetRequestBudget(RequestBudget* budget) { budget_ = budget; }
 
   grpc::Status RegisterRun(grpc::ServerContext* ctx, const rss::v1::RegisterRunRequest* req,
                            rss::v1::RegisterRunResponse* resp) override;
@@ -79,12 +85,16 @@ class RssService final : public rss::v1::Rss::Service {
   absl::Status CheckJobAccess(const std::string& admin_token, const std::string& owner_secret,
                               const std::string& job, const char* call) const;
   absl::StatusOr<std::string> RunOf(const std::string& token, const char* call) const;
+  // Serves RegisterRun, BeginCheckpoint and ReportPieces from raw bytes parsed inside budget_
+  // (rss/metered_calls.cc); the constructor calls it.
+  void MeterLargeCalls();
 
   RssState* state_;
   std::string admin_token_;
   absl::Duration keepalive_;
   const DepotEnrollment* enrollment_ = nullptr;
   ReplicaCopier* copier_ = nullptr;
+  RequestBudget* budget_ = nullptr;
 };
 
 // Constant-time comparison, so a token cannot be guessed byte by byte from response times.

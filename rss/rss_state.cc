@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "common/status_macros.h"
 #include "rss/job_owner.h"
 #include "rss/replica_placement.h"
+#include "rss/run_ranks.h"
 
 namespace srs {
 
@@ -31,12 +33,13 @@ absl::Status ValidateRegister(const v1::RegisterRunRequest& req) {
                                                    req.ranks_size(), " rank placements for ",
                                                    req.nprocs(), " processes"));
   }
-  std::set<int32_t> seen;
+  std::vector<bool> seen(req.nprocs());  // one bit a rank: a std::set took 48 MB at 2^20 ranks
   for (const v1::RankPlacement& rank : req.ranks()) {
-    if (rank.rank() < 0 || rank.rank() >= req.nprocs() || !seen.insert(rank.rank()).second) {
+    if (rank.rank() < 0 || rank.rank() >= req.nprocs() || seen[rank.rank()]) {
       return absl::InvalidArgumentError(absl::StrCat("RegisterRun: job ", req.job(), ": rank ",
                                                      rank.rank(), " is out of range or repeated"));
     }
+    seen[rank.rank()] = true;
   }
   if (req.keep() < 0 || req.epoch() < 0) {
     return absl::InvalidArgumentError(
@@ -90,6 +93,7 @@ absl::Status RssState::Load() {
     jobs_[row.job].run_ids.push_back(row.run_id);
     run_by_token_[row.token] = row.run_id;
     run.row = std::move(row);
+    PackRanks(&run.row);
   }
   for (CheckpointRow& row : snap.checkpoints) {
     Checkpoint& ckpt = jobs_[row.job].checkpoints[row.summary.epoch()];
@@ -270,10 +274,18 @@ RssState::Run RssState::NewRun(const v1::RegisterRunRequest& req,
   v1::Configuration& config = run.row.config;
   config.set_run_id(run.row.run_id);
   config.set_nprocs(req.nprocs());
-  *config.mutable_ranks() = req.ranks();
-  std::sort(config.mutable_ranks()->begin(), config.mutable_ranks()->end(),
-            [](const auto& a, const auto& b) { return a.rank() < b.rank(); });
-  for (v1::RankPlacement& rank : *config.mutable_ranks()) rank.set_depot(depots[rank.rank()]);
+  // Packed in rank order straight from the request (ValidateRegister: the ranks are 0..n-1),
+  // without a parsed copy of the placements (rss/run_ranks.h).
+  std::vector<int> index_of_rank(req.nprocs());
+  for (int i = 0; i < req.ranks_size(); ++i) index_of_rank[req.ranks(i).rank()] = i;
+  v1::Configuration scratch;
+  std::unordered_set<std::string> hosts;
+  for (int i : index_of_rank) {
+    const v1::RankPlacement& rank = req.ranks(i);
+    NoteHost(rank.host(), &hosts, &run.row);
+    AppendPackedRank(rank, depots[rank.rank()], &scratch, &run.row.ranks_wire);
+  }
+  run.row.ranks_wire.shrink_to_fit();  // kept for the run's life: no doubling slack
   config.set_redundancy(NormalizeRedundancy(req.redundancy()));
   config.set_started_unix_ms(NowMs());
   config.set_state("running");
@@ -334,6 +346,9 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
   bool new_owner = false;
   SRS_RETURN_IF_ERROR(AuthorizeRegistration(req, admin, &new_owner));
   bool adopted = new_owner && jobs_.count(req.job()) != 0;
+  if (new_owner && !adopted && options_.admit_new_job) {
+    SRS_RETURN_IF_ERROR(options_.admit_new_job(static_cast<int64_t>(jobs_.size()), admin));
+  }
   std::string owner_secret = new_owner ? NewOwnerSecret() : std::string();
   SRS_ASSIGN_OR_RETURN(std::vector<std::string> depots, ResolveDepots(req));
   // With redundancy, refuse now (SRS_Init fails with the reason) rather than at the first
@@ -369,7 +384,7 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
     if (restart != nullptr) {
       run.row.config.set_resumed_from_epoch(restart->summary.epoch());
       resp.set_restart(true);
-      *resp.mutable_previous() = runs_.at(restart->summary.run_id()).row.config;
+      *resp.mutable_previous() = FullConfig(runs_.at(restart->summary.run_id()).row);
       *resp.mutable_manifest() = MakeManifest(*restart);
     }
     SRS_RETURN_IF_ERROR(PutRun(run));

@@ -44,6 +44,10 @@ struct RssStateOptions {
   // A depot is down after this long without a registration, or after about three of its
   // heartbeats if that is longer (rss/depot_registry.h; srs-rss --depot-timeout).
   absl::Duration depot_down_timeout = kDefaultDepotDownTimeout;
+  // Asked before a registration creates a job, with the number of jobs known and whether the
+  // admin token came with it; a refusal (RESOURCE_EXHAUSTED) is the registration's answer.
+  // Empty = always. srs-rss plugs in NewJobGate (rss/request_budget.h).
+  std::function<absl::Status(int64_t existing_jobs, bool admin)> admit_new_job;
 };
 
 // What a watch stream should tell its run now.

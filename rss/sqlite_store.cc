@@ -304,7 +304,7 @@ absl::Status SqliteStore::PutRun(const RunRow& row) {
   return Write(Prepare("INSERT OR REPLACE INTO runs (run_id, job, seq, token, stop_request, "
                        "checkpoint_request, config) VALUES (?, ?, ?, ?, ?, ?, ?)"),
                db_, row.run_id, row.job, row.seq, row.token, row.stop_request,
-               row.checkpoint_request, row.config.SerializeAsString());
+               row.checkpoint_request, row.config.SerializeAsString() + row.ranks_wire);
 }
 
 absl::Status SqliteStore::PutCheckpoint(const CheckpointRow& row) {
@@ -394,7 +394,10 @@ absl::StatusOr<StoreSnapshot> SqliteStore::LoadAll() {
                                          sqlite3_column_int64(s, 2),
                                          sqlite3_column_int64(s, 4),
                                          sqlite3_column_int64(s, 5),
-                                         {}};
+                                         {},
+                                         {},
+                                         {},
+                                         true};
                               SRS_RETURN_IF_ERROR(ParseColumn(s, 6, "runs", &row.config));
                               snap.runs.push_back(std::move(row));
                               return absl::OkStatus();

@@ -50,7 +50,13 @@ struct RunRow {
   int64_t seq = 0;                 // 1 for the job's first run
   int64_t stop_request = 0;        // pending stop request id, 0 = none
   int64_t checkpoint_request = 0;  // pending checkpoint request id, 0 = none
+  // Stored as one blob: config serialized, then ranks_wire. The state keeps config without its
+  // ranks and the ranks packed in ranks_wire (rss/run_ranks.h); LoadAll returns them unpacked
+  // (all in config) and PutRun takes either shape.
   rss::v1::Configuration config;
+  std::string ranks_wire;
+  std::vector<std::string> hosts;  // distinct hosts of the ranks (packed rows only), if
+  bool hosts_complete = true;      // there are at most kMaxCachedHosts of them
 };
 
 struct CheckpointRow {
