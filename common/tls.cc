@@ -3,8 +3,15 @@
 #include <arpa/inet.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/base/thread_annotations.h"
@@ -21,12 +28,18 @@ namespace {
 constexpr size_t kMaxPemBytes = 1 << 20;
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot read the TLS ", what, " ", path));
+    return absl::FailedPreconditionError(absl::StrCat("cannot read the TLS ", what, " ", path, ": ",
+                                                      std::strerror(errno ? errno : EIO)));
   }
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) {  // e.g. a directory: opens, then fails to read
+    return absl::FailedPreconditionError(absl::StrCat("cannot read the TLS ", what, " ", path, ": ",
+                                                      std::strerror(errno ? errno : EIO)));
+  }
   std::string pem = text.str();
   if (pem.size() > kMaxPemBytes || !absl::StrContains(pem, "-----BEGIN ")) {
     return absl::InvalidArgumentError(absl::StrCat("TLS ", what, " ", path, " is not a PEM file"));
@@ -38,6 +51,53 @@ absl::Status CheckPairs(const TlsFiles& files) {
   if (files.cert.empty() != files.key.empty()) {
     return absl::InvalidArgumentError(
         "TLS: a certificate needs its private key and the reverse (give both cert and key)");
+  }
+  return absl::OkStatus();
+}
+
+// OpenSSL's most recent error, for a message ("" if none); clears its queue.
+std::string OpenSslReason() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return absl::StrCat(" (", text, ")");
+}
+
+// The certificate (first of the chain) and the key parse, and the key is the certificate's.
+// Checked here because gRPC only finds out when it builds the server or the first handshake,
+// and then says "cannot listen" or "unavailable" instead.
+absl::Status CheckKeyMatchesCert(const std::string& cert_pem, const std::string& key_pem,
+                                 const TlsFiles& files) {
+  ERR_clear_error();
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), X509_free);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS certificate ", files.cert, " holds no certificate", OpenSslReason()));
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), BIO_free);
+  // No passphrase callback: an encrypted key fails here rather than prompting on the terminal.
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(
+          key_bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr),
+      EVP_PKEY_free);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS key ", files.key,
+                     " holds no usable private key (not a key, or encrypted: SRS needs it "
+                     "unencrypted)",
+                     OpenSslReason()));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat("TLS key ", files.key,
+                                                   " does not match the certificate ", files.cert,
+                                                   " (it is the key of another certificate)"));
   }
   return absl::OkStatus();
 }
@@ -58,8 +118,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   }
   grpc::SslServerCredentialsOptions options;
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  SRS_ASSIGN_OR_RETURN(pair.private_key, ReadPem(files.key, "key"));
   SRS_ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(files.cert, "certificate"));
+  SRS_ASSIGN_OR_RETURN(pair.private_key, ReadPem(files.key, "key"));
+  SRS_RETURN_IF_ERROR(CheckKeyMatchesCert(pair.cert_chain, pair.private_key, files));
   options.pem_key_cert_pairs.push_back(std::move(pair));
   if (!files.ca.empty()) {
     SRS_ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(files.ca, "CA"));
@@ -79,6 +140,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
   if (!files.cert.empty()) {
     SRS_ASSIGN_OR_RETURN(options.pem_cert_chain, ReadPem(files.cert, "certificate"));
     SRS_ASSIGN_OR_RETURN(options.pem_private_key, ReadPem(files.key, "key"));
+    SRS_RETURN_IF_ERROR(
+        CheckKeyMatchesCert(options.pem_cert_chain, options.pem_private_key, files));
   }
   return grpc::SslCredentials(options);
 }

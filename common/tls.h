@@ -40,8 +40,10 @@ struct TlsFiles {
 
 // Server credentials: insecure when `files` is empty; TLS with cert+key; mutual TLS (client
 // certificate required and verified against ca) when ca is also given. INVALID_ARGUMENT for a
-// key without a cert (or the reverse) or a CA without cert; FAILED_PRECONDITION naming a file
-// that cannot be read.
+// key without a cert (or the reverse), a CA without cert, a file that is not PEM, a certificate
+// or key OpenSSL cannot parse, or a key that is not the certificate's ("TLS key K does not match
+// the certificate C"); FAILED_PRECONDITION naming a file that cannot be read, and why (errno).
+// The daemons call it before anything else and exit 2 (a usage error) on any of these.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files);
 

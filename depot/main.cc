@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "common/log.h"
+#include "common/tls.h"
 #include "depot/depot_server.h"
 
 namespace {
@@ -119,6 +120,12 @@ int main(int argc, char** argv) {
     }
   }
   if (options.dir.empty()) return Fail("--dir is required");
+  // Bad TLS files are a usage error like a bad flag (exit 2, as srs-rss), found before anything
+  // starts: gRPC would otherwise only say that it cannot listen.
+  if (auto credentials = srs::tls::MakeServerCredentials(options.tls); !credentials.ok()) {
+    std::cerr << "srs-depot: " << credentials.status().message() << "\n";
+    return 2;
+  }
   options.default_lease = absl::Seconds(lease);
 
   // Block the signals before any thread starts, so only sigwait below receives them: no gRPC

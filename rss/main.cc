@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "common/log.h"
+#include "common/tls.h"
 #include "rss/rss_server.h"
 
 namespace {
@@ -129,6 +130,12 @@ int main(int argc, char** argv) {
     }
   }
   if (options.state_dir.empty()) return Usage("--state DIR is required");
+  // Bad TLS files are a usage error like a bad flag (exit 2, as srs-depot), found before anything
+  // starts: gRPC would otherwise only say that it cannot listen.
+  if (auto credentials = srs::tls::MakeServerCredentials(options.tls); !credentials.ok()) {
+    std::cerr << "srs-rss: " << credentials.status().message() << "\n";
+    return 2;
+  }
 
   srs::SetLogComponent("rss");
   const char* level = std::getenv("SRS_LOG");
@@ -144,7 +151,7 @@ int main(int argc, char** argv) {
   // The RSS's own calls to depots (pin, delete) use the same certificate and CA.
   if (absl::Status tls = srs::tls::SetClientTls(options.tls); !tls.ok()) {
     std::cerr << "srs-rss: " << tls.message() << "\n";
-    return 1;
+    return 2;  // the same files as above: a usage error
   }
   absl::StatusOr<std::unique_ptr<srs::RssServer>> server = srs::RssServer::Start(options);
   if (!server.ok()) {

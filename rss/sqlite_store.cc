@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "rss/client/piece_copies.h"
+#include "rss/sqlite_status.h"
 
 namespace srs {
 namespace {
@@ -207,15 +208,16 @@ SqliteStore::~SqliteStore() {
 }
 
 absl::Status SqliteStore::Error(const char* what) const {
-  return absl::InternalError(absl::StrCat("rss state: ", what, ": ", sqlite3_errmsg(db_)));
+  return SqliteStatus(db_, sqlite3_extended_errcode(db_), what, sqlite3_errmsg(db_));
 }
 
 absl::Status SqliteStore::ExecScript(const char* sql) {
   char* message = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : "unknown error";
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string text = message ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
-    return absl::InternalError(absl::StrCat("rss state: ", text));
+    return SqliteStatus(db_, sqlite3_extended_errcode(db_), "", text);
   }
   return absl::OkStatus();
 }
@@ -284,7 +286,7 @@ absl::Status Write(absl::StatusOr<sqlite3_stmt*> stmt, sqlite3* db, Args&&... ar
   int rc = sqlite3_step(*stmt);
   sqlite3_reset(*stmt);
   if (rc != SQLITE_DONE) {
-    return absl::InternalError(absl::StrCat("rss state: write failed: ", sqlite3_errmsg(db)));
+    return SqliteStatus(db, sqlite3_extended_errcode(db), "write failed", sqlite3_errmsg(db));
   }
   return absl::OkStatus();
 }
@@ -364,7 +366,7 @@ absl::Status Query(absl::StatusOr<sqlite3_stmt*> stmt, sqlite3* db, RowFn row) {
   }
   sqlite3_reset(*stmt);
   if (rc != SQLITE_DONE) {
-    return absl::InternalError(absl::StrCat("rss state: read failed: ", sqlite3_errmsg(db)));
+    return SqliteStatus(db, sqlite3_extended_errcode(db), "read failed", sqlite3_errmsg(db));
   }
   return absl::OkStatus();
 }

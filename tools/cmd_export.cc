@@ -3,10 +3,13 @@
 // array a 2-D dataset [rows][cols] with element (i, j) = global index i + j*rows. The bytes come
 // from the depots by ranged reads planned by the layout planner, a chunk at a time; the file is
 // written under a temporary name and renamed, so a half-written export never looks complete.
+#include <fcntl.h>
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -182,12 +185,44 @@ absl::Status ExportArray(hid_t file, const rssv1::CheckpointSummary& checkpoint,
   return absl::OkStatus();
 }
 
+// The innermost message of HDF5's error stack ("H5FD_sec2_open: unable to open file" ...), the
+// most specific one; clears the stack.
+std::string Hdf5Reason() {
+  std::string text;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* data) -> herr_t {
+        if (n == 0 && err->desc != nullptr) {
+          *static_cast<std::string*>(data) = absl::StrCat(err->func_name, ": ", err->desc);
+        }
+        return 0;
+      },
+      &text);
+  H5Eclear2(H5E_DEFAULT);
+  return text.empty() ? "unknown error" : text;
+}
+
 absl::Status ExportCheckpoint(const std::string& job, const rssv1::CheckpointSummary& checkpoint,
                               const std::string& out, absl::Duration rpc_timeout, bool quiet) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   std::string tmp = out + ".partial";
+  // Created here first for the reason it cannot be (errno); HDF5's own failure says only that
+  // it failed. HDF5 then truncates it.
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int err = errno;
+    return absl::Status(err == ENOENT   ? absl::StatusCode::kNotFound
+                        : err == EACCES ? absl::StatusCode::kPermissionDenied
+                                        : absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat("cannot create ", tmp, ": ", std::strerror(err)));
+  }
+  close(fd);
   H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) return absl::PermissionDeniedError(absl::StrCat("cannot create ", tmp));
+  if (!file.ok()) {
+    unlink(tmp.c_str());
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", tmp, ": HDF5: ", Hdf5Reason()));
+  }
   IntAttrs(file.get(), "srs_format_version", {1});
   StringAttr(file.get(), "app", job);
   IntAttrs(file.get(), "epoch", {checkpoint.epoch()});
@@ -214,9 +249,16 @@ absl::Status ExportCheckpoint(const std::string& job, const rssv1::CheckpointSum
     }
   }
   progress.Done();
-  if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0 || rename(tmp.c_str(), out.c_str()) != 0) {
+  if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) {
     unlink(tmp.c_str());
-    return absl::PermissionDeniedError(absl::StrCat("cannot write ", out));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", tmp, ": HDF5: ", Hdf5Reason()));
+  }
+  if (rename(tmp.c_str(), out.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot rename ", tmp, " to ", out, ": ", std::strerror(err)));
   }
   return absl::OkStatus();
 }

@@ -171,6 +171,27 @@ int ReportOutcome(const Site& site, const RunRequest& run, const std::string& pr
   return exit_code != 0 ? exit_code : 1;
 }
 
+// "Terminated", or "Terminated, then Interrupt" when a second signal came.
+std::string SignalsReceived(const Preemption& preemption) {
+  std::string text = strsignal(preemption.first_signal());
+  if (preemption.second_signal() != 0) {
+    absl::StrAppend(&text, ", then ", strsignal(preemption.second_signal()));
+  }
+  return text;
+}
+
+// A preemption signal before anything was launched: nothing ran, so nothing was lost, and the
+// job is to run again as it is. Exit 75 like a signal after launching that ended in a committed
+// checkpoint, so that a batch system requeues it (Slurm's RequeueExit=75); the private daemons
+// are stopped by the caller's unwinding.
+int PreemptedBeforeLaunch(const RunRequest& run, const Preemption& preemption) {
+  std::fprintf(stderr,
+               "srs run: %s before launching %s; nothing was started or lost; exit status %d "
+               "(run the same command again to start it)\n",
+               SignalsReceived(preemption).c_str(), run.job.c_str(), kExitStoppedBySignal);
+  return kExitStoppedBySignal;
+}
+
 absl::Status ApplySlurm(RunRequest* run) {
   SRS_ASSIGN_OR_RETURN(run->slurm, DetectSlurm());
   if (!run->slurm.inside) return absl::OkStatus();
@@ -309,15 +330,12 @@ int RunJob(const ArgParser& args) {
   ResumeRequest resume{run->job, run->resume, run->epoch, run->force, run->launch.nprocs};
   resume.interrupted = [&preemption] { return preemption.signalled(); };
   absl::Status prepared = PrepareResume(*site, resume);
-  if (!prepared.ok()) return Fail("run", prepared);
+  if (!prepared.ok() && !preemption.signalled()) return Fail("run", prepared);
   absl::StatusOr<std::unique_ptr<RemoteDepots>> host_depots =
-      StartHostDepots(*site, *run, *launcher);
+      preemption.signalled() ? std::unique_ptr<RemoteDepots>()
+                             : StartHostDepots(*site, *run, *launcher);
   if (!host_depots.ok()) return Fail("run", host_depots.status());
-  if (preemption.signalled()) {  // nothing launched yet: nothing to checkpoint
-    return Fail("run", absl::CancelledError(
-                           absl::StrCat("interrupted (", strsignal(preemption.first_signal()),
-                                        ") before launching; nothing was started")));
-  }
+  if (preemption.signalled()) return PreemptedBeforeLaunch(*run, preemption);
   std::string previous_run_id = NewestRunId(*site, run->job);
   ExportJobEnvironment(*site, *run);
   absl::StatusOr<LaunchedJob> launched =
@@ -333,7 +351,7 @@ int RunJob(const ArgParser& args) {
   }
   if (preemption.signalled()) {
     std::fprintf(stderr, "srs run: interrupted (%s)%s; exit status %d\n",
-                 strsignal(preemption.first_signal()),
+                 SignalsReceived(preemption).c_str(),
                  *daemons != nullptr ? "; the private daemons are stopped, state kept" : "", code);
     if (code == 0) return 128 + preemption.first_signal();
   }

@@ -14,11 +14,23 @@
 namespace srs::tools {
 namespace {
 
+// How much of a failure reason the STATE column shows: the table stays about as wide as a
+// terminal; `srs history JOB` and `--json` give the reason whole.
+constexpr size_t kReasonChars = 48;
+
+// `text` cut to `max` characters, the cut marked with "..." (UTF-8 sequences kept whole).
+std::string Ellipsize(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
 std::vector<std::string> Row(const rssv1::JobSummary& job) {
   std::string state = job.state().empty() ? "-" : job.state();
   if (job.stop_pending()) state += " (stop pending)";
   if (job.state() != "finished" && job.has_failure())
-    state += " (" + FailureText(job.failure()) + ")";
+    state += " (" + Ellipsize(FailureText(job.failure()), kReasonChars) + ")";
   bool has_checkpoint = job.last_epoch() > 0;
   return {job.job(),
           state,

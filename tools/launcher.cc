@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,9 +16,12 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace srs::tools {
 namespace {
@@ -53,8 +57,10 @@ absl::StatusOr<std::string> ResolveOnPath(const std::string& name, const std::st
 
 // Runs in the forked child only: async-signal-safe calls until exec. Reports an exec failure's
 // errno through `error_fd` (close-on-exec, so a successful exec closes it silently).
-[[noreturn]] void ExecLauncher(const std::vector<char*>& argv, bool die_with_parent, int error_fd) {
+[[noreturn]] void ExecLauncher(const std::vector<char*>& argv, bool die_with_parent, int error_fd,
+                               int stdout_fd) {
   setpgid(0, 0);
+  if (stdout_fd >= 0) dup2(stdout_fd, STDOUT_FILENO);
   if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGINT);
   if (isatty(STDIN_FILENO)) {
     int devnull = open("/dev/null", O_RDONLY);
@@ -71,6 +77,55 @@ absl::StatusOr<std::string> ResolveOnPath(const std::string& name, const std::st
 }
 
 }  // namespace
+
+// The launcher's stdout (its own and the ranks'), passed on to ours by a thread of its own as it
+// comes, which notes the signal Hydra names when it reports a rank that was killed (Hydra writes
+// that report to stdout).
+struct LaunchedJob::OutputWatch {
+  int fd = -1;                      // read end of the launcher's stdout
+  std::atomic<int> rank_signal{0};  // N of Hydra's "EXIT STRING: ... (signal N)", 0 = none
+  std::atomic<bool> done{false};    // the launcher's stdout reached end of file
+
+  static void Forward(std::shared_ptr<OutputWatch> watch) {
+    char buf[4096];
+    std::string line;
+    for (;;) {
+      ssize_t n = read(watch->fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      for (ssize_t off = 0; off < n;) {
+        ssize_t wrote = write(STDOUT_FILENO, buf + off, n - off);
+        if (wrote < 0 && errno == EINTR) continue;
+        if (wrote <= 0) break;  // our stdout is gone: keep reading, or the launcher blocks
+        off += wrote;
+      }
+      for (ssize_t i = 0; i < n; ++i) {
+        if (buf[i] != '\n') {
+          if (line.size() < 512) line += buf[i];
+          continue;
+        }
+        int sig = RankSignalIn(line);
+        if (sig != 0) watch->rank_signal = sig;
+        line.clear();
+      }
+    }
+    close(watch->fd);
+    watch->done = true;
+  }
+};
+
+int RankSignalIn(absl::string_view line) {
+  // Hydra (MPICH 3.x-4.x): "YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)".
+  if (!absl::StrContains(line, "EXIT STRING:")) return 0;
+  size_t at = line.rfind("(signal ");
+  if (at == absl::string_view::npos) return 0;
+  int sig = 0;
+  for (size_t i = at + 8; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) {
+    sig = sig * 10 + (line[i] - '0');
+    if (sig > 64) return 0;
+  }
+  return sig;
+}
 
 absl::StatusOr<std::string> FindLauncher(const std::string& requested) {
   const char* env = std::getenv("SRS_MPIEXEC");
@@ -114,10 +169,20 @@ absl::StatusOr<LaunchedJob> LaunchedJob::Start(const std::vector<std::string>& a
   if (pipe2(fds, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
   }
+  int out_fds[2];
+  if (pipe2(out_fds, O_CLOEXEC) != 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
   std::fflush(nullptr);
   pid_t pid = fork();
-  if (pid == 0) ExecLauncher(cargv, die_with_parent, fds[1]);
+  if (pid == 0) ExecLauncher(cargv, die_with_parent, fds[1], out_fds[1]);
   close(fds[1]);
+  close(out_fds[1]);
+  auto watch = std::make_shared<OutputWatch>();
+  watch->fd = out_fds[0];
+  std::thread(OutputWatch::Forward, watch).detach();
   if (pid < 0) {
     close(fds[0]);
     return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
@@ -133,7 +198,7 @@ absl::StatusOr<LaunchedJob> LaunchedJob::Start(const std::vector<std::string>& a
     return absl::FailedPreconditionError(
         absl::StrCat("could not start the launcher ", argv[0], ": ", std::strerror(err)));
   }
-  return LaunchedJob(pid);
+  return LaunchedJob(pid, std::move(watch));
 }
 
 std::optional<int> LaunchedJob::Poll() {
@@ -142,6 +207,15 @@ std::optional<int> LaunchedJob::Poll() {
   pid_t done = waitpid(pid_, &wstatus, WNOHANG);
   if (done != pid_) return std::nullopt;
   status_ = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  // Hydra exits with the bare signal number N when a rank was killed (9 for SIGKILL), which a job
+  // exiting 9 by itself also gives; its report on stdout tells them apart. The report comes
+  // before its exit; the end of its stdout is waited for briefly (a rank that outlived it may
+  // still hold the pipe).
+  for (int i = 0; i < 100 && watch_ != nullptr && !watch_->done; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  int sig = watch_ != nullptr ? watch_->rank_signal.load() : 0;
+  if (sig != 0 && *status_ == sig) status_ = 128 + sig;
   return status_;
 }
 

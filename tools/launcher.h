@@ -10,12 +10,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace srs::tools {
 
@@ -45,23 +47,35 @@ std::vector<std::string> LauncherArgv(const std::string& launcher, const LaunchO
 class LaunchedJob {
  public:
   // Forks and execs `argv` (argv[0] a path) in a new process group, stdin from /dev/null when it
-  // is a terminal (a background group must not read it). With `die_with_parent`, mpiexec gets
+  // is a terminal (a background group must not read it), stdout through a pipe that a thread of
+  // `srs run` passes on to its own stdout as it comes (to read Hydra's report of a killed rank,
+  // see Poll). With `die_with_parent`, mpiexec gets
   // SIGINT if `srs run` dies (Hydra forwards it and the ranks leave). FAILED_PRECONDITION "could
   // not start the launcher X: <errno text>" when the exec itself fails.
   static absl::StatusOr<LaunchedJob> Start(const std::vector<std::string>& argv,
                                            bool die_with_parent);
 
-  // The launcher's exit status once it has exited (128 + signal if killed), without blocking.
+  // The launcher's exit status once it has exited, without blocking (but for up to 1 s once it
+  // has exited, for the end of its stdout): 128 + signal if it was killed, or if a rank was and
+  // mpiexec said so (Hydra itself exits with the bare signal number then; tools/README.md, "Exit
+  // status", promises 128 + signal).
   std::optional<int> Poll();
   // Kills mpiexec and all its descendants with SIGKILL, now.
   void KillTree();
   pid_t pid() const { return pid_; }
 
  private:
-  explicit LaunchedJob(pid_t pid) : pid_(pid) {}
+  struct OutputWatch;
+  LaunchedJob(pid_t pid, std::shared_ptr<OutputWatch> watch)
+      : pid_(pid), watch_(std::move(watch)) {}
   pid_t pid_;
   std::optional<int> status_;
+  std::shared_ptr<OutputWatch> watch_;
 };
+
+// The signal N named by a line of Hydra's report of a killed rank ("... EXIT STRING: Killed
+// (signal 9)"), 0 for any other line.
+int RankSignalIn(absl::string_view line);
 
 // Every process below `root` (children, grandchildren, ...), from /proc; root not included.
 std::vector<pid_t> Descendants(pid_t root);

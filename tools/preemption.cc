@@ -7,9 +7,14 @@ namespace {
 
 volatile sig_atomic_t g_signal_count = 0;
 volatile sig_atomic_t g_first_signal = 0;
+volatile sig_atomic_t g_second_signal = 0;
 
 void CountSignal(int sig) {
-  if (g_first_signal == 0) g_first_signal = sig;
+  if (g_first_signal == 0) {
+    g_first_signal = sig;
+  } else if (g_second_signal == 0) {
+    g_second_signal = sig;
+  }
   g_signal_count = g_signal_count + 1;
 }
 
@@ -25,6 +30,7 @@ Preemption::Preemption(std::optional<absl::Duration> grace) : grace_(grace) {
 }
 
 int Preemption::first_signal() const { return g_first_signal; }
+int Preemption::second_signal() const { return g_second_signal; }
 
 Preemption::Action Preemption::Poll(absl::Time now) {
   int count = g_signal_count;

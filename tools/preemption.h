@@ -35,6 +35,8 @@ class Preemption {
   Action Poll(absl::Time now);
   // The first signal received (0 = none yet).
   int first_signal() const;
+  // The second signal received (0 = none yet): what made a kStopNow, unless --grace ran out.
+  int second_signal() const;
   bool signalled() const { return first_signal() != 0; }
 
  private:

@@ -86,8 +86,17 @@ SupervisionResult Supervise(const SupervisedJob& job) {
         want_stop = true;
         break;
       case Preemption::Action::kStopNow:
-        std::fprintf(stderr, "srs run: stopping %s at once, without a checkpoint\n",
-                     job.job.c_str());
+        // Named as received: the second signal may differ from the first (TERM, then INT).
+        if (job.preemption->second_signal() != 0) {
+          std::fprintf(stderr,
+                       "srs run: %s (a second signal): stopping %s at once, without a "
+                       "checkpoint\n",
+                       strsignal(job.preemption->second_signal()), job.job.c_str());
+        } else {
+          std::fprintf(stderr,
+                       "srs run: --grace ran out: stopping %s at once, without a checkpoint\n",
+                       job.job.c_str());
+        }
         job.launched->KillTree();
         result.stopped_at_once = true;
         break;

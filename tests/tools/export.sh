@@ -26,6 +26,9 @@ expect_status 0 "$SRS_APP +stopped +$np " "$SRS" status
 expect_status 0 "${SRS_DEPOT_ADDRS%% *}" "$SRS" ls "$SRS_APP"
 expect_status 0 " $np +[^ ]+ +stopped " "$SRS" history "$SRS_APP"
 expect_status 0 "block_cyclic_2d\(23x17" "$SRS" ls "$SRS_APP"
+# An output that cannot be created is named with the reason.
+expect_status 1 "cannot create /nonexistent/x.h5.partial: No such file or directory" \
+  "$SRS" export "$SRS_APP" /nonexistent/x.h5
 expect_status 0 "exported $SRS_APP epoch" "$SRS" export "$SRS_APP" out.h5
 [ ! -e out.h5.partial ] || fail "export left its temporary file"
 h5dump -H out.h5 >/dev/null || fail "h5dump cannot read the export"

@@ -31,6 +31,12 @@ grep -q "double free\|corruption\|Segmentation" <<<"$last_output" &&
 grep -q "ended run .* at the RSS (lost)" <<<"$last_output" ||
   fail "srs run did not end the dead run at the RSS: $last_output"
 expect_status 0 "checkpoint $epoch +committed" "$SRS" ls heatfail
+# srs status keeps its table narrow: the reason cut short in STATE, whole in srs history.
+expect_status 0 "heatfail +lost \(rank [0-9]+, SRS_Read: INVALID_ARGUMENT: .*\.\.\.\)" \
+  "$SRS" status
+widest=$(awk '{ if (length($0) > w) w = length($0) } END { print w }' <<<"$last_output")
+[ "$widest" -le 140 ] || fail "srs status is $widest characters wide: $last_output"
+expect_status 0 "holds 3072 elements.* registered with 1920" "$SRS" history heatfail
 
 # The right grid resumes at once (no --force, no lease wait) from the kept checkpoint.
 expect_status 0 "resuming heatfail from checkpoint epoch $epoch" \
