@@ -530,9 +530,15 @@ absl::StatusOr<depot::v1::DepotInfo> DepotClient::Info() {
 }
 
 absl::StatusOr<depot::v1::DepotInfo> DepotClient::Probe(absl::Duration within) {
-  return RetryUntilValue<depot::v1::DepotInfo>(std::min(Deadline(), absl::Now() + within),
-                                               RetryAll(), "Info",
-                                               [&](absl::Time) { return InfoOnce(); });
+  // One attempt, not wait-for-ready: a host that is up with no depot listening refuses at once
+  // (UNAVAILABLE), a host that is gone times out at `within`; neither is retried, since the
+  // caller has another copy to read.
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + std::min(within, rpc_timeout_)));
+  depot::v1::DepotInfo info;
+  grpc::Status status = stub_->Info(&context, depot::v1::InfoRequest(), &info);
+  if (!status.ok()) return Error(status, "Info");
+  return info;
 }
 
 absl::StatusOr<PutResponse> DepotClient::Replicate(const depot::v1::ReplicateRequest& request,

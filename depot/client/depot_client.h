@@ -71,9 +71,9 @@ class DepotClient {
   const std::string& address() const { return address_; }
 
   absl::StatusOr<depot::v1::DepotInfo> Info();
-  // Info, retried for at most `within` (and never past the RPC timeout): whether the depot
-  // answers at all, asked when another copy could be read instead, so a dead depot costs
-  // seconds, not the whole RPC budget.
+  // One Info attempt bounded by `within` (and the RPC timeout), not retried: whether the depot
+  // answers at all, asked when another copy could be read instead, so a dead depot costs at most
+  // `within` (a refused connection: at once), not the whole RPC budget.
   absl::StatusOr<depot::v1::DepotInfo> Probe(absl::Duration within);
 
   // Streams `bytes` (a complete HDF5 piece file) in kChunkBytes chunks, then a trailer with its
