@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/checksum.h"
@@ -240,7 +241,22 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   abort.set_put_id(spool.put_id());
   depot::v1::AbortLocalPutResponse aborted;
   stub_->AbortLocalPut(NewContext().get(), abort, &aborted);
-  return failed;
+  return LostPutIsRetryable(failed);
+}
+
+absl::Status DepotClient::LostPutIsRetryable(const absl::Status& failed) {
+  // A depot that restarted during the put forgot it and swept its spool: the commit finds no such
+  // put (NOT_FOUND), or the spool file is gone under the writer or the depot ("No such file or
+  // directory"). Nothing of the put survives, so the whole put (a new BeginLocalPut, the file
+  // written again) is safe to redo: say UNAVAILABLE, which the retry loop redoes within the
+  // call's deadline. A depot that stays up never answers these for a live put.
+  if (failed.ok()) return failed;
+  const bool lost =
+      absl::IsNotFound(failed) || absl::StrContains(failed.message(), "No such file or directory");
+  if (!lost) return failed;
+  SRS_LOG(WARNING).Field("depot", address_)
+      << "local put lost (depot restarted?), redoing it: " << failed.message();
+  return absl::UnavailableError(absl::StrCat(failed.message(), " (the depot lost the put)"));
 }
 
 absl::Status DepotClient::ReadRangeOnce(const std::string& read_cap, const std::string& dataset,

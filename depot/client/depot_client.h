@@ -183,6 +183,9 @@ class DepotClient {
   absl::StatusOr<std::string> OpenLocalOnce(const std::string& read_cap);
   absl::StatusOr<depot::v1::PieceInfo> StatOnce(const std::string& cap);
   absl::StatusOr<depot::v1::DepotInfo> InfoOnce();
+  // `failed` of one local put attempt, turned UNAVAILABLE (retried) when it means the depot lost
+  // the put (it restarted and swept its spool), else unchanged.
+  absl::Status LostPutIsRetryable(const absl::Status& failed);
   absl::Status DeleteOnce(const std::string& manage_cap);
   absl::StatusOr<depot::v1::PutResponse> ReplicateOnce(const depot::v1::ReplicateRequest& request,
                                                        int64_t size_bytes);

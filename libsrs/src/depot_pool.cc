@@ -1,6 +1,12 @@
 #include "libsrs/src/depot_pool.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace srs {
@@ -19,20 +25,35 @@ absl::StatusOr<std::shared_ptr<DepotClient>> DepotPool::Get(const std::string& a
 
 absl::StatusOr<bool> DepotPool::SharesHost(const std::string& address) {
   if (transport_ == Transport::kGrpc) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(address);
+    if (it != entries_.end() && it->second.fast_path_denied) return false;
+  }
   return OnMyHost(address);
 }
 
-absl::StatusOr<bool> DepotPool::OnMyHost(const std::string& address) {
+void DepotPool::DenyFastPath(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry& entry = entries_[address];
+  if (!entry.fast_path_denied) {
+    SRS_LOG(INFO).Field("depot", address)
+        << "the depot's files are not accessible to this process (another user): using its RPCs";
+  }
+  entry.fast_path_denied = true;
+}
+
+absl::StatusOr<bool> DepotPool::OnMyHost(const std::string& address, bool probe) {
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
   {
     std::lock_guard<std::mutex> lock(mu_);
     const Entry& entry = entries_[address];
     if (entry.on_my_host >= 0) return entry.on_my_host == 1;
   }
-  // The RPC runs outside the lock so parallel fetchers to other depots are not held up. A probe,
-  // not the full RPC budget: a dead depot whose copy another depot also holds must cost seconds
-  // (the read of a sole copy still retries for the whole budget).
-  absl::StatusOr<depot::v1::DepotInfo> info = client->Probe(kProbeTimeout);
+  // The RPC runs outside the lock so parallel fetchers to other depots are not held up. Choosing
+  // between copies probes (a dead depot whose copy another depot also holds must cost seconds;
+  // the read of a sole copy still retries for the whole budget).
+  absl::StatusOr<depot::v1::DepotInfo> info = probe ? client->Probe(kProbeTimeout) : client->Info();
   std::lock_guard<std::mutex> lock(mu_);
   Entry& entry = entries_[address];
   if (!info.ok()) {
@@ -73,6 +94,14 @@ absl::StatusOr<std::string> DepotPool::LocalPath(const std::string& address,
   }
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> client, Get(address));
   SRS_ASSIGN_OR_RETURN(std::string path, client->OpenLocal(read_cap));
+  // The depot's directory is private to its user: a process of another user gets the path but
+  // cannot read it. Say so (PERMISSION_DENIED) and stop offering the shared-host path.
+  if (access(path.c_str(), R_OK) != 0) {
+    const int error = errno;
+    DenyFastPath(address);
+    return absl::PermissionDeniedError(absl::StrCat("piece file ", path, " of depot ", address,
+                                                    " is not readable here: ", strerror(error)));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   local_paths_[read_cap] = path;
   return path;

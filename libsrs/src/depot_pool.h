@@ -30,10 +30,16 @@ class DepotPool {
   // it and the depot's registered host (one Info RPC, cached) equals this process's host.
   // UNAVAILABLE when the depot does not answer. Thread-safe.
   absl::StatusOr<bool> SharesHost(const std::string& address);
+  // The shared-host path to the depot at `address` is not for this process (its spool or pieces
+  // are not accessible: the depot runs as another user, docs/security.md): from now on
+  // SharesHost answers false and everything goes through the depot's RPCs. Thread-safe.
+  void DenyFastPath(const std::string& address);
   // Whether the depot at `address` registered this process's host, whatever the transport (a
   // restart reads a copy on its own host first). One Info RPC, cached with SharesHost's.
   // UNAVAILABLE when the depot does not answer (asked again next time). Thread-safe.
-  absl::StatusOr<bool> OnMyHost(const std::string& address);
+  // `probe`: one bounded Info attempt (kProbeTimeout), for choosing between copies; otherwise
+  // the Info is retried for the whole RPC budget (a writer must ride out a depot restart).
+  absl::StatusOr<bool> OnMyHost(const std::string& address, bool probe = false);
   // Whether an Info of the depot at `address` failed within the last kUnreachableMemory: the
   // copy choice then does not ask again, so planning many reads does not wait out the RPC budget
   // once per read (the reads themselves still try it). Thread-safe.
@@ -69,6 +75,7 @@ class DepotPool {
     int on_my_host = -1;                                  // -1: not asked yet
     absl::Time unreachable_until = absl::InfinitePast();  // after a failed Info
     std::string depot_id;                                 // "": not asked yet
+    bool fast_path_denied = false;  // this process may not use the depot's files (another user)
   };
   const std::string my_host_;
   const Transport transport_;

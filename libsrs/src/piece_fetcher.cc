@@ -153,8 +153,14 @@ absl::Status ReadFromPiece(DepotPool* depots, const CopyLocation& copy, const st
   const size_t bytes = static_cast<size_t>(elements) * ElementSize(wire_type);
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(copy.address));
   SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(copy.address));
-  if (!local) return depot->ReadRange(copy.read_cap, dataset, wire_type, selections, out, bytes);
-  SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(copy.address, copy.read_cap));
+  absl::StatusOr<std::string> local_path =
+      local ? depots->LocalPath(copy.address, copy.read_cap)
+            : absl::StatusOr<std::string>(absl::PermissionDeniedError("not on this host"));
+  // Not on this host, or its file not readable by this process (a depot of another user): RPC.
+  if (absl::IsPermissionDenied(local_path.status())) {
+    return depot->ReadRange(copy.read_cap, dataset, wire_type, selections, out, bytes);
+  }
+  SRS_ASSIGN_OR_RETURN(std::string path, std::move(local_path));
   SRS_ASSIGN_OR_RETURN(bool done, ReadRawRuns(depots, path, dataset, wire_type, selections, out));
   if (done) return absl::OkStatus();
   return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
@@ -167,8 +173,10 @@ absl::Status ReadIndexFromCopy(DepotPool* depots, const CopyLocation& piece,
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(piece.address));
   SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(piece.address));
   if (local) {
-    SRS_ASSIGN_OR_RETURN(std::string path, depots->LocalPath(piece.address, piece.read_cap));
-    return piece::ReadIndex(path, dataset, index);
+    absl::StatusOr<std::string> path = depots->LocalPath(piece.address, piece.read_cap);
+    if (path.ok()) return piece::ReadIndex(*path, dataset, index);
+    if (!absl::IsPermissionDenied(path.status())) return path.status();
+    // Not readable by this process (a depot of another user): fetch by range below.
   }
   // Across hosts, fetch only the index bytes: the piece's record says how many elements the
   // dataset (and so its index) has, and the depot serves "srs_index/<name>" by range.
@@ -206,7 +214,7 @@ PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
       [depots](const CopyLocation& copy) {
         // A depot that does not answer is not "mine": it is tried after the others.
         if (depots->RecentlyUnreachable(copy.address)) return false;
-        absl::StatusOr<bool> mine = depots->OnMyHost(copy.address);
+        absl::StatusOr<bool> mine = depots->OnMyHost(copy.address, /*probe=*/true);
         return mine.ok() && *mine;
       },
       *load);

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
@@ -102,7 +103,14 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
           return digest;
         },
         grant);
-  } else {
+    // The spool is private to the depot's user: a process of another user cannot create its
+    // piece there. Use the depot's RPCs from now on (the depot's permissions stay as they are).
+    if (!put.ok() && absl::StrContains(put.status().message(), "Permission denied")) {
+      env.depots->DenyFastPath(address);
+      local = false;
+    }
+  }
+  if (!local) {
     SRS_ASSIGN_OR_RETURN(std::string image, piece::WritePieceImage(header, datasets));
     written = absl::Now();
     put = depot->PutBytes(key, image, 0, grant);

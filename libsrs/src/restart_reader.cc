@@ -65,13 +65,15 @@ void RestartReader::WarmUp() {
     }
   }
   for (const std::string& address : addresses) {
-    env_->depots->OnMyHost(address).IgnoreError();                   // connects, one Info
+    // Connects, one bounded Info; a depot that does not answer it is left alone (SharesHost
+    // would retry it for the whole RPC budget).
+    if (!env_->depots->OnMyHost(address, /*probe=*/true).ok()) continue;
     absl::StatusOr<bool> local = env_->depots->SharesHost(address);  // cached by now
     absl::StatusOr<std::shared_ptr<DepotClient>> client = env_->depots->Get(address);
     if (local.ok() && !*local && client.ok()) (*client)->WarmUp();
   }
   for (const CopyLocation& copy : PieceOf(env_->rank).copies) {
-    if (!IsReadable(copy)) continue;
+    if (!IsReadable(copy) || env_->depots->RecentlyUnreachable(copy.address)) continue;
     absl::StatusOr<bool> local = env_->depots->SharesHost(copy.address);
     if (local.ok() && *local) {
       env_->depots->LocalPath(copy.address, copy.read_cap).IgnoreError();
