@@ -11,42 +11,12 @@
 #   drop.sh SOLVER        (env from with-daemons: SRS_RSS, SRS_APP, SRS_TEST_WORKDIR, SRS_DEPOT_DIRS)
 set -u
 solver=$1
-: "${SRS_TOOL:?}" "${SRS_RSS:?run me under with-daemons.sh}" "${SRS_TEST_WORKDIR:?}"
-SRS=$SRS_TOOL
-mpiexec=${SRS_MPIEXEC:-mpiexec.mpich}
-export SRS_LOG=${SRS_LOG:-error}
-w=$SRS_TEST_WORKDIR
-job=$SRS_APP
-cd "$w" || exit 1
+E2E_NAME=drop
+# shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
 # The job's owner holds its owner secret only; nobody here has the admin token.
 unset SRS_TOKEN_FILE
 export SRS_OWNER_FILE=$w/owner/owners SRS_KEEP=2
-bg=""
-cleanup() {
-  if [ -n "$bg" ] && kill -0 "$bg" 2>/dev/null; then
-    kill -TERM "$bg" 2>/dev/null
-    wait "$bg" 2>/dev/null
-  fi
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-fail() {
-  echo "drop: FAIL: $*" >&2
-  for f in "$w"/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }; done
-  exit 1
-}
-say() { echo "drop: $*"; }
-wait_for() {  # wait_for SECONDS WHAT CMD...
-  local secs=$1 what=$2 t0=$SECONDS
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS - t0 < secs)) || fail "$what: not within $secs s"
-    sleep 0.1
-  done
-}
-log_has() { grep -q "$2" "$w/$1.log"; }
 running() { local out; out=$("$SRS" status "$job" 2>/dev/null) && grep -q running <<<"$out"; }
 epochs() {  # epochs in state ${1:-committed}, oldest first
   local out

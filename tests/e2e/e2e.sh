@@ -22,41 +22,9 @@
 # SRS_DEPOT_ADDRS; SRS_TOOL; SRS_MPIEXEC.
 set -u
 solver=$1 case=$2
-: "${SRS_TOOL:?}" "${SRS_RSS:?run me under with-daemons.sh}" "${SRS_TEST_WORKDIR:?}"
-SRS=$SRS_TOOL
-mpiexec=${SRS_MPIEXEC:-mpiexec.mpich}
-export SRS_LOG=${SRS_LOG:-error}
-w=$SRS_TEST_WORKDIR
-job=$SRS_APP
-cd "$w" || exit 1
-bg=""
-cleanup() {
-  if [ -n "$bg" ] && kill -0 "$bg" 2>/dev/null; then
-    kill -TERM "$bg" 2>/dev/null
-    wait "$bg" 2>/dev/null
-  fi
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-fail() {
-  echo "e2e($case): FAIL: $*" >&2
-  for f in "$w"/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }; done
-  exit 1
-}
-say() { echo "e2e($case): $*"; }
-
-# wait_for SECONDS WHAT CMD...: polls CMD (every 0.1 s) until it succeeds; fails after SECONDS.
-wait_for() {
-  local secs=$1 what=$2 t0=$SECONDS
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS - t0 < secs)) || fail "$what: not within $secs s"
-    sleep 0.1
-  done
-}
-log_has() { grep -q "$2" "$w/$1.log"; }
+E2E_NAME="e2e($case)"
+# shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
 running() { "$SRS" status "$job" 2>/dev/null | grep -q running; }
 # Epochs in the given state (committed by default) per `srs ls --all`, oldest first.
 epochs() { "$SRS" ls --all "$job" | awk -v s="${1:-committed}" '$1 == "checkpoint" && $3 == s {print $2}'; }
