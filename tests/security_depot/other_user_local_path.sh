@@ -15,6 +15,12 @@ fi
 work=$SRS_TEST_WORKDIR/other-user
 mkdir -p "$work"
 cp "$heat" "$work/heat2d"
+# The build tree may sit under a directory nobody cannot enter (a CI clone in a 0700 mktemp
+# directory): nobody runs copies of the programs and of libsrs from its own directory.
+cp "$srs" "$work/srs"
+mkdir -p "$work/lib"
+cp -a "$(dirname "$heat")"/../libsrs/libsrs.so* "$work/lib/"
+srs=$work/srs
 chown -R nobody "$work"
 chmod 755 "$SRS_TEST_WORKDIR"
 job=other-user-$$
@@ -22,6 +28,7 @@ job=other-user-$$
 # shellcheck disable=SC2016 # $HOME and $@ expand in the inner shell
 as_nobody() {
   runuser -u nobody -- env -i PATH="$PATH" HOME="$work" XDG_STATE_HOME="$work/state" \
+    LD_LIBRARY_PATH="$work/lib" \
     SRS_RSS="$SRS_RSS" SRS_DEPOT=auto SRS_APP="$job" SRS_LOG=warning \
     SRS_MPIEXEC="${SRS_MPIEXEC:-mpiexec.mpich}" bash -c 'cd "$HOME" && "$@"' _ "$@"
 }
