@@ -2,6 +2,8 @@
 
 #include <hdf5.h>
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/hdf5_lock.h"
 
@@ -78,7 +80,52 @@ std::optional<RawDataset> LocateLocked(hid_t file, const std::string& dataset,
   return raw;
 }
 
+// The element type stored byte for byte by the dataset type `type`, if any.
+std::optional<ElementType> StoredElementType(hid_t type) {
+  for (ElementType candidate : {ElementType::kChar, ElementType::kInt32, ElementType::kInt64,
+                                ElementType::kFloat, ElementType::kDouble}) {
+    if (H5Tequal(type, LittleEndianType(candidate)) > 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+// H5Literate callback: collects the names of the root group's datasets.
+// (HDF5 1.10 names, as Debian 12 ships.)
+herr_t CollectDataset(hid_t group, const char* name, const H5L_info_t* info, void* out) {
+  if (info->type != H5L_TYPE_HARD) return 0;
+  H5O_info_t object;
+  if (H5Oget_info_by_name2(group, name, &object, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return 0;
+  if (object.type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(out)->push_back(name);
+  return 0;
+}
+
 }  // namespace
+
+absl::StatusOr<std::map<std::string, StoredRawDataset>> LocateRawDatasets(const std::string& path) {
+  Hdf5Lock lock;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": not a readable HDF5 file"));
+  }
+  std::vector<std::string> names;
+  H5Literate(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, CollectDataset, &names);
+  std::map<std::string, StoredRawDataset> located;
+  for (const std::string& name : names) {
+    std::optional<ElementType> stored;
+    {
+      Id dset(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+      if (!dset.ok()) continue;
+      Id type(H5Dget_type(dset.get()), H5Tclose);
+      if (type.ok()) stored = StoredElementType(type.get());
+    }
+    if (!stored.has_value()) continue;
+    std::optional<RawDataset> raw = LocateLocked(file.get(), name, *stored);
+    if (raw.has_value()) located[name] = {*stored, *raw};
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return located;
+}
 
 absl::StatusOr<std::optional<RawDataset>> LocateRawDataset(const std::string& path,
                                                            const std::string& dataset,

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,20 @@ struct RawDataset {
 absl::StatusOr<std::optional<RawDataset>> LocateRawDataset(const std::string& path,
                                                            const std::string& dataset,
                                                            ElementType wire_type);
+
+// A root dataset whose bytes can be read as they are stored: its stored element type (one of
+// the little-endian char, int32, int64, float or double types) and where its bytes lie.
+struct StoredRawDataset {
+  ElementType type = ElementType::kChar;
+  RawDataset raw;
+};
+
+// Every root dataset of the piece file at `path` that LocateRawDataset would locate for its own
+// stored type, by name, from one H5Fopen: a restart of many arrays then opens each piece's
+// metadata once, not once per array (index work per piece, issue 15). Datasets that must go
+// through HDF5 are absent. An error only when the file cannot be opened at all. Takes the HDF5
+// lock.
+absl::StatusOr<std::map<std::string, StoredRawDataset>> LocateRawDatasets(const std::string& path);
 
 }  // namespace depot
 }  // namespace srs

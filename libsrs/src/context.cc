@@ -37,6 +37,8 @@ absl::StatusOr<std::unique_ptr<Context>> Context::Create(MPI_Comm comm,
   if (env.rank == 0) {
     context->watcher_ = std::make_unique<StopWatcher>(env.rss.get(), env.run.run_token());
   }
+  // The restart's preparation overlapped the set-up above; SRS_Init returns once it is done.
+  context->reader_->FinishWarmUp();
   context->last_checkpoint_ = absl::Now();
   return context;
 }

@@ -110,6 +110,13 @@ absl::StatusOr<std::string> DepotPool::LocalPath(const std::string& address,
 absl::StatusOr<std::optional<depot::RawDataset>> DepotPool::RawLocation(const std::string& path,
                                                                         const std::string& dataset,
                                                                         ElementType wire_type) {
+  if (dataset.find('/') == std::string::npos) {
+    // A root dataset: from the piece's table, located once for all its arrays.
+    SRS_ASSIGN_OR_RETURN(std::shared_ptr<const PieceDatasets> table, PieceTable(path));
+    auto found = table->find(dataset);
+    if (found == table->end() || found->second.type != wire_type) return std::nullopt;
+    return found->second.raw;
+  }
   const std::string key = absl::StrCat(path, "\n", dataset, "\n", ElementTypeName(wire_type));
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -121,6 +128,19 @@ absl::StatusOr<std::optional<depot::RawDataset>> DepotPool::RawLocation(const st
   std::lock_guard<std::mutex> lock(mu_);
   raw_locations_[key] = raw;
   return raw;
+}
+
+absl::StatusOr<std::shared_ptr<const DepotPool::PieceDatasets>> DepotPool::PieceTable(
+    const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto known = piece_tables_.find(path);
+    if (known != piece_tables_.end()) return known->second;
+  }
+  SRS_ASSIGN_OR_RETURN(PieceDatasets located, depot::LocateRawDatasets(path));
+  auto table = std::make_shared<const PieceDatasets>(std::move(located));
+  std::lock_guard<std::mutex> lock(mu_);
+  return piece_tables_.emplace(path, std::move(table)).first->second;
 }
 
 }  // namespace libsrs

@@ -51,11 +51,17 @@ class DepotPool {
   absl::StatusOr<std::string> LocalPath(const std::string& address, const std::string& read_cap);
 
   // Where `dataset`'s stored bytes lie in the local piece file `path` when they can be read
-  // as they are as `wire_type` (depot/raw_dataset.h), looked up once per (path, dataset, type);
-  // nullopt when they must go through HDF5. Thread-safe.
+  // as they are as `wire_type` (depot/raw_dataset.h); nullopt when they must go through HDF5.
+  // Root datasets come from the piece's table (every dataset located by one open of the file,
+  // on the first lookup in that piece: a restart of many arrays opens each piece once); others
+  // (the index datasets) are looked up once per (path, dataset, type). Thread-safe.
   absl::StatusOr<std::optional<depot::RawDataset>> RawLocation(const std::string& path,
                                                                const std::string& dataset,
                                                                ElementType wire_type);
+
+  // Locates every root dataset of the local piece file `path` now (what RawLocation would do at
+  // its first lookup there): a restart prepares its own piece before the first SRS_Read.
+  absl::Status LocateDatasets(const std::string& path) { return PieceTable(path).status(); }
 
   // The id of the depot at `address` (its Info, asked once and cached): a piece's copies name
   // their depots by id. UNAVAILABLE when the depot does not answer. Thread-safe.
@@ -84,6 +90,10 @@ class DepotPool {
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::string> local_paths_;  // read capability -> verified path
   std::map<std::string, std::optional<depot::RawDataset>> raw_locations_;
+  using PieceDatasets = std::map<std::string, depot::StoredRawDataset>;
+  // The piece file at `path`'s root datasets, located once (LocateRawDatasets) and cached.
+  absl::StatusOr<std::shared_ptr<const PieceDatasets>> PieceTable(const std::string& path);
+  std::map<std::string, std::shared_ptr<const PieceDatasets>> piece_tables_;  // by path
 };
 
 }  // namespace libsrs

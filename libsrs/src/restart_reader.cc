@@ -51,7 +51,9 @@ RestartReader::RestartReader(RunEnv* env) : env_(env) {
   if (env_->run.restart() && env_->depots != nullptr) warm_up_ = std::thread([this] { WarmUp(); });
 }
 
-RestartReader::~RestartReader() {
+RestartReader::~RestartReader() { FinishWarmUp(); }
+
+void RestartReader::FinishWarmUp() {
   if (warm_up_.joinable()) warm_up_.join();
 }
 
@@ -76,7 +78,10 @@ void RestartReader::WarmUp() {
     if (!IsReadable(copy) || env_->depots->RecentlyUnreachable(copy.address)) continue;
     absl::StatusOr<bool> local = env_->depots->SharesHost(copy.address);
     if (local.ok() && *local) {
-      env_->depots->LocalPath(copy.address, copy.read_cap).IgnoreError();
+      // Its own piece, verified and with its datasets located: a first SRS_Read pays only the
+      // read (restart_ratio_none).
+      absl::StatusOr<std::string> path = env_->depots->LocalPath(copy.address, copy.read_cap);
+      if (path.ok()) env_->depots->LocateDatasets(*path).IgnoreError();
       return;
     }
   }

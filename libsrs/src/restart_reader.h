@@ -37,6 +37,13 @@ class RestartReader {
   absl::Status Query(const std::string& name, ElementType* type, int64_t* global_count) const;
 
   // Local totals over every Read so far (for ReportRestart).
+  // Waits for the restart's preparation, started by the constructor on its own thread: the
+  // connections to the depots that hold this run's pieces and, on a shared host, this rank's
+  // own piece verified by its depot and its datasets located. SRS_Init waits for it, so the
+  // SRS_Read calls pay only for their reads (a dead depot is probed once, boundedly:
+  // DepotPool::kProbeTimeout). Idempotent.
+  void FinishWarmUp();
+
   double read_seconds() const { return read_seconds_; }
   int64_t read_bytes() const { return read_bytes_; }
 
