@@ -109,6 +109,10 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, server_credentials, &self->port_);
+  // gRPC sets SO_REUSEPORT by default on Linux: a second daemon started on a taken port would
+  // then share it, the kernel splitting the clients' connections between the two. One address,
+  // one daemon: the second one fails to start instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   self->server_ = builder.BuildAndStart();

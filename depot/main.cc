@@ -45,6 +45,8 @@ constexpr char kUsage[] =
     "  --ignore-sigterm  ignore SIGTERM (a batch system's signal to every process of a job);\n"
     "              SIGINT still stops the depot\n"
     "Prints 'srs-depot listening on HOST:PORT' once serving; SIGTERM/SIGINT drain and exit 0.\n"
+    "Exit status: 2 for a usage error (a bad flag or TLS file), 1 when it cannot start (the\n"
+    "address is taken, the directory is not usable, the RSS refuses it).\n"
     "Logs go to stderr; SRS_LOG=debug|info|warning|error sets the level (default info).\n";
 
 int Fail(const std::string& message) {
@@ -144,7 +146,12 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a vanished stdout reader (test harness) must not kill the depot
 
   auto server = srs::depot::DepotServer::Start(options);
-  if (!server.ok()) return Fail(std::string(server.status().message()));
+  if (!server.ok()) {
+    // A run-time failure (address taken, directory not usable, RSS refusing the enrollment),
+    // not a usage error: exit 1 with the reason and no usage text, as srs-rss does.
+    std::cerr << "srs-depot: cannot start: " << server.status().message() << "\n";
+    return 1;
+  }
   std::cout << "srs-depot listening on " << (*server)->address() << std::endl;
 
   int signal_number = 0;

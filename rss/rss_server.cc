@@ -144,6 +144,10 @@ absl::StatusOr<std::unique_ptr<RssServer>> RssServer::Start(const RssServerOptio
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
+  // gRPC sets SO_REUSEPORT by default on Linux: a second daemon started on a taken port would
+  // then share it, the kernel splitting the clients' connections between the two. One address,
+  // one daemon: the second one fails to start instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
   // A stream can stay open while its client is frozen (SIGSTOP, a hung node): the kernel keeps
   // the socket and flow control absorbs our keepalives for hours. HTTP/2 pings find it: a client

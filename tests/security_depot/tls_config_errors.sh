@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Bad TLS settings of srs-rss and srs-depot are usage errors: both exit 2 (as for any other bad
+# Start-up errors of the daemons. Bad TLS settings of srs-rss and srs-depot are usage errors: both exit 2 (as for any other bad
 # flag) before binding anything, with a line saying exactly what is wrong — a key that belongs to
 # another certificate, a certificate without its key, a file that cannot be read (and why), a
 # file that is not PEM — instead of "cannot listen on ..." or a gRPC handshake failure later.
+# A daemon that cannot start (its address taken by another daemon, a --dir that is a file)
+# exits 1 with the reason and no usage text.
 #   tls_config_errors.sh SRS_RSS_BIN SRS_DEPOT_BIN
 set -euo pipefail
 rss_bin=$1 depot_bin=$2
@@ -60,4 +62,30 @@ for daemon in rss depot; do
   wait "$pid" || true
   grep -q "listening on" "$work/$daemon.out" || fail "srs-$daemon refused a good pair: $(cat "$work/$daemon.out")"
 done
+# A depot that cannot start is not a usage error: exit 1, the reason, no usage text.
+# expect_start_failure PATTERN ARGS...
+expect_start_failure() {
+  local pattern=$1 rc=0 out
+  shift
+  out=$(timeout 20 "$depot_bin" "$@" 2>&1) || rc=$?
+  [ "$rc" = 1 ] || fail "srs-depot $*: exit $rc, want 1: $out"
+  grep -qE -- "cannot start: .*$pattern" <<<"$out" || fail "srs-depot $*: no /$pattern/ in: $out"
+  grep -q "usage:" <<<"$out" && fail "srs-depot $*: printed its usage for a start failure: $out"
+  return 0
+}
+"$depot_bin" --listen 127.0.0.1:0 --dir "$work/busy-depot" >"$work/busy.out" 2>&1 &
+busy=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/busy.out" && break; sleep 0.1; done
+taken=$(sed -n 's/^srs-depot listening on //p' "$work/busy.out")
+[ -n "$taken" ] || { kill "$busy"; fail "the first depot did not start: $(cat "$work/busy.out")"; }
+expect_start_failure "cannot listen on $taken" --listen "$taken" --dir "$work/second-depot"
+# The RSS too (gRPC's default SO_REUSEPORT let a second daemon share a taken port).
+rc=0
+out=$(timeout 20 "$rss_bin" --listen "$taken" --state "$work/second-rss" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "srs-rss on the taken $taken: exit $rc, want 1: $out"
+grep -q "cannot listen on $taken" <<<"$out" || fail "srs-rss on the taken $taken: $out"
+kill -TERM "$busy"
+wait "$busy" || true
+touch "$work/a-file"
+expect_start_failure "a-file" --listen 127.0.0.1:0 --dir "$work/a-file"
 echo PASS
