@@ -128,12 +128,27 @@ grpc::Status DepotService::CommitLocalPut(grpc::ServerContext* context,
                                           const v1::CommitLocalPutRequest* request,
                                           v1::PutResponse* response) {
   SRS_DEPOT_ADMIT();
+  std::optional<FileDigest> written;
+  if (request->has_xxh3_64()) written = FileDigest{request->size_bytes(), request->xxh3_64()};
   absl::StatusOr<v1::PieceKey> key = store_->LocalPutKey(request->put_id());
+  if (absl::IsNotFound(key.status()) && written.has_value()) {
+    // Perhaps a retry whose first answer was lost (the writer's connection broke after the
+    // commit): the grant names the key; the same bytes committed there get the same answer.
+    v1::PieceKey granted_key;
+    granted_key.set_job(request->grant().job());
+    granted_key.set_epoch(request->grant().epoch());
+    granted_key.set_rank(request->grant().rank());
+    absl::Status granted = grants_->CheckWrite(request->grant(), granted_key, "CommitLocalPut");
+    if (!granted.ok()) return ToGrpcStatus(granted);
+    absl::StatusOr<PutResult> committed = store_->CommittedPut(granted_key, *written);
+    if (!committed.ok()) return Reply(committed.status(), "CommitLocalPut");
+    *response->mutable_caps() = committed->caps;
+    *response->mutable_info() = committed->info;
+    return grpc::Status::OK;
+  }
   if (!key.ok()) return Reply(key.status(), "CommitLocalPut");
   absl::Status granted = grants_->CheckWrite(request->grant(), *key, "CommitLocalPut");
   if (!granted.ok()) return ToGrpcStatus(granted);
-  std::optional<FileDigest> written;
-  if (request->has_xxh3_64()) written = FileDigest{request->size_bytes(), request->xxh3_64()};
   absl::StatusOr<PutResult> result = store_->CommitLocalPut(request->put_id(), written);
   if (!result.ok()) return Reply(result.status(), "CommitLocalPut");
   *response->mutable_caps() = result->caps;

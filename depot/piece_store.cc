@@ -416,6 +416,30 @@ absl::StatusOr<v1::PieceKey> PieceStore::LocalPutKey(const std::string& put_id) 
   return it->second.header.key();
 }
 
+absl::StatusOr<PutResult> PieceStore::CommittedPut(const v1::PieceKey& key,
+                                                   const FileDigest& written) {
+  absl::MutexLock lock(&mu_);
+  auto id = keys_.find(KeyString(key));
+  auto piece = id == keys_.end() ? pieces_.end() : pieces_.find(id->second);
+  if (piece == pieces_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown local put (never begun, aborted or expired), and no piece for ",
+                     KeyText(key), " was committed"));
+  }
+  const PieceRecord& record = piece->second;
+  if (record.info.size_bytes() != written.size || record.info.xxh3_64() != written.xxh3) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "another piece for ", KeyText(key), " is committed (", record.info.size_bytes(), " bytes, ",
+        ChecksumToString(record.info.xxh3_64()), "; this commit says ", written.size, " bytes, ",
+        ChecksumToString(written.xxh3), ")"));
+  }
+  PutResult result;
+  result.caps.set_read(record.read_cap);
+  result.caps.set_manage(record.manage_cap);
+  result.info = record.info;
+  return result;
+}
+
 absl::Status PieceStore::AbortLocalPut(const std::string& put_id) {
   Pending pending;
   {

@@ -170,6 +170,12 @@ class PieceStore {
   // The piece key a local put in flight was begun for; NOT_FOUND like CommitLocalPut.
   absl::StatusOr<v1::PieceKey> LocalPutKey(const std::string& put_id);
   absl::Status AbortLocalPut(const std::string& put_id);
+  // A retried CommitLocalPut whose first answer was lost (the put is committed, so its put id
+  // is no longer known): the committed piece for `key` when its size and XXH3 are `written`,
+  // with its capabilities, as the first commit answered. NOT_FOUND when no piece for `key` is
+  // committed (the put was lost: redo it), ALREADY_EXISTS when another one is. The caller has
+  // checked the write grant for `key`.
+  absl::StatusOr<PutResult> CommittedPut(const v1::PieceKey& key, const FileDigest& written);
 
   // Reads verify the whole piece first; a corrupt or truncated piece is DATA_LOSS naming it.
   absl::Status Get(const std::string& read_cap, const ChunkSink& sink);

@@ -199,7 +199,17 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
         write_file,
-    const depot::v1::WriteGrant& grant) {
+    const depot::v1::WriteGrant& grant,
+    std::optional<depot::v1::CommitLocalPutRequest>* unanswered) {
+  if (unanswered->has_value()) {
+    PutResponse response;
+    grpc::Status status = stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(),
+                                                **unanswered, &response);
+    if (status.ok()) return response;
+    absl::Status failed = Error(status, absl::StrCat("CommitLocalPut (again) ", KeyText(key)));
+    if (!absl::IsNotFound(failed)) return failed;  // UNAVAILABLE: asked again next attempt
+    unanswered->reset();                           // lost with a depot restart: a new put below
+  }
   depot::v1::BeginLocalPutRequest begin;
   *begin.mutable_header()->mutable_grant() = grant;
   *begin.mutable_header()->mutable_key() = key;
@@ -235,6 +245,13 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
         stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
     if (status.ok()) return response;
     failed = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
+    const bool unknown_outcome = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+    if (unknown_outcome && commit.has_xxh3_64()) {
+      // The commit may have gone through: no abort; the next attempt asks again.
+      *unanswered = commit;
+      return failed;
+    }
   }
   // Best effort: the depot also reclaims abandoned spool files at restart.
   depot::v1::AbortLocalPutRequest abort;
@@ -488,6 +505,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::Status(const std::string& spool_path)>& write_file,
     const depot::v1::WriteGrant& grant) {
+  std::optional<depot::v1::CommitLocalPutRequest> unanswered;
   return RetryUntilValue<PutResponse>(
       Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
         return PutLocalOnce(
@@ -496,7 +514,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
               SRS_RETURN_IF_ERROR(write_file(path));
               return std::optional<FileDigest>();
             },
-            grant);
+            grant, &unanswered);
       });
 }
 
@@ -504,6 +522,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file,
     const depot::v1::WriteGrant& grant) {
+  std::optional<depot::v1::CommitLocalPutRequest> unanswered;
   return RetryUntilValue<PutResponse>(
       Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
         return PutLocalOnce(
@@ -512,7 +531,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
               SRS_ASSIGN_OR_RETURN(FileDigest digest, write_file(path));
               return std::optional<FileDigest>(digest);
             },
-            grant);
+            grant, &unanswered);
       });
 }
 

@@ -171,11 +171,16 @@ class DepotClient {
                                                        const depot::v1::WriteGrant& grant);
   // One local put: BeginLocalPut, `write_file` into the spool, CommitLocalPut (with the writer's
   // digest when it returns one), AbortLocalPut on failure; `grant` goes with both calls.
+  // `unanswered` carries, from one attempt to the next, a hashed commit that got no answer (the
+  // connection broke, the depot restarted): the next attempt sends it again first, and the depot
+  // answers it from the committed piece if the first one went through (a put is then never
+  // refused as ALREADY_EXISTS by its own retry), or NOT_FOUND if it was lost (then a new put).
   absl::StatusOr<depot::v1::PutResponse> PutLocalOnce(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
       const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
           write_file,
-      const depot::v1::WriteGrant& grant);
+      const depot::v1::WriteGrant& grant,
+      std::optional<depot::v1::CommitLocalPutRequest>* unanswered);
   absl::Status ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
                              ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
                              void* out, size_t out_bytes);
