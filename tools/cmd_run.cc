@@ -65,7 +65,7 @@ struct RunRequest {
   std::string depot_dir;   // --depot-dir: where each host's depot keeps pieces (DIR/HOST)
 };
 
-void ExportJobEnvironment(const Site& site, const RunRequest& run) {
+void ExportJobEnvironment(const Site& site, const RunRequest& run, bool quiet) {
   if (!site.config_path.empty()) setenv("SRS_CONFIG", site.config_path.c_str(), 1);
   setenv("SRS_APP", run.job.c_str(), 1);
   setenv("SRS_RESUME", ResumeEnvValue(run.resume), 1);
@@ -73,6 +73,14 @@ void ExportJobEnvironment(const Site& site, const RunRequest& run) {
   if (run.force) setenv("SRS_FORCE", "yes", 1);
   if (!site.token_file.empty()) setenv("SRS_TOKEN_FILE", site.token_file.c_str(), 1);
   setenv("SRS_IGNORE_SIGNALS", kRankIgnoredSignals, 1);
+  // Rank 0 shows a resume's read progress on this terminal (libsrs/src/restore_progress.h): the
+  // ranks' stderr is mpiexec's pipe, so only we can tell that a person is watching. Otherwise
+  // unset, so a log never gets the line whatever the caller's environment said.
+  if (!quiet && isatty(STDERR_FILENO) == 1) {
+    setenv("SRS_PROGRESS", "1", 1);
+  } else {
+    unsetenv("SRS_PROGRESS");
+  }
 }
 
 // The line that continues the job (a plain `srs run` would too; --resume also refuses to start
@@ -337,7 +345,7 @@ int RunJob(const ArgParser& args) {
   if (!host_depots.ok()) return Fail("run", host_depots.status());
   if (preemption.signalled()) return PreemptedBeforeLaunch(*run, preemption);
   std::string previous_run_id = NewestRunId(*site, run->job);
-  ExportJobEnvironment(*site, *run);
+  ExportJobEnvironment(*site, *run, args.quiet());
   absl::StatusOr<LaunchedJob> launched =
       LaunchedJob::Start(LauncherArgv(*launcher, run->launch), /*die_with_parent=*/site->embedded);
   if (!launched.ok()) return Fail("run", launched.status());

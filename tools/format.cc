@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/checksum.h"
+#include "common/progress_line.h"
 
 namespace srs::tools {
 
@@ -27,17 +28,7 @@ std::string Table::ToString(const std::string& indent) const {
   return text;
 }
 
-std::string HumanBytes(int64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  if (unit == 0) return absl::StrFormat("%d B", bytes);
-  return absl::StrFormat("%.1f %s", value, units[unit]);
-}
+std::string HumanBytes(int64_t bytes) { return ByteSize(bytes); }
 
 std::string HumanSeconds(double seconds) {
   if (seconds < 60) return absl::StrFormat("%.3f s", seconds);

@@ -279,7 +279,8 @@ absl::Status DepotClient::LostPutIsRetryable(const absl::Status& failed) {
 absl::Status DepotClient::ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
                                         ElementType wire_type,
                                         const std::vector<piece::Hyperslab>& selections, void* out,
-                                        size_t out_bytes) {
+                                        size_t out_bytes,
+                                        const std::function<void(size_t)>& landed) {
   SRS_ASSIGN_OR_RETURN(int64_t elements, piece::SelectionElements(selections));
   const size_t expected = static_cast<size_t>(elements) * ElementSize(wire_type);
   if (expected > out_bytes) {
@@ -300,13 +301,16 @@ absl::Status DepotClient::ReadRangeOnce(const std::string& read_cap, const std::
   }
   if (DataChannelClient* channel = DataChannel()) {
     size_t received = 0;
-    DataChannelClient::Result result =
-        channel->Call(data_wire::kOpReadRange, request, [&](uint64_t n) -> char* {
+    DataChannelClient::Result result = channel->Call(
+        data_wire::kOpReadRange, request,
+        [&](uint64_t n) -> char* {
           if (n > expected - received) return nullptr;
           char* at = static_cast<char*>(out) + received;
           received += n;
           return at;
-        });
+        },
+        landed ? DataChannelClient::Received([&](const char*, size_t n) { landed(n); })
+               : DataChannelClient::Received());
     if (!result.transport_failed) {
       const std::string what = absl::StrCat("depot ", address_, ": ReadRange '", dataset, "'");
       if (!result.status.ok()) return Annotate(result.status, what);
@@ -318,11 +322,12 @@ absl::Status DepotClient::ReadRangeOnce(const std::string& read_cap, const std::
     }
     SRS_LOG(DEBUG) << result.status.message() << ": ReadRange over gRPC instead";
   }
-  return ReadRangeGrpc(request, out, expected);
+  return ReadRangeGrpc(request, out, expected, landed);
 }
 
 absl::Status DepotClient::ReadRangeGrpc(const depot::v1::ReadRangeRequest& request, void* out,
-                                        size_t expected) {
+                                        size_t expected,
+                                        const std::function<void(size_t)>& landed) {
   const std::string& dataset = request.dataset();
   auto context = NewContext(expected);
   auto reader = stub_->ReadRange(context.get(), request);
@@ -337,6 +342,7 @@ absl::Status DepotClient::ReadRangeGrpc(const depot::v1::ReadRangeRequest& reque
     }
     std::memcpy(static_cast<char*>(out) + received, data.data(), data.size());
     received += data.size();
+    if (landed) landed(data.size());
   }
   grpc::Status status = reader->Finish();
   if (!status.ok()) return Error(status, absl::StrCat("ReadRange '", dataset, "'"));
@@ -538,9 +544,9 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
 absl::Status DepotClient::ReadRange(const std::string& read_cap, const std::string& dataset,
                                     ElementType wire_type,
                                     const std::vector<piece::Hyperslab>& selections, void* out,
-                                    size_t out_bytes) {
+                                    size_t out_bytes, const std::function<void(size_t)>& landed) {
   return RetryUntil(Deadline(out_bytes), RetryAll(), "ReadRange", [&](absl::Time) {
-    return ReadRangeOnce(read_cap, dataset, wire_type, selections, out, out_bytes);
+    return ReadRangeOnce(read_cap, dataset, wire_type, selections, out, out_bytes, landed);
   });
 }
 

@@ -119,9 +119,12 @@ class DepotClient {
   // is smaller than the selected elements need; DATA_LOSS if the depot sends a different amount.
   // Bulk bytes travel on the depot's data channel when it has one (data_wire.h), else (or when
   // the channel's connection fails) over the gRPC stream; the answer is the same either way.
+  // `landed` (optional) is called with the size of each slice or chunk as it lands in `out`
+  // (for a progress count; a retried attempt lands its bytes again).
   absl::Status ReadRange(const std::string& read_cap, const std::string& dataset,
                          ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
-                         void* out, size_t out_bytes);
+                         void* out, size_t out_bytes,
+                         const std::function<void(size_t)>& landed = nullptr);
 
   // Same-host fast path for reads: the verified piece's path, to open read-only.
   absl::StatusOr<std::string> OpenLocal(const std::string& read_cap);
@@ -156,8 +159,8 @@ class DepotClient {
   // The data channel, learnt from Info on first use; nullptr when the depot has none, it is
   // switched off, or Info failed (then the gRPC call reports the depot's state).
   DataChannelClient* DataChannel();
-  absl::Status ReadRangeGrpc(const depot::v1::ReadRangeRequest& request, void* out,
-                             size_t expected);
+  absl::Status ReadRangeGrpc(const depot::v1::ReadRangeRequest& request, void* out, size_t expected,
+                             const std::function<void(size_t)>& landed);
   // The whole budget of a call (all attempts) moving `stream_bytes`.
   absl::Time Deadline(size_t stream_bytes = 0) const;
   // One attempt of each retried call (the public ones wrap these in common/retry.h).
@@ -183,7 +186,8 @@ class DepotClient {
       std::optional<depot::v1::CommitLocalPutRequest>* unanswered);
   absl::Status ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
                              ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
-                             void* out, size_t out_bytes);
+                             void* out, size_t out_bytes,
+                             const std::function<void(size_t)>& landed);
   absl::StatusOr<std::string> GetAllOnce(const std::string& read_cap);
   absl::StatusOr<std::string> OpenLocalOnce(const std::string& read_cap);
   absl::StatusOr<depot::v1::PieceInfo> StatOnce(const std::string& cap);

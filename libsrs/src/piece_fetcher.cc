@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "libsrs/src/test_hooks.h"
 
 namespace srs {
 namespace libsrs {
@@ -37,21 +38,22 @@ void Scatter(const char* packed, const std::vector<piece::Hyperslab>& dst, size_
 
 // Reads the task from one copy after the other until one succeeds. A failed direct read may
 // have left part of the buffer written: the next copy overwrites the same elements.
-absl::Status RunTask(DepotPool* depots, const FetchTask& task, ElementType wire_type,
-                     char* buffer) {
+absl::Status RunTask(DepotPool* depots, const FetchTask& task, ElementType wire_type, char* buffer,
+                     std::atomic<int64_t>* fetched) {
   const size_t element_size = ElementSize(wire_type);
   const std::string what =
       absl::StrCat("array '", task.dataset, "': old rank ", task.piece.rank, "'s piece");
   if (IsContiguous(task.dst)) {
     char* out = buffer + static_cast<size_t>(task.dst[0].start) * element_size;
     return ReadAnyCopy(task.piece, what, [&](const CopyLocation& copy) {
-      return ReadFromPiece(depots, copy, task.dataset, wire_type, task.src, task.elements, out);
+      return ReadFromPiece(depots, copy, task.dataset, wire_type, task.src, task.elements, out,
+                           fetched);
     });
   }
   std::unique_ptr<char[]> packed(new char[static_cast<size_t>(task.elements) * element_size]);
   SRS_RETURN_IF_ERROR(ReadAnyCopy(task.piece, what, [&](const CopyLocation& copy) {
     return ReadFromPiece(depots, copy, task.dataset, wire_type, task.src, task.elements,
-                         packed.get());
+                         packed.get(), fetched);
   }));
   Scatter(packed.get(), task.dst, element_size, buffer);
   return absl::OkStatus();
@@ -93,13 +95,35 @@ void SplitIntoParts(const FetchTask& task, size_t element_size, std::vector<Fetc
   }
 }
 
+constexpr size_t kReadSlice = 4 << 20;
+
+// One read's bytes as they land, added to the caller's progress counter (none: nothing done)
+// and remembered, so the read can settle its count once it is over (ReadFromPiece).
+struct SliceCounter {
+  std::atomic<int64_t>* progress = nullptr;
+  int64_t counted = 0;
+  void Add(int64_t n) {
+    TestHookSlowRead();
+    if (progress == nullptr) return;
+    progress->fetch_add(n, std::memory_order_relaxed);
+    counted += n;
+  }
+  // The read is over: it counts `bytes` in all if it succeeded, nothing if it failed (the next
+  // copy reads those bytes again).
+  void Settle(bool ok, int64_t bytes) {
+    if (progress != nullptr) progress->fetch_add((ok ? bytes : 0) - counted);
+    counted = 0;
+  }
+};
+
 // The shared-host read without HDF5: when the dataset's stored bytes are already the wire type
 // and every selection is one contiguous run, pread them straight into `out` (the depot verified
 // the file when it handed out its path). False when HDF5 must do it (conversion, strides, a
 // selection out of range: HDF5 then says what is wrong).
 absl::StatusOr<bool> ReadRawRuns(DepotPool* depots, const std::string& path,
                                  const std::string& dataset, ElementType wire_type,
-                                 const std::vector<piece::Hyperslab>& selections, void* out) {
+                                 const std::vector<piece::Hyperslab>& selections, void* out,
+                                 SliceCounter* counter) {
   SRS_ASSIGN_OR_RETURN(std::optional<depot::RawDataset> raw,
                        depots->RawLocation(path, dataset, wire_type));
   if (!raw.has_value()) return false;
@@ -117,16 +141,43 @@ absl::StatusOr<bool> ReadRawRuns(DepotPool* depots, const std::string& path,
     size_t want = static_cast<size_t>(length) * raw->element_size;
     off_t offset = static_cast<off_t>(raw->offset + start * raw->element_size);
     while (ok && want > 0) {
-      ssize_t got = pread(fd, at, want, offset);
+      // Slices of kReadSlice: a restart's progress (restore_progress.h) moves during a large
+      // piece, and each slice is still large enough that the calls cost nothing measurable.
+      ssize_t got = pread(fd, at, std::min(want, kReadSlice), offset);
       if (got < 0 && errno == EINTR) continue;
       ok = got > 0;
-      if (ok) at += got, offset += got, want -= static_cast<size_t>(got);
+      if (!ok) break;
+      at += got, offset += got, want -= static_cast<size_t>(got);
+      counter->Add(got);
     }
   }
   close(fd);
   if (!ok)
     return absl::DataLossError(absl::StrCat(path, ": short read of dataset '", dataset, "'"));
   return true;
+}
+
+// ReadFromPiece's read by whichever path fits; the raw path and the depot's ranged read count
+// their slices in `counter` as they land (HDF5's read: none, ReadFromPiece counts it at the end).
+absl::Status ReadFromPieceOnce(DepotPool* depots, const CopyLocation& copy,
+                               const std::string& dataset, ElementType wire_type,
+                               const std::vector<piece::Hyperslab>& selections, void* out,
+                               size_t bytes, SliceCounter* counter) {
+  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(copy.address));
+  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(copy.address));
+  absl::StatusOr<std::string> local_path =
+      local ? depots->LocalPath(copy.address, copy.read_cap)
+            : absl::StatusOr<std::string>(absl::PermissionDeniedError("not on this host"));
+  // Not on this host, or its file not readable by this process (a depot of another user): RPC.
+  if (absl::IsPermissionDenied(local_path.status())) {
+    return depot->ReadRange(copy.read_cap, dataset, wire_type, selections, out, bytes,
+                            [counter](size_t n) { counter->Add(static_cast<int64_t>(n)); });
+  }
+  SRS_ASSIGN_OR_RETURN(std::string path, std::move(local_path));
+  SRS_ASSIGN_OR_RETURN(bool done,
+                       ReadRawRuns(depots, path, dataset, wire_type, selections, out, counter));
+  if (done) return absl::OkStatus();
+  return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
 }
 
 }  // namespace
@@ -148,22 +199,14 @@ absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(in
 
 absl::Status ReadFromPiece(DepotPool* depots, const CopyLocation& copy, const std::string& dataset,
                            ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
-                           int64_t elements, void* out) {
+                           int64_t elements, void* out, std::atomic<int64_t>* fetched) {
   if (elements == 0) return absl::OkStatus();
   const size_t bytes = static_cast<size_t>(elements) * ElementSize(wire_type);
-  SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, depots->Get(copy.address));
-  SRS_ASSIGN_OR_RETURN(bool local, depots->SharesHost(copy.address));
-  absl::StatusOr<std::string> local_path =
-      local ? depots->LocalPath(copy.address, copy.read_cap)
-            : absl::StatusOr<std::string>(absl::PermissionDeniedError("not on this host"));
-  // Not on this host, or its file not readable by this process (a depot of another user): RPC.
-  if (absl::IsPermissionDenied(local_path.status())) {
-    return depot->ReadRange(copy.read_cap, dataset, wire_type, selections, out, bytes);
-  }
-  SRS_ASSIGN_OR_RETURN(std::string path, std::move(local_path));
-  SRS_ASSIGN_OR_RETURN(bool done, ReadRawRuns(depots, path, dataset, wire_type, selections, out));
-  if (done) return absl::OkStatus();
-  return piece::ReadSelection(path, dataset, wire_type, selections, out, bytes);
+  SliceCounter counter{fetched};
+  absl::Status status =
+      ReadFromPieceOnce(depots, copy, dataset, wire_type, selections, out, bytes, &counter);
+  counter.Settle(status.ok(), static_cast<int64_t>(bytes));
+  return status;
 }
 
 namespace {
@@ -231,7 +274,7 @@ PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
 
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& planned,
                       ElementType wire_type, void* buffer, int threads,
-                      std::map<std::string, int>* load) {
+                      std::map<std::string, int>* load, std::atomic<int64_t>* fetched) {
   std::vector<FetchTask> tasks;
   std::map<std::string, int> own_load;  // tasks whose first choice is each depot
   if (load == nullptr) load = &own_load;
@@ -251,7 +294,7 @@ absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& planned,
     }
   }
   return ParallelFor(static_cast<int>(tasks.size()), threads, [&](int i) {
-    return RunTask(depots, tasks[i], wire_type, static_cast<char*>(buffer));
+    return RunTask(depots, tasks[i], wire_type, static_cast<char*>(buffer), fetched);
   });
 }
 

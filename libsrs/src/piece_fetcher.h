@@ -9,6 +9,7 @@
 #ifndef SRS_LIBSRS_SRC_PIECE_FETCHER_H_
 #define SRS_LIBSRS_SRC_PIECE_FETCHER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,10 +37,13 @@ struct FetchTask {
 absl::Status ParallelFor(int n, int threads, const std::function<absl::Status(int)>& fn);
 
 // Reads `elements` elements of `selections` from one copy of a piece into `out`, by whichever
-// path fits.
+// path fits. `fetched` (null: none) counts the bytes as they land: a shared-host file's raw
+// read and a depot's ranged read in slices (at most 4 MiB), HDF5's converting read when it
+// ends; once the read is over its count is settled to its size (failed: nothing), so a failed
+// or retried attempt does not count twice for long.
 absl::Status ReadFromPiece(DepotPool* depots, const CopyLocation& copy, const std::string& dataset,
                            ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
-                           int64_t elements, void* out);
+                           int64_t elements, void* out, std::atomic<int64_t>* fetched = nullptr);
 
 // The /srs_index/<dataset> global indices of an old piece (func/map layouts). A shared-host
 // depot's file is read in place; otherwise the whole piece is fetched into a temporary file,
@@ -57,8 +61,11 @@ PieceLocation ChooseCopies(DepotPool* depots, const PieceLocation& piece,
 // the reads of successive arrays spread too; null = these tasks only); a failed copy falls
 // back to the next. Large contiguous tasks from a remote depot are cut into up to 4 parts of
 // >= 8 MiB that stream in parallel. Errors name the dataset, the old rank and every depot tried.
+// `fetched` (null: none) counts the bytes in `buffer` as they land (ReadFromPiece), for a
+// restart's progress line.
 absl::Status FetchAll(DepotPool* depots, const std::vector<FetchTask>& tasks, ElementType wire_type,
-                      void* buffer, int threads, std::map<std::string, int>* load = nullptr);
+                      void* buffer, int threads, std::map<std::string, int>* load = nullptr,
+                      std::atomic<int64_t>* fetched = nullptr);
 
 }  // namespace libsrs
 }  // namespace srs

@@ -47,8 +47,27 @@ absl::Status CheckConvertible(const std::string& name, ElementType stored, Eleme
                                     : " (char and numeric types do not convert)"));
 }
 
+namespace {
+
+// The checkpoint's data: every array's global count times its stored element size (a type the
+// manifest does not know counts nothing).
+int64_t CheckpointDataBytes(const rss::v1::Manifest& manifest) {
+  int64_t total = 0;
+  for (const rss::v1::ArraySpec& spec : manifest.arrays()) {
+    absl::StatusOr<ElementType> stored = ElementTypeFromName(spec.srs_type());
+    if (stored.ok()) total += spec.global_count() * static_cast<int64_t>(ElementSize(*stored));
+  }
+  return total;
+}
+
+}  // namespace
+
 RestartReader::RestartReader(RunEnv* env) : env_(env) {
-  if (env_->run.restart() && env_->depots != nullptr) warm_up_ = std::thread([this] { WarmUp(); });
+  const bool restart = env_->run.restart();
+  progress_ = std::make_unique<RestoreProgress>(
+      restart && env_->rank == 0 && RestoreProgress::RequestedByEnv(),
+      restart ? CheckpointDataBytes(env_->run.manifest()) : 0);
+  if (restart && env_->depots != nullptr) warm_up_ = std::thread([this] { WarmUp(); });
 }
 
 RestartReader::~RestartReader() { FinishWarmUp(); }
@@ -219,7 +238,9 @@ absl::Status RestartReader::ReadLocal(const std::string& name, void* data, int c
         absl::StrCat("SRS_Read('", name, "'): NULL data for ", elements, " elements"));
   }
   *bytes = elements * static_cast<int64_t>(ElementSize(wanted));
-  return FetchAll(env_->depots.get(), tasks, wanted, data, kFetchThreads, &copy_load_);
+  progress_->SetMyBytes(*bytes);
+  return FetchAll(env_->depots.get(), tasks, wanted, data, kFetchThreads, &copy_load_,
+                  progress_->fetched());
 }
 
 absl::Status RestartReader::Read(const std::string& name, void* data, int c_type,
@@ -227,6 +248,19 @@ absl::Status RestartReader::Read(const std::string& name, void* data, int c_type
   absl::Time start = absl::Now();
   absl::Status local;
   int64_t bytes = 0;
+  // Rank 0 draws while every rank reads this array, until the agreement below says all are done
+  // (or the read failed): the line is gone before SRS_Read returns.
+  struct EndArray {
+    RestoreProgress* progress;
+    ~EndArray() { progress->EndArray(); }
+  } end_array{progress_.get()};
+  if (progress_->enabled()) {
+    absl::StatusOr<const rss::v1::ArraySpec*> spec = FindArray(name);
+    absl::StatusOr<ElementType> stored = spec.ok() ? ElementTypeFromName((*spec)->srs_type())
+                                                   : absl::StatusOr<ElementType>(spec.status());
+    progress_->BeginArray(
+        stored.ok() ? (*spec)->global_count() * static_cast<int64_t>(ElementSize(*stored)) : 0);
+  }
   if (!env_->run.restart()) {
     local =
         absl::FailedPreconditionError(absl::StrCat("SRS_Read('", name,

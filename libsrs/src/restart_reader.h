@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "common/datatype.h"
 #include "libsrs/src/distribution_handle.h"
 #include "libsrs/src/piece_fetcher.h"
+#include "libsrs/src/restore_progress.h"
 #include "libsrs/src/run_env.h"
 
 namespace srs {
@@ -22,6 +24,7 @@ namespace libsrs {
 
 class RestartReader {
  public:
+  // On a restart, rank 0 shows the reads' progress when asked to (restore_progress.h).
   // On a restart, starts warming up in the background what every first SRS_Read would pay
   // for: one connection per depot the manifest names (and its data channel), and the verified
   // path of this rank's own old piece on a shared-host depot. Failures are left for the reads
@@ -70,6 +73,8 @@ class RestartReader {
   // Fetch tasks this rank sent to each depot so far (its first choice), over every Read: the
   // "least loaded" of the copy choice (rss/client/copy_order.h).
   std::map<std::string, int> copy_load_;
+  // Rank 0's progress line; never null (disabled unless asked for and large enough).
+  std::unique_ptr<RestoreProgress> progress_;
   double read_seconds_ = 0;
   int64_t read_bytes_ = 0;
 };

@@ -55,5 +55,12 @@ void TestHookMaybeDie(TestPoint point, int64_t epoch, int rank) {
   pause();  // SIGKILL cannot be caught; never returns
 }
 
+void TestHookSlowRead() {
+  const char* text = std::getenv("SRS_TEST_SLOW_READ_MS");
+  if (text == nullptr || *text == '\0') return;
+  long long ms = std::atoll(text);
+  if (ms > 0) usleep(static_cast<useconds_t>(ms * 1000));
+}
+
 }  // namespace libsrs
 }  // namespace srs

@@ -13,6 +13,12 @@
 // ("freezing (SIGSTOP) after ..." with STOP), which the tests grep as proof the fault happened
 // where they claim.
 //
+// And a slow read, so a test sees a restart's progress line (restore_progress.h) on a machine
+// whose local reads are far too quick to show one:
+//   SRS_TEST_SLOW_READ_MS = N    every slice a restart reads (a shared-host file's raw read:
+//                                4 MiB; a depot's ranged read: its data-channel slices of 4 MiB
+//                                or gRPC chunks; piece_fetcher.cc) then waits N ms
+//
 // Compiled only with the CMake option SRS_TEST_HOOKS (default: on when the tests are built,
 // SRS_BUILD_TESTS; an install/package build with -DSRS_BUILD_TESTS=OFF has no hook at all: the
 // call sites compile to nothing).
@@ -29,8 +35,11 @@ enum class TestPoint { kAfterPut, kAfterReport, kAfterCommit };
 #ifdef SRS_TEST_HOOKS
 // Kills (or freezes) this process if the environment names `point`, `epoch` and `rank`.
 void TestHookMaybeDie(TestPoint point, int64_t epoch, int rank);
+// Sleeps SRS_TEST_SLOW_READ_MS milliseconds if it is set.
+void TestHookSlowRead();
 #else
 inline void TestHookMaybeDie(TestPoint, int64_t, int) {}
+inline void TestHookSlowRead() {}
 #endif
 
 }  // namespace libsrs

@@ -157,6 +157,28 @@ TEST_P(DataChannelTest, SelectionsMatchTheGrpcPathByteForByte) {
   EXPECT_EQ(u.back(), 7 + 8 * 20000 + 9999 + 0.5);
 }
 
+// `landed` (a restart's progress count) sees every byte exactly once on either path, in slices
+// as they arrive rather than once at the end.
+TEST_P(DataChannelTest, LandedCountsEveryByteAsItArrives) {
+  v1::PieceKey key = Key("landed", 1, 0);
+  const int64_t n = 1500000;  // 12 MB of doubles: several data-channel slices
+  auto put = depot_->client().PutBytes(key, MakePieceImage(key, n), 0, depot_->Grant(key));
+  ASSERT_TRUE(put.ok()) << put.status();
+  const size_t bytes = static_cast<size_t>(n) * sizeof(double);
+  for (bool channel : {true, false}) {
+    depot_->client().UseDataChannel(channel);
+    std::string out(bytes, '\0');
+    size_t landed = 0, calls = 0;
+    absl::Status read =
+        depot_->client().ReadRange(put->caps().read(), "u", ElementType::kDouble, {{0, 1, n, 1}},
+                                   out.data(), bytes, [&](size_t got) { landed += got, ++calls; });
+    ASSERT_TRUE(read.ok()) << read;
+    EXPECT_EQ(landed, bytes) << (channel ? "data channel" : "gRPC");
+    EXPECT_GE(calls, 2u) << (channel ? "data channel" : "gRPC");
+  }
+  depot_->client().UseDataChannel(true);
+}
+
 // Errors come back in the depot's words, and the connection stays usable after them.
 TEST_P(DataChannelTest, ErrorsKeepTheirCodes) {
   v1::PieceKey key = Key("chan-err", 1, 0);
