@@ -105,8 +105,22 @@ int main(int argc, char** argv) {
   std::string phase, ranks = "1,2,4", restart_figures = "yes";
   srs_bench::Options options;
   srs_bench::RestartFigureOptions figures;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i], value = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::printf(
+          "usage: srs-bench-libsrs [--ranks 1,2,4] [--size 256M] [--iters 2000] [--rounds 3]\n"
+          "                        [--many-arrays 1000] [--restart-figures yes|no]\n"
+          "Starts private daemons and prints `name_npN: value` lines: check_stop, checkpoint\n"
+          "and restart ratios for each N, then remote_restart_ratio and\n"
+          "many_arrays_restart_ratio. Run it directly, not under mpiexec.\n");
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "srs-bench-libsrs: missing value for %s (see --help)\n", flag.c_str());
+      return 2;
+    }
+    std::string value = argv[i + 1];
     if (flag == "--phase")
       phase = value;
     else if (flag == "--ranks")
