@@ -13,8 +13,9 @@
 #                   made at put time), re-makes them on hostC, and a second repair is a no-op.
 #   repair_down     (2 depots) hostB's depot is frozen (SIGSTOP) until the RSS marks it down;
 #                   `srs repair` then has no other domain to copy to (a listed problem) and must
-#                   leave hostB's copies in the record: thawed, hostB keeps its pieces, and after
-#                   hostA's node is lost (kill -9, pieces gone) the job resumes from hostB.
+#                   leave hostB's copies in the record: thawed, a second repair finds every piece
+#                   whole, hostB keeps its pieces, and after hostA's node is lost (kill -9,
+#                   pieces gone) the job resumes from hostB.
 # Env (with-daemons): SRS_RSS, SRS_APP, SRS_TEST_WORKDIR, SRS_DEPOT_DIRS, SRS_DEPOT_ADDRS,
 # SRS_DEPOT_PIDS; SRS_TOOL; SRS_MPIEXEC.
 set -u
@@ -124,9 +125,11 @@ case_repair_down() {
     ! grep -qE "hostB.* down" <<<"$depots"
   }
   wait_for 60 "hostB's depot up again" up
-  # The RSS's delete queue runs every few seconds: give it time to (wrongly) delete hostB's
-  # copies, then check they are still there and still in the catalog.
-  sleep 8
+  # hostB back: a repair now finds both copies of every piece healthy (had the first repair
+  # dropped hostB's copies from the catalog, this one would copy them to hostB all over again,
+  # and their deletion, queued for hostB's return, would race with it).
+  again=$("$SRS" repair "$job" 2>&1) || fail "srs repair with hostB back: $again"
+  grep -q "0 copies made, 0 problems" <<<"$again" || fail "hostB's copies were not kept: $again"
   (($(pieces_in "${dirs[1]}") == 2)) ||
     fail "hostB lost its copies after the repair: $(pieces_in "${dirs[1]}") left"
   json=$("$SRS" ls --json "$job")
