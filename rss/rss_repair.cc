@@ -194,7 +194,8 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
       } else if (unreachable.count(depot->depot_id()) != 0) {
         reason = "depot unreachable";
       } else {
-        absl::StatusOr<StoredPiece> stat = copier->Stat(depot->address(), copy.read_cap());
+        absl::StatusOr<StoredPiece> stat =
+            copier->Stat(depot->address(), copy.read_cap(), item.record.size_bytes());
         note_unreachable(depot->depot_id(), stat.status());
         absent = absl::IsUnavailable(stat.status()) || absl::IsDeadlineExceeded(stat.status());
         if (!stat.ok()) {

@@ -29,8 +29,8 @@ uint64_t Hash(int64_t epoch, int rank) { return static_cast<uint64_t>(epoch * 10
 // Depots as a copier sees them: which (address, read cap) hold which piece, and the copies made.
 class FakeCopier : public ReplicaCopier {
  public:
-  absl::StatusOr<StoredPiece> Stat(const std::string& address,
-                                   const std::string& read_cap) override {
+  absl::StatusOr<StoredPiece> Stat(const std::string& address, const std::string& read_cap,
+                                   int64_t /*size_bytes*/) override {
     ++stats;
     ++stats_by_address[address];
     if (unavailable.count(address) != 0) return absl::UnavailableError("connection refused");
