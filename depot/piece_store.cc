@@ -562,6 +562,14 @@ absl::StatusOr<PieceStore::LocalOpen> PieceStore::OpenLocal(const std::string& r
 
 absl::StatusOr<v1::PieceInfo> PieceStore::Stat(const std::string& cap) {
   SRS_ASSIGN_OR_RETURN(PieceRecord record, Lookup(cap, CapKind::kEither, "Stat"));
+  // The record's size and checksum are what the put stored, not what the file holds now: `srs
+  // repair` judges a copy healthy by this answer, so a copy that rotted since must say so.
+  // Verified files are cached by their stamp (the backend's), so this hashes a piece once.
+  absl::Status integrity = backend_->CheckIntegrity(record);
+  if (!integrity.ok()) {
+    SRS_LOG(ERROR).Field("piece", record.info.piece_id()) << integrity.message();
+    return integrity;
+  }
   return record.info;
 }
 

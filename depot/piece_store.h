@@ -188,6 +188,8 @@ class PieceStore {
   };
   absl::StatusOr<LocalOpen> OpenLocal(const std::string& read_cap);
 
+  // The piece's record, after the same integrity check as a read (DATA_LOSS naming the piece
+  // when its file no longer matches its checksum).
   absl::StatusOr<v1::PieceInfo> Stat(const std::string& cap);
   // The record of the piece `manage_cap` names (capabilities included), for an operation that
   // needs the manage capability (Replicate: it then reads the piece with record.read_cap).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -18,6 +19,37 @@ bool Printable(absl::string_view text, size_t max_bytes) {
   if (text.empty() || text.size() > max_bytes) return false;
   for (char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// A target is a plain network address, "host:port" or "[v6]:port", never a gRPC target URI
+// ("unix:/run/x.sock", "unix-abstract:...", "dns:...", "ipv4:..."): whoever holds a piece's
+// manage capability and its write grant names the target, and must not make this depot dial
+// a local socket of its host.
+bool NetworkAddress(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return false;
+  absl::string_view host = address.substr(0, colon), port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  int number = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    number = number * 10 + (c - '0');
+  }
+  if (number < 1 || number > 65535) return false;
+  if (host.front() == '[') {  // an IPv6 literal
+    if (host.size() < 3 || host.back() != ']') return false;
+    for (char c : host.substr(1, host.size() - 2)) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.')
+        return false;
+    }
+    return true;
+  }
+  for (char c : host) {  // a host name or an IPv4 literal
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
+      return false;
+    }
   }
   return true;
 }
@@ -50,10 +82,11 @@ absl::StatusOr<v1::PutResponse> Replicator::Replicate(const v1::ReplicateRequest
                                                    KeyText(request.key())));
   }
   SRS_RETURN_IF_ERROR(grants_->CheckWrite(request.grant(), request.key(), "Replicate"));
-  if (!Printable(request.target_address(), 270) || !Printable(request.target_depot_id(), 255)) {
+  if (!Printable(request.target_address(), 270) || !Printable(request.target_depot_id(), 255) ||
+      !NetworkAddress(request.target_address())) {
     return absl::InvalidArgumentError(
-        "Replicate: give the target depot's address (host:port, at most 270 bytes) and id (at "
-        "most 255 bytes), without control characters");
+        "Replicate: give the target depot's address (host:port or [v6]:port, at most 270 bytes, "
+        "no scheme such as unix:) and id (at most 255 bytes), without control characters");
   }
   if (request.target_depot_id() == options_.self_depot_id) {
     return absl::FailedPreconditionError(

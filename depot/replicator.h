@@ -13,7 +13,8 @@
 //   - the manage capability of the local piece (PERMISSION_DENIED / NOT_FOUND, as Delete);
 //   - request.key is that piece's key (INVALID_ARGUMENT), and request.grant is a valid write
 //     grant for it (UNAUTHENTICATED / PERMISSION_DENIED, as Put): the depot is not a free proxy;
-//   - the target is named (INVALID_ARGUMENT; address <= 270 and id <= 255 bytes, printable) and
+//   - the target is named (INVALID_ARGUMENT; address <= 270 and id <= 255 bytes, printable, the
+//     address a plain host:port or [v6]:port, never a gRPC URI such as unix:/path) and
 //     is the depot it claims to be: its Info's
 //     depot_id equals target_depot_id (FAILED_PRECONDITION: a stale address now serving another
 //     depot), and is not this depot itself (FAILED_PRECONDITION: no redundancy in that);

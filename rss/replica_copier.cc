@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/error_codes.h"
 #include "common/tls.h"
@@ -32,12 +34,15 @@ GrpcReplicaCopier::Stub* GrpcReplicaCopier::StubFor(const std::string& address) 
 }
 
 absl::StatusOr<StoredPiece> GrpcReplicaCopier::Stat(const std::string& address,
-                                                    const std::string& read_cap) {
+                                                    const std::string& read_cap,
+                                                    int64_t size_bytes) {
   depot::v1::StatRequest req;
   req.set_cap(read_cap);
   depot::v1::PieceInfo info;
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_));
+  // The depot hashes the file before it answers (once per file state): 1 s per 64 MiB more.
+  const absl::Duration hashing = absl::Seconds(std::max<int64_t>(size_bytes, 0) / (64 << 20));
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + rpc_timeout_ + hashing));
   grpc::Status status = StubFor(address)->stub->Stat(&ctx, req, &info);
   if (!status.ok()) return FromGrpcStatus(status, absl::StrCat("depot ", address, ": Stat"));
   return StoredPiece{info.size_bytes(), info.xxh3_64()};

@@ -49,9 +49,11 @@ class ReplicaCopier {
   virtual ~ReplicaCopier() = default;
   // The depot's facts about the piece behind `read_cap`. NOT_FOUND when the depot no longer has
   // it; UNAVAILABLE / DEADLINE_EXCEEDED when the depot does not answer; a DATA_LOSS from the
-  // depot means it found the piece corrupt.
-  virtual absl::StatusOr<StoredPiece> Stat(const std::string& address,
-                                           const std::string& read_cap) = 0;
+  // depot means it found the piece corrupt. `size_bytes`: the piece's recorded size; the depot
+  // reads the whole file to check it (once per file state), so the call's deadline grows with
+  // it (1 s per 64 MiB), or a large healthy piece would look like a depot not answering.
+  virtual absl::StatusOr<StoredPiece> Stat(const std::string& address, const std::string& read_cap,
+                                           int64_t size_bytes) = 0;
   // Makes the copy (the target verifies the checksum; the source deletes a mismatching copy).
   // The copy has the target's default lease until the caller pins it. ALREADY_EXISTS when the
   // target already holds the key (e.g. an unpinned copy of an interrupted repair);
@@ -65,12 +67,12 @@ class ReplicaCopier {
 class GrpcReplicaCopier : public ReplicaCopier {
  public:
   // `key`: the RSS's grant key (not owned, outlives this); null = no grant is sent (only tests
-  // whose depots check no grants). `rpc_timeout` bounds a Stat; a Copy streams a whole piece
-  // and gets `copy_timeout`.
+  // whose depots check no grants). `rpc_timeout` bounds a Stat (plus 1 s per 64 MiB); a Copy
+  // streams a whole piece and gets `copy_timeout`.
   GrpcReplicaCopier(const GrantKey* key, absl::Duration rpc_timeout, absl::Duration copy_timeout);
   ~GrpcReplicaCopier() override;
-  absl::StatusOr<StoredPiece> Stat(const std::string& address,
-                                   const std::string& read_cap) override;
+  absl::StatusOr<StoredPiece> Stat(const std::string& address, const std::string& read_cap,
+                                   int64_t size_bytes) override;
   absl::StatusOr<CopyMade> Copy(const CopyOrder& order) override;
 
  private:

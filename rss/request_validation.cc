@@ -3,7 +3,9 @@
 #include <cmath>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/datatype.h"
 #include "common/status_macros.h"
@@ -42,11 +44,24 @@ absl::Status CheckEpoch(absl::string_view call, int64_t epoch) {
   return Invalid(call, absl::StrCat("epoch must be >= 1, got ", epoch));
 }
 
-// A depot address ("host:port" or "auto"); empty is allowed where `allow_empty`.
+// A depot address ("host:port" or "auto"); empty is allowed where `allow_empty`. Never a gRPC
+// target URI with a scheme (unix:/path, unix-abstract:, vsock:, dns:, ipv4:, ipv6:) or a path:
+// the RSS dials these addresses itself (pins, deletions, repairs), and a run that reports a
+// piece names them, so one must not make the RSS dial a local socket of its host.
 absl::Status CheckAddress(absl::string_view call, absl::string_view what, absl::string_view address,
                           bool allow_empty) {
   if (address.empty() && allow_empty) return absl::OkStatus();
-  return ValidateName(call, what, address, kMaxAddressBytes);
+  SRS_RETURN_IF_ERROR(ValidateName(call, what, address, kMaxAddressBytes));
+  const std::string lower = absl::AsciiStrToLower(address);
+  bool uri = absl::StrContains(address, '/');
+  for (absl::string_view scheme : {"unix:", "unix-abstract:", "vsock:", "dns:", "ipv4:", "ipv6:"}) {
+    uri = uri || absl::StartsWith(lower, scheme);
+  }
+  if (uri) {
+    return Invalid(call, absl::StrCat(what, " '", LogSafe(address),
+                                      "' is not a network address (host:port, no scheme or path)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckBlockCyclic2d(absl::string_view call, const v1::ArraySpec& array,

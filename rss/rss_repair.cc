@@ -178,10 +178,15 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
     std::vector<std::string> why_gone;
     std::set<std::string> domains;  // holding a healthy copy, or chosen for a new one
     std::set<std::string> holders;  // every depot named by a copy: never a target
+    // Per gone copy: its depot is down, unknown or did not answer, so the copy may well still be
+    // there (a rebooting node). Such a copy leaves the record only once the piece is whole again
+    // without it.
+    std::vector<bool> may_come_back;
     for (const v1::PieceCopy& copy : CopiesOf(item.record)) {
       const v1::DepotRecord* depot = DepotOf(depots, copy);
       holders.insert(depot != nullptr ? depot->depot_id() : NameOf(copy));
       std::string reason;
+      bool absent = true;  // the depot is not answering: the copy's fate is unknown
       if (depot == nullptr) {
         reason = "depot unknown";
       } else if (!DepotUpForRepair(*depot, now)) {
@@ -189,8 +194,10 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
       } else if (unreachable.count(depot->depot_id()) != 0) {
         reason = "depot unreachable";
       } else {
-        absl::StatusOr<StoredPiece> stat = copier->Stat(depot->address(), copy.read_cap());
+        absl::StatusOr<StoredPiece> stat =
+            copier->Stat(depot->address(), copy.read_cap(), item.record.size_bytes());
         note_unreachable(depot->depot_id(), stat.status());
+        absent = absl::IsUnavailable(stat.status()) || absl::IsDeadlineExceeded(stat.status());
         if (!stat.ok()) {
           reason = absl::IsNotFound(stat.status())
                        ? "piece missing"
@@ -207,6 +214,7 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
         outcome.gone.push_back(copy);
         outcome.gone_addresses.push_back(depot != nullptr ? depot->address()
                                                           : copy.depot_address());
+        may_come_back.push_back(absent);
         why_gone.push_back(absl::StrCat(NameOf(copy), ": ", reason));
       }
     }
@@ -284,7 +292,23 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
           missing > 1 ? absl::StrCat(missing, " copies") : "",
           failures.empty() ? "" : absl::StrCat(" (tried ", absl::StrJoin(failures, "; "), ")")));
     }
-    if (outcome.gone.empty() && outcome.made.empty()) continue;  // already whole
+    if (missing > 0) {
+      // Still short of copies: a copy whose depot is only silent stays in the record (after the
+      // healthy and new ones; readers skip it while its depot is down). Dropping it would queue
+      // its deletion and so destroy, when its node comes back, a copy that nothing replaced.
+      RepairOutcome kept_gone;
+      for (size_t i = 0; i < outcome.gone.size(); ++i) {
+        if (may_come_back[i]) {
+          outcome.keep.push_back(outcome.gone[i]);
+        } else {
+          kept_gone.gone.push_back(outcome.gone[i]);
+          kept_gone.gone_addresses.push_back(outcome.gone_addresses[i]);
+        }
+      }
+      outcome.gone = std::move(kept_gone.gone);
+      outcome.gone_addresses = std::move(kept_gone.gone_addresses);
+    }
+    if (outcome.gone.empty() && outcome.made.empty()) continue;  // nothing to change
     absl::Status recorded = RecordRepair(job_name, item, outcome);
     if (!recorded.ok()) {
       resp.add_problems(std::string(recorded.message()));

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -216,6 +219,41 @@ TEST_F(ReplicateTest, ATargetAnsweringAnotherChecksumIsDataLossAndItsCopyIsDelet
   EXPECT_THAT(std::string(copy.status().message()), HasSubstr("bad copy was deleted"));
   EXPECT_EQ(liar.deleted(), std::set<std::string>{"liar-piece.manage"});
   server->Shutdown();
+}
+
+// The holder of a piece's manage capability and write grant names the target: it must not make
+// the depot dial a local socket of its host through a gRPC target URI (unix:, unix-abstract:,
+// dns:, ipv4:). A unix socket listens; the depot must refuse before connecting to it.
+TEST_F(ReplicateTest, RefusesATargetThatIsNotAPlainNetworkAddress) {
+  const std::string path = dir_ + "/local.sock";
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  path.copy(addr.sun_path, path.size());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  v1::PieceKey key = Key("heat", 7, 0);
+  v1::PutResponse put = PutOnA(key);
+  for (const std::string& target :
+       {"unix:" + path, "unix://" + path, std::string("unix-abstract:srs-test"),
+        "dns:" + servers_[1]->address(), "ipv4:" + servers_[1]->address(), std::string("127.0.0.1"),
+        std::string("127.0.0.1:0"), std::string("127.0.0.1:99999"), std::string("host/x:80"),
+        std::string("[::1:80")}) {
+    v1::ReplicateRequest request = Request(key, put);
+    request.set_target_address(target);
+    auto copy = Replicate(request);
+    EXPECT_EQ(copy.status().code(), absl::StatusCode::kInvalidArgument)
+        << target << ": " << copy.status();
+  }
+  pollfd ready{listener, POLLIN, 0};
+  EXPECT_EQ(poll(&ready, 1, 200), 0) << "the depot connected to the unix socket " << path;
+  close(listener);
+  EXPECT_EQ(PiecesOnB("heat"), 0u);
+  // Plain addresses still work: "[::1]:port" style is accepted by the check (B listens on IPv4).
+  auto copy = Replicate(Request(key, put));
+  EXPECT_TRUE(copy.ok()) << copy.status();
 }
 
 }  // namespace

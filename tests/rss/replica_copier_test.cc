@@ -66,13 +66,13 @@ class ReplicaCopierTest : public ::testing::Test {
 };
 
 TEST_F(ReplicaCopierTest, StatAnswersSizeAndChecksumOrNotFound) {
-  absl::StatusOr<StoredPiece> piece = copier_.Stat(address_, "read-1");
+  absl::StatusOr<StoredPiece> piece = copier_.Stat(address_, "read-1", 1000);
   ASSERT_TRUE(piece.ok()) << piece.status();
   EXPECT_EQ(piece->size_bytes, 4096);
   EXPECT_EQ(piece->xxh3_64, 0xfeedULL);
-  absl::StatusOr<StoredPiece> gone = copier_.Stat(address_, "read-2");
+  absl::StatusOr<StoredPiece> gone = copier_.Stat(address_, "read-2", 1000);
   EXPECT_TRUE(absl::IsNotFound(gone.status())) << gone.status();
-  absl::StatusOr<StoredPiece> down = copier_.Stat("127.0.0.1:1", "read-1");
+  absl::StatusOr<StoredPiece> down = copier_.Stat("127.0.0.1:1", "read-1", 1000);
   EXPECT_FALSE(down.ok());
   EXPECT_NE(std::string(down.status().message()).find("127.0.0.1:1"), std::string::npos)
       << down.status();

@@ -29,8 +29,8 @@ uint64_t Hash(int64_t epoch, int rank) { return static_cast<uint64_t>(epoch * 10
 // Depots as a copier sees them: which (address, read cap) hold which piece, and the copies made.
 class FakeCopier : public ReplicaCopier {
  public:
-  absl::StatusOr<StoredPiece> Stat(const std::string& address,
-                                   const std::string& read_cap) override {
+  absl::StatusOr<StoredPiece> Stat(const std::string& address, const std::string& read_cap,
+                                   int64_t /*size_bytes*/) override {
     ++stats;
     ++stats_by_address[address];
     if (unavailable.count(address) != 0) return absl::UnavailableError("connection refused");
@@ -257,8 +257,17 @@ TEST_F(RssRepairTest, NoLiveDepotInAnotherDomainIsAProblemNotAnError) {
       repaired->problems(0),
       HasSubstr(absl::StrCat("epoch ", epoch, " rank 0: no live depot in another failure domain")));
   EXPECT_TRUE(copier_.orders.empty());
-  // The copy on the down depot still leaves the record: the healthy one holds the data.
-  EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a"));
+  // Nothing replaced the copy on the down depot: it stays in the record (and on its depot), so
+  // the piece has two copies again as soon as hostB is back; a repair never lowers redundancy.
+  EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a", "b"));
+  auto again = state_->RepairJob("heat", &copier_);  // still down: the same problem, no change
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->problems_size(), 1);
+  EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a", "b"));
+  now_ += absl::Minutes(10);  // past any retry backoff
+  Depot("b", "hostB");        // back: nothing of it was queued for deletion
+  state_->ProcessDeleteQueue();
+  EXPECT_TRUE(janitor_.deleted().empty());
 }
 
 TEST_F(RssRepairTest, FailedCopyTriesTheNextCandidate) {

@@ -254,6 +254,39 @@ TEST(RssRequestValidation, PieceCopiesAreBoundedAndOnDistinctDepots) {
   ExpectInvalid(ValidateReportPieces(report), "copy 0: depot address is empty");
 }
 
+// A run names the addresses of its pieces' copies and the RSS dials them (pins at commit,
+// deletions, repairs): a gRPC target URI would make it dial a local socket of its own host.
+TEST(RssRequestValidation, AddressesAreNetworkAddressesNotGrpcUris) {
+  for (const std::string bad :
+       {"unix:/run/docker.sock", "UNIX:///run/x.sock", "unix-abstract:x", "vsock:3:7000",
+        "dns:evil:53", "ipv4:10.0.0.1:80", "ipv6:[::1]:80", "host/x:80"}) {
+    v1::ReportPiecesRequest report;
+    report.set_epoch(1);
+    v1::PieceRecord* piece = report.add_pieces();
+    piece->set_depot_address(bad);
+    piece->set_read_cap("r");
+    piece->set_manage_cap("m");
+    ExpectInvalid(ValidateReportPieces(report), "is not a network address");
+    v1::PieceCopy* copy = piece->add_copies();
+    copy->set_depot_id("d0");
+    copy->set_depot_address(bad);
+    copy->set_read_cap("r");
+    copy->set_manage_cap("m");
+    piece->set_depot_address("10.0.0.1:7000");
+    ExpectInvalid(ValidateReportPieces(report), "copy 0: depot address");
+    v1::RegisterDepotRequest depot;
+    depot.set_host("node0");
+    depot.set_address(bad);
+    ExpectInvalid(ValidateRegisterDepot(depot), "is not a network address");
+  }
+  v1::RegisterDepotRequest depot;
+  depot.set_host("node0");
+  for (const char* good : {"127.0.0.1:9000", "node1:7000", "[::1]:7000", "auto-host:1"}) {
+    depot.set_address(good);
+    EXPECT_TRUE(ValidateRegisterDepot(depot).ok()) << good;
+  }
+}
+
 TEST(RssRequestValidation, DepotFailureDomainAndHeartbeatAreChecked) {
   v1::RegisterDepotRequest depot;
   depot.set_host("node0");
