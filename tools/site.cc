@@ -382,8 +382,8 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
     // (then its supervisor may be restarting the RSS, which a short wait can still see).
     std::string address = RssListenArg(ports.host, ports.rss);
     bool owned = LiveOwner(site->state_dir) != 0;
-    if (ports.rss > 0 && (owned ? Reachable(address, absl::Seconds(1))
-                                : Listening(address, absl::Seconds(1)))) {
+    if (ports.rss > 0 &&
+        (owned ? Reachable(address, absl::Seconds(1)) : Listening(address, absl::Seconds(1)))) {
       close(lock_fd);
       return absl::FailedPreconditionError(absl::StrCat(
           "another srs run (pid ", OwnerOf(site->state_dir), ") is using the private daemons of ",
