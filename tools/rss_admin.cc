@@ -1,7 +1,12 @@
 #include "tools/rss_admin.h"
 
 #include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +26,43 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, tls::ChannelCredentials(), args);
 }
 
+// True only when every address HOST:PORT resolves to refused a TCP connection. Anything else
+// (an address it cannot parse or resolve, a timeout, an accepted connection) is left to gRPC.
+bool RefusesConnections(const std::string& address, absl::Duration timeout) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  std::string host = address.substr(0, colon);
+  std::string port = address.substr(colon + 1);
+  if (port.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.find_first_of("/[]") != std::string::npos) return false;  // not a plain HOST:PORT
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return false;
+  bool refused = found != nullptr;
+  for (addrinfo* a = found; a != nullptr && refused; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      refused = false;
+      break;
+    }
+    timeval tv = absl::ToTimeval(timeout);  // bounds connect() on Linux
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    refused = connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno == ECONNREFUSED;
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return refused;
+}
+
 }  // namespace
+
+bool Listening(const std::string& address, absl::Duration timeout) {
+  if (address.empty() || RefusesConnections(address, timeout)) return false;
+  return Reachable(address, timeout);
+}
 
 bool Reachable(const std::string& address, absl::Duration timeout) {
   if (address.empty()) return false;

@@ -18,6 +18,12 @@ namespace rssv1 = ::srs::rss::v1;
 // True if something accepts gRPC connections at `address` within `timeout`.
 bool Reachable(const std::string& address, absl::Duration timeout);
 
+// Reachable(), but false at once when `address` (HOST:PORT) refuses TCP connections, i.e.
+// nothing listens there: gRPC's own attempt sits out the whole timeout in its reconnect backoff.
+// For probing whether the private daemons run, where "not yet listening" means "not running"
+// (the state directory's lock is held); a remote RSS that may be restarting wants Reachable().
+bool Listening(const std::string& address, absl::Duration timeout);
+
 class RssAdmin {
  public:
   // UNAVAILABLE "no RSS reachable at ADDR ..." when nothing answers within `connect_timeout`.

@@ -199,7 +199,7 @@ absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) 
   Ports ports = ReadPorts(site->state_dir + "/ports");
   std::string rss_address =
       ports.rss > 0 && ports.host == site->listen_host ? RssListenArg(ports.host, ports.rss) : "";
-  if (!Reachable(rss_address, absl::Milliseconds(500))) {
+  if (!Listening(rss_address, absl::Milliseconds(500))) {
     SRS_ASSIGN_OR_RETURN(std::vector<std::string> rss_argv, RssArgv(*site));
     SRS_ASSIGN_OR_RETURN(
         StartedDaemon rss,
@@ -210,7 +210,7 @@ absl::Status StartMissing(Site* site, bool need_depot, PrivateDaemons* daemons) 
   site->rss = rss_address;
   ports.rss = PortOf(rss_address);
   std::string depot_address = ports.depot > 0 ? absl::StrCat("127.0.0.1:", ports.depot) : "";
-  if (need_depot && !site->remote_depots && !Reachable(depot_address, absl::Milliseconds(500))) {
+  if (need_depot && !site->remote_depots && !Listening(depot_address, absl::Milliseconds(500))) {
     SRS_ASSIGN_OR_RETURN(std::string depot_bin, FindExecutable("srs-depot"));
     SRS_ASSIGN_OR_RETURN(
         StartedDaemon depot,
@@ -378,7 +378,12 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
   SRS_ASSIGN_OR_RETURN(int lock_fd, LockStateDir(site->state_dir));
   if (starter == Starter::kRun) {
     Ports ports = ReadPorts(site->state_dir + "/ports");
-    if (ports.rss > 0 && Reachable(RssListenArg(ports.host, ports.rss), absl::Seconds(1))) {
+    // Listening(): a refused port means no other srs run serves it, unless its owner lives
+    // (then its supervisor may be restarting the RSS, which a short wait can still see).
+    std::string address = RssListenArg(ports.host, ports.rss);
+    bool owned = LiveOwner(site->state_dir) != 0;
+    if (ports.rss > 0 &&
+        (owned ? Reachable(address, absl::Seconds(1)) : Listening(address, absl::Seconds(1)))) {
       close(lock_fd);
       return absl::FailedPreconditionError(absl::StrCat(
           "another srs run (pid ", OwnerOf(site->state_dir), ") is using the private daemons of ",
@@ -388,7 +393,7 @@ absl::StatusOr<std::unique_ptr<PrivateDaemons>> EnsurePrivateDaemons(Site* site,
   if (starter == Starter::kTool) {
     // A running `srs run --hosts` has its RSS on a network address: the tools use that one.
     Ports ports = ReadPorts(site->state_dir + "/ports");
-    if (ports.rss > 0 && Reachable(RssListenArg(ports.host, ports.rss), absl::Seconds(1))) {
+    if (ports.rss > 0 && Listening(RssListenArg(ports.host, ports.rss), absl::Seconds(1))) {
       site->listen_host = ports.host;
     }
   }

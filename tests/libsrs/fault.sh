@@ -35,6 +35,9 @@ if [ "$mode" = rank ]; then
   grep -q "srs-test-hook: dying after put epoch 2 rank 2" "$out" || fail "the hook did not fire at epoch 2"
 else
   export SRS_TRANSPORT=grpc  # stream through the depot, so killing it cuts the write
+  # The ranks give up on the dead depot after the RPC deadline (default 30 s, most of this
+  # test's time); 8 s still leaves the streamed puts of epoch 1 their size allowance on top.
+  export SRS_RPC_TIMEOUT=8
   n=8388608
   depot_pid=${SRS_DEPOT_PIDS%% *}
   echo "$depot_pid" >>"$SRS_TEST_WORKDIR/daemons.killed"
@@ -59,7 +62,7 @@ else
     ((SECONDS - t0 < 60)) || fail "depot did not restart: $(cat "$dir.restart.out")"
     sleep 0.05
   done
-  unset SRS_TRANSPORT
+  unset SRS_TRANSPORT SRS_RPC_TIMEOUT
 fi
 "$admin" epochs "$SRS_APP" >"$out.epochs" || fail "cannot ask the RSS"
 [ "$(tail -1 "$out.epochs")" = 1 ] || fail "newest committed epoch is '$(tail -1 "$out.epochs")', expected 1"

@@ -36,12 +36,14 @@ start_daemon() {  # node name command...: waits for its "listening on" line
 }
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$MN_WORK/enroll.secret"
 chmod 600 "$MN_WORK/enroll.secret"
+# Heartbeats every second and a 6 s depot timeout (defaults 5 s and 15 s: the RSS took 17 s to
+# mark a deleted node's depot down, twice per run of this test).
 start_daemon 0 rss "$bin/srs-rss" --listen "$(mn_addr 0):0" --state "$MN_WORK/rss" --insecure \
-  --enroll-secret-file "$MN_WORK/enroll.secret"
+  --enroll-secret-file "$MN_WORK/enroll.secret" --depot-timeout 6
 rss=$started
 for k in 1 2 3 4 5; do
   start_daemon "$k" "depot$k" "$bin/srs-depot" --listen 0.0.0.0:0 --dir "$storage/node$k" \
-    --rss "$rss" --enroll-secret-file "$MN_WORK/enroll.secret" --insecure
+    --rss "$rss" --enroll-secret-file "$MN_WORK/enroll.secret" --insecure --heartbeat 1
 done
 export SRS_RSS=$rss SRS_TOKEN_FILE=$MN_WORK/rss/admin.token SRS_DEPOT=auto
 cd "$MN_WORK/head" || exit 1

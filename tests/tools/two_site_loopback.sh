@@ -80,8 +80,10 @@ grep -q "$depot_b" <<<"$ls_out" && fail "the checkpoint has pieces on site B's d
 (($(pieces "$work/siteA/depot") == 3)) || fail "site A's depot holds $(pieces "$work/siteA/depot") pieces, expected 3"
 (($(pieces "$work/siteB/depot") == 0)) || fail "site B's depot holds pieces already"
 
+# The rest of the run without the 1 ms pause a step: it only gave site B time to stop site A's
+# run part-way.
 expect_status 0 "heat finished \(2 ranks" site B "$SRS" run --resume -n 2 -- "${solver[@]}" \
-  --out "$work/siteB/final.bin"
+  --sleep-ms 0 --out "$work/siteB/final.bin"
 cmp -s "$work/reference.bin" "$work/siteB/final.bin" || fail "site B's result differs from the reference"
 history=$(site B "$SRS" history heat) || fail "srs history failed"
 grep -q "siteA" <<<"$history" || fail "history lacks site A: $history"
