@@ -44,6 +44,24 @@ absl::StatusOr<std::string> LoadOrCreateDepotId(const std::string& dir) {
   return id;
 }
 
+// A depot's identity key (issue 13's review: an id alone could be claimed by any enrolled
+// host): <dir>/depot.key, mode 0600, made once beside depot.id and presented at every
+// registration; the RSS binds the id to it. A depot without a directory makes one per process.
+absl::StatusOr<std::string> LoadOrCreateIdentityKey(const std::string& dir) {
+  if (dir.empty()) return RandomHex(32);
+  const std::string path = dir + "/depot.key";
+  absl::StatusOr<std::string> text = ReadSecretFile(path);
+  if (text.ok()) {
+    std::string key(absl::StripAsciiWhitespace(*text));
+    if (!key.empty()) return key;
+  } else if (!absl::IsNotFound(text.status())) {
+    return text.status();
+  }
+  std::string key = RandomHex(32);
+  SRS_RETURN_IF_ERROR(WriteSecretFile(path, key + "\n"));
+  return key;
+}
+
 // The grant checker with its key: --grant-key FILE, or the in-process key, or none yet (an
 // enrolling depot gets it from the RSS).
 absl::StatusOr<std::unique_ptr<GrantCheck>> MakeGrantCheck(const DepotServerOptions& options,
@@ -83,6 +101,7 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
   self->options_ = options;
   if (!options.dir.empty()) SRS_RETURN_IF_ERROR(FileBackend::Open(options.dir).status());
   SRS_ASSIGN_OR_RETURN(self->depot_id_, LoadOrCreateDepotId(options.dir));
+  SRS_ASSIGN_OR_RETURN(self->identity_key_, LoadOrCreateIdentityKey(options.dir));
   self->host_ = options.host.empty() ? HostName() : options.host;
   SRS_RETURN_IF_ERROR(
       tls::CheckListenSecurity(options.listen, options.tls.any(), options.insecure));
@@ -170,6 +189,7 @@ absl::Status DepotServer::RegisterOnce() {
     request.set_enroll_secret(options_.enroll_secret);
   }
   request.set_depot_id(depot_id_);
+  request.set_identity_key(identity_key_);
   request.set_host(host_);
   request.set_address(address_);
   request.set_failure_domain(options_.failure_domain);

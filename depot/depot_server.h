@@ -89,6 +89,7 @@ class DepotServer {
 
   DepotServerOptions options_;
   std::string depot_id_;
+  std::string identity_key_;  // <dir>/depot.key: binds depot_id_ at the RSS (never logged)
   std::string host_;
   std::string address_;
   int port_ = 0;

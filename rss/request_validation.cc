@@ -322,6 +322,9 @@ absl::Status ValidateRegisterDepot(const v1::RegisterDepotRequest& req) {
     return Invalid(kCall, absl::StrCat("heartbeat_seconds must be in 0..", kMaxHeartbeatSeconds,
                                        ", got ", req.heartbeat_seconds()));
   }
+  if (!req.identity_key().empty()) {
+    SRS_RETURN_IF_ERROR(ValidateToken(kCall, "identity key", req.identity_key()));
+  }
   SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, "capacity_bytes", req.capacity_bytes()));
   return CheckNotNegative(kCall, "free_bytes", req.free_bytes());
 }

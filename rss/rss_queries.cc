@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "rss/job_owner.h"
 #include "rss/rss_state.h"
 #include "rss/run_ranks.h"
 
@@ -27,6 +28,20 @@ absl::Status RssState::RegisterDepot(const v1::RegisterDepotRequest& req) {
   absl::MutexLock lock(&mu_);
   v1::DepotRecord depot = registry_.RecordOf(req, now);
   const v1::DepotRecord* before = registry_.ById(depot.depot_id());
+  // The id is bound to the first identity key presented for it (older records have none yet).
+  const std::string presented =
+      req.identity_key().empty() ? "" : OwnerSecretHash(req.identity_key());
+  if (before != nullptr && !before->identity_hash().empty() &&
+      before->identity_hash() != presented) {
+    SRS_LOG(WARNING).Field("depot", depot.depot_id()).Field("address", req.address())
+        << "registration refused: another identity key";
+    return absl::PermissionDeniedError(absl::StrCat(
+        "RegisterDepot: depot id ", depot.depot_id(),
+        " belongs to another depot (its identity key, <dir>/depot.key, differs); a depot that "
+        "lost its key registers under a new id (start it on an empty --dir)"));
+  }
+  depot.set_identity_hash(presented.empty() && before != nullptr ? before->identity_hash()
+                                                                 : presented);
   const bool is_new = before == nullptr;
   const bool was_down = before != nullptr && !registry_.DepotIsUp(*before, now);
   std::string moved_from;

@@ -316,7 +316,10 @@ grpc::Status RssService::ListDepots(grpc::ServerContext*, const v1::ListDepotsRe
   absl::Status admin = ValidateAdminQuery("ListDepots", req->admin_token());
   if (admin.ok()) admin = CheckAdmin(req->admin_token(), "ListDepots");
   if (!admin.ok()) return ToGrpcStatus(admin);
-  for (v1::DepotRecord& depot : state_->ListDepots()) *resp->add_depots() = std::move(depot);
+  for (v1::DepotRecord& depot : state_->ListDepots()) {
+    depot.clear_identity_hash();  // stored to check registrations, never shown
+    *resp->add_depots() = std::move(depot);
+  }
   return grpc::Status::OK;
 }
 

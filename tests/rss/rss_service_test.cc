@@ -353,5 +353,43 @@ TEST_F(RssDaemonTest, SeveralJobsCheckpointConcurrently) {
   EXPECT_EQ(client_->GetJob(get).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RssDaemonTest, ADepotIdIsBoundToItsIdentityKey) {
+  // Anyone enrolled could otherwise register a known depot id at its own address and be sent
+  // that depot's capabilities (pins, deletions, repairs).
+  auto registration = [&](const std::string& key, const std::string& address) {
+    v1::RegisterDepotRequest req;
+    req.set_enroll_secret(admin_);
+    req.set_depot_id("depot-bound");
+    req.set_host("hostA");
+    req.set_address(address);
+    req.set_identity_key(key);
+    return client_->RegisterDepot(req).status();
+  };
+  auto address_now = [&]() -> std::string {
+    v1::ListDepotsRequest list;
+    list.set_admin_token(admin_);
+    auto depots = client_->ListDepots(list);
+    if (!depots.ok()) return depots.status().ToString();
+    for (const v1::DepotRecord& depot : depots->depots()) {
+      EXPECT_TRUE(depot.identity_hash().empty()) << "the key's hash is never shown";
+      if (depot.depot_id() == "depot-bound") return depot.address();
+    }
+    return "absent";
+  };
+  ASSERT_TRUE(registration("key-one", "127.0.0.1:7001").ok());
+  absl::Status impostor = registration("key-two", "127.0.0.1:7666");
+  EXPECT_EQ(impostor.code(), absl::StatusCode::kPermissionDenied) << impostor;
+  EXPECT_THAT(std::string(impostor.message()), HasSubstr("belongs to another depot"));
+  EXPECT_EQ(registration("", "127.0.0.1:7666").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(address_now(), "127.0.0.1:7001");
+  // The depot itself, moved to another port: it keeps its id.
+  ASSERT_TRUE(registration("key-one", "127.0.0.1:7002").ok());
+  EXPECT_EQ(address_now(), "127.0.0.1:7002");
+  // And across an RSS crash (the binding is stored).
+  CrashAndRestart();
+  EXPECT_EQ(registration("key-two", "127.0.0.1:7666").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(address_now(), "127.0.0.1:7002");
+}
+
 }  // namespace
 }  // namespace srs
