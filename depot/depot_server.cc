@@ -27,21 +27,28 @@ std::string HostName() {
   return name;
 }
 
+// A value the depot makes once and keeps in `dir` across restarts: the file `name` (mode 0600,
+// read with ReadSecretFile), created with `make()` when absent or empty.
+absl::StatusOr<std::string> LoadOrCreateKept(const std::string& dir, const char* name,
+                                             const std::function<std::string()>& make) {
+  const std::string path = dir + "/" + name;
+  absl::StatusOr<std::string> text = ReadSecretFile(path);
+  if (text.ok()) {
+    std::string value(absl::StripAsciiWhitespace(*text));
+    if (!value.empty()) return value;
+  } else if (!absl::IsNotFound(text.status())) {
+    return text.status();
+  }
+  std::string value = make();
+  SRS_RETURN_IF_ERROR(WriteSecretFile(path, value + "\n"));
+  return value;
+}
+
 // A depot keeps its id across restarts (the RSS recognises it): <dir>/depot.id, mode 0600 (it
 // names the depot to the RSS; nobody else needs to read it).
 absl::StatusOr<std::string> LoadOrCreateDepotId(const std::string& dir) {
   if (dir.empty()) return "mem-" + RandomHex(8);
-  const std::string path = dir + "/depot.id";
-  absl::StatusOr<std::string> text = ReadSecretFile(path);
-  if (text.ok()) {
-    std::string id(absl::StripAsciiWhitespace(*text));
-    if (!id.empty()) return id;
-  } else if (!absl::IsNotFound(text.status())) {
-    return text.status();
-  }
-  std::string id = "depot-" + RandomHex(8);
-  SRS_RETURN_IF_ERROR(WriteSecretFile(path, id + "\n"));
-  return id;
+  return LoadOrCreateKept(dir, "depot.id", [] { return "depot-" + RandomHex(8); });
 }
 
 // A depot's identity key (issue 13's review: an id alone could be claimed by any enrolled
@@ -49,17 +56,7 @@ absl::StatusOr<std::string> LoadOrCreateDepotId(const std::string& dir) {
 // registration; the RSS binds the id to it. A depot without a directory makes one per process.
 absl::StatusOr<std::string> LoadOrCreateIdentityKey(const std::string& dir) {
   if (dir.empty()) return RandomHex(32);
-  const std::string path = dir + "/depot.key";
-  absl::StatusOr<std::string> text = ReadSecretFile(path);
-  if (text.ok()) {
-    std::string key(absl::StripAsciiWhitespace(*text));
-    if (!key.empty()) return key;
-  } else if (!absl::IsNotFound(text.status())) {
-    return text.status();
-  }
-  std::string key = RandomHex(32);
-  SRS_RETURN_IF_ERROR(WriteSecretFile(path, key + "\n"));
-  return key;
+  return LoadOrCreateKept(dir, "depot.key", [] { return RandomHex(32); });
 }
 
 // The grant checker with its key: --grant-key FILE, or the in-process key, or none yet (an
