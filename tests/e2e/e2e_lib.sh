@@ -40,3 +40,15 @@ wait_for() {
 }
 # log_has NAME PATTERN: $w/NAME.log has a line matching PATTERN.
 log_has() { grep -q "$2" "$w/$1.log"; }
+# pieces_in DEPOT_DIR: how many piece files the depot directory holds.
+pieces_in() { find "$1/pieces" -name '*.h5' 2>/dev/null | wc -l; }
+# run_two NAME ARGS...: $solver on one rank of hostA and one of hostB (two depots' hosts), in
+# the background ($bg its pid, $w/NAME.log its output). The sourcing script sets $solver.
+# shellcheck disable=SC2154 # $solver: set by the script that sources this file
+run_two() {
+  local name=$1
+  shift
+  "$mpiexec" -n 1 -env SRS_HOST hostA "$solver" "$@" : -n 1 -env SRS_HOST hostB "$solver" "$@" \
+    >"$w/$name.log" 2>&1 &
+  bg=$!
+}

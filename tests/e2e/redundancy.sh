@@ -21,15 +21,6 @@ solver=$1 case=$2
 E2E_NAME="redundancy($case)"
 # shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
-pieces_in() { find "$1/pieces" -name '*.h5' 2>/dev/null | wc -l; }
-# run_two NAME ARGS...: the solver on one rank of hostA and one of hostB, in the background.
-run_two() {
-  local name=$1
-  shift
-  "$mpiexec" -n 1 -env SRS_HOST hostA "$solver" "$@" : -n 1 -env SRS_HOST hostB "$solver" "$@" \
-    >"$w/$name.log" 2>&1 &
-  bg=$!
-}
 
 case_partner() {
   read -r depot_a depot_b <<<"$SRS_DEPOT_ADDRS"

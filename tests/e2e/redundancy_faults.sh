@@ -26,16 +26,7 @@ E2E_NAME="redundancy_faults($case)"
 export SRS_REDUNDANCY=partner
 read -r -a dirs <<<"$SRS_DEPOT_DIRS"
 read -r -a pids <<<"$SRS_DEPOT_PIDS"
-pieces_in() { find "$1/pieces" -name '*.h5' 2>/dev/null | wc -l; }
 n=50003
-# run_two NAME ARGS...: the solver on one rank of hostA and one of hostB, in the background.
-run_two() {
-  local name=$1
-  shift
-  "$mpiexec" -n 1 -env SRS_HOST hostA "$solver" "$@" : -n 1 -env SRS_HOST hostB "$solver" "$@" \
-    >"$w/$name.log" 2>&1 &
-  bg=$!
-}
 # Starts the partner job and stops it; sets $stopped (the iteration it stopped at).
 start_and_stop() {
   SRS_RESUME=no run_two a --n $n --iters 1000000 --sleep-ms 5
