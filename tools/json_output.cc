@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "tools/failure_view.h"
 #include "tools/format.h"
 #include "tools/job_view.h"
 
@@ -58,6 +59,12 @@ cliv1::CheckpointInfo CheckpointJson(const rssv1::CheckpointSummary& checkpoint)
   return out;
 }
 
+// FailureText without its "-" placeholder: JSON says "none" with "".
+std::string FailureJson(const rssv1::RunFailure& failure) {
+  std::string text = FailureText(failure);
+  return text == "-" ? "" : text;
+}
+
 }  // namespace
 
 std::string IsoTime(int64_t unix_ms) {
@@ -76,6 +83,7 @@ cliv1::JobStatus JobStatusJson(const rssv1::JobSummary& job) {
   out.set_last_checkpoint_bytes(Num(job.last_checkpoint_bytes()));
   out.set_last_checkpoint_time(IsoTime(job.last_checkpoint_unix_ms()));
   out.set_last_checkpoint_unix_ms(Num(job.last_checkpoint_unix_ms()));
+  if (job.state() != "finished" && job.has_failure()) out.set_failure(FailureJson(job.failure()));
   return out;
 }
 
@@ -113,6 +121,7 @@ cliv1::HistoryOutput HistoryJson(const std::string& job, const rssv1::GetJobResp
       r->set_stop_seconds(stop->timings().write_seconds() + stop->timings().commit_seconds());
       r->set_stop_bytes(Num(stop->timings().bytes()));
     }
+    if (run.has_failure()) r->set_failure(FailureJson(run.failure()));
   }
   return out;
 }

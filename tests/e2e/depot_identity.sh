@@ -161,8 +161,8 @@ case $case in
       >"$FAULT_WORK/resume.log" 2>&1 || rc=$?
     elapsed_ms=$(($(date +%s%3N) - start_ms))
     # The launcher may drop the aborting ranks' lines; the failure the rank reported to the RSS
-    # (`srs status`) says the same.
-    out=$(cat "$FAULT_WORK/resume.log")$'\n'$("$SRS" status "$SRS_APP" 2>&1)
+    # says the same (`srs status --json` gives it whole; the table cuts it to the column width).
+    out=$(cat "$FAULT_WORK/resume.log")$'\n'$("$SRS" status --json "$SRS_APP" 2>&1)
     ((rc != 0)) || fail "the resume succeeded without any copy of the pieces"
     ((rc != 124)) || fail "the resume hung (killed after 60 s)"
     say "the resume failed after ${elapsed_ms} ms (exit $rc)"

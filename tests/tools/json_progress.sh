@@ -36,7 +36,7 @@ j = [x for x in d["jobs"] if x["job"] == "heatjson"][0]
 assert j["state"] == "stopped" and j["nprocs"] == 3 and j["stop_pending"] is False, j
 assert j["last_epoch"] >= 1 and j["last_checkpoint_bytes"] >= 400 * 300 * 8, j
 assert j["last_checkpoint_time"].endswith("Z") and j["last_checkpoint_unix_ms"] > 0, j
-assert isinstance(j["hosts"], list) and j["hosts"], j' "$SRS" status --json
+assert isinstance(j["hosts"], list) and j["hosts"] and j["failure"] == "", j' "$SRS" status --json
 check_json status-one 'assert [x["job"] for x in d["jobs"]] == ["heatjson"], d' \
   "$SRS" status heatjson --json
 check_json ls '
@@ -58,7 +58,8 @@ assert d["job"] == "heatjson" and len(d["runs"]) == 1, d
 r = d["runs"][0]
 assert r["state"] == "stopped" and r["nprocs"] == 3 and r["resumed_from_epoch"] == 0, r
 assert r["stop_epoch"] >= 1 and r["stop_bytes"] > 0 and r["stop_seconds"] > 0, r
-assert r["started"].endswith("Z") and r["ended_unix_ms"] >= r["started_unix_ms"] > 0, r' \
+assert r["started"].endswith("Z") and r["ended_unix_ms"] >= r["started_unix_ms"] > 0, r
+assert r["failure"] == "", r' \
   "$SRS" history heatjson --json
 check_json depots "
 addrs = set('$SRS_DEPOT_ADDRS'.split())
