@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -55,6 +56,16 @@ class FrameWriter {
     }
     return ok_;
   }
+
+  // A put's go-ahead: the client sends its payload now.
+  bool Ready() {
+    std::string frame;
+    data_wire::PutU32(&frame, data_wire::kFrameReady);
+    return Send(frame, 0);
+  }
+
+  // The request's bytes stopped arriving (peer gone, timed out): the connection is dead.
+  void Lost() { ok_ = false; }
 
   bool End(const absl::Status& status) {
     std::string frame;
@@ -198,6 +209,64 @@ absl::Status HandleGet(PieceStore* store, const std::string& body, FrameWriter& 
                     [&out](absl::string_view bytes) { return out.Data(bytes); });
 }
 
+// Bytes of a put received per recv/append: large enough that the per-call cost vanishes, small
+// enough that each slice is hashed while still in cache.
+constexpr size_t kPutSliceBytes = 1 << 20;
+constexpr int64_t kMaxPutDrainBytes = int64_t{1} << 30;
+
+// A put (data_wire.h, kOpPut): grant and reservation first (a refusal ends the request before
+// any payload is sent, the connection stays usable); then exactly total_bytes of payload and
+// the u64 XXH3 trailer into a PutSession, whose Commit checks and verifies as a streamed Put's.
+absl::Status HandlePut(PieceStore* store, const GrantCheck* grants, int fd, const std::string& body,
+                       FrameWriter& out) {
+  v1::DataPutRequest request;
+  if (!request.ParseFromString(body)) {
+    return absl::InvalidArgumentError("data channel: malformed Put request");
+  }
+  const int64_t total = request.total_bytes();
+  v1::PutHeader header = request.header();
+  if (total < 0 || (header.size_hint() != 0 && header.size_hint() != total)) {
+    return absl::InvalidArgumentError(
+        "data channel: Put needs total_bytes >= 0 (and a size_hint, if any, equal to it)");
+  }
+  header.set_size_hint(total);  // the whole piece is reserved before a byte is sent
+  SRS_RETURN_IF_ERROR(grants->CheckWrite(header.grant(), header.key(), "data Put"));
+  SRS_ASSIGN_OR_RETURN(std::unique_ptr<PutSession> session, store->BeginPut(header));
+  if (!out.Ready()) return absl::OkStatus();  // the connection is gone; the put is dropped
+  const std::string what = "data channel put";
+  std::string slice(static_cast<size_t>(std::min<int64_t>(total, kPutSliceBytes)), '\0');
+  absl::Status appended;
+  for (int64_t left = total; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<int64_t>(left, kPutSliceBytes));
+    if (!sockets::RecvAll(fd, slice.data(), n, what).ok()) {
+      out.Lost();  // destroying the session stores nothing
+      return absl::OkStatus();
+    }
+    left -= static_cast<int64_t>(n);
+    if (appended.ok()) appended = session->Append(absl::string_view(slice.data(), n));
+    // After a failed append (a disk error) up to kMaxPutDrainBytes more are read and dropped,
+    // so the client gets the reason on a connection still in step; beyond that the reason is
+    // sent and the connection closed rather than reading gigabytes for nothing.
+    if (!appended.ok() && left > kMaxPutDrainBytes) {
+      out.End(appended);
+      out.Lost();
+      return absl::OkStatus();
+    }
+  }
+  char trailer[8];
+  if (!sockets::RecvAll(fd, trailer, sizeof trailer, what).ok()) {
+    out.Lost();
+    return absl::OkStatus();
+  }
+  SRS_RETURN_IF_ERROR(appended);
+  SRS_ASSIGN_OR_RETURN(PutResult result, session->Commit(data_wire::GetU64(trailer), total));
+  v1::PutResponse response;
+  *response.mutable_caps() = result.caps;
+  *response.mutable_info() = result.info;
+  out.Data(response.SerializeAsString());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> Listen(const std::string& host, int* port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -233,7 +302,7 @@ absl::StatusOr<int> Listen(const std::string& host, int* port) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DataChannelServer>> DataChannelServer::Start(
-    PieceStore* store, const std::string& host) {
+    PieceStore* store, const GrantCheck* grants, const std::string& host) {
   int port = 0;
   SRS_ASSIGN_OR_RETURN(int fd, Listen(host, &port));
   int wake[2];
@@ -241,14 +310,15 @@ absl::StatusOr<std::unique_ptr<DataChannelServer>> DataChannelServer::Start(
     close(fd);
     return absl::InternalError(absl::StrCat("data channel: pipe: ", strerror(errno)));
   }
-  std::unique_ptr<DataChannelServer> server(new DataChannelServer(store, fd, port, wake));
+  std::unique_ptr<DataChannelServer> server(new DataChannelServer(store, grants, fd, port, wake));
   DataChannelServer* raw = server.get();
   server->accept_thread_ = std::thread([raw] { raw->AcceptLoop(); });
   return server;
 }
 
-DataChannelServer::DataChannelServer(PieceStore* store, int listen_fd, int port, int wake_fd[2])
-    : store_(store), listen_fd_(listen_fd), port_(port) {
+DataChannelServer::DataChannelServer(PieceStore* store, const GrantCheck* grants, int listen_fd,
+                                     int port, int wake_fd[2])
+    : store_(store), grants_(grants), listen_fd_(listen_fd), port_(port) {
   wake_[0] = wake_fd[0];
   wake_[1] = wake_fd[1];
 }
@@ -305,7 +375,7 @@ void DataChannelServer::Serve(Connection* connection) {
     if (!sockets::RecvAll(fd, header, sizeof header, "data channel").ok()) break;
     const uint32_t op = data_wire::GetU32(header + 4), n = data_wire::GetU32(header + 8);
     if (data_wire::GetU32(header) != data_wire::kMagic || n > data_wire::kMaxRequestBytes ||
-        (op != data_wire::kOpReadRange && op != data_wire::kOpGet)) {
+        (op != data_wire::kOpReadRange && op != data_wire::kOpGet && op != data_wire::kOpPut)) {
       SRS_LOG(WARNING) << "data channel: malformed request header: connection closed";
       break;
     }
@@ -317,10 +387,13 @@ void DataChannelServer::Serve(Connection* connection) {
     }
     FrameWriter out(fd);
     absl::Status status = op == data_wire::kOpReadRange ? HandleReadRange(store_, body, out)
-                                                        : HandleGet(store_, body, out);
+                          : op == data_wire::kOpGet     ? HandleGet(store_, body, out)
+                                                        : HandlePut(store_, grants_, fd, body, out);
     if (!status.ok() && status.code() != absl::StatusCode::kPermissionDenied) {
       SRS_LOG(INFO)
-              .Field("op", op == data_wire::kOpGet ? "data Get" : "data ReadRange")
+              .Field("op", op == data_wire::kOpGet   ? "data Get"
+                           : op == data_wire::kOpPut ? "data Put"
+                                                     : "data ReadRange")
               .Field("code", absl::StatusCodeToString(status.code()))
           << status.message();
     }

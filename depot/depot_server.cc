@@ -153,8 +153,9 @@ absl::StatusOr<std::unique_ptr<DepotServer>> DepotServer::Start(const DepotServe
     if (bind_host.size() >= 2 && bind_host.front() == '[') {
       bind_host = bind_host.substr(1, bind_host.size() - 2);
     }
-    SRS_ASSIGN_OR_RETURN(self->data_channel_,
-                         DataChannelServer::Start(self->store_.get(), bind_host));
+    SRS_ASSIGN_OR_RETURN(
+        self->data_channel_,
+        DataChannelServer::Start(self->store_.get(), self->grants_.get(), bind_host));
   }
   self->server_->GetHealthCheckService()->SetServingStatus(true);
   self->sweep_thread_ = std::thread([raw] { raw->SweepLoop(); });

@@ -511,6 +511,32 @@ absl::Status PieceStore::Get(const std::string& read_cap, const ChunkSink& sink)
   return absl::OkStatus();
 }
 
+absl::Status PieceStore::CopyOut(const std::string& read_cap, const ChunkSink& sink) {
+  SRS_ASSIGN_OR_RETURN(PieceRecord record, Lookup(read_cap, CapKind::kRead, "Replicate"));
+  const std::string& id = record.info.piece_id();
+  // Larger than a gRPC chunk: the copy's sink re-cuts them, and fewer preads cost less.
+  constexpr size_t kCopyChunkBytes = 4 * kChunkBytes;
+  std::string buffer;
+  Xxh3Hasher hasher;
+  const int64_t size = record.info.size_bytes();
+  for (int64_t at = 0; at < size; at += kCopyChunkBytes) {
+    size_t n = static_cast<size_t>(std::min<int64_t>(kCopyChunkBytes, size - at));
+    buffer.resize(n);
+    SRS_RETURN_IF_ERROR(backend_->ReadBytes(id, at, n, buffer.data()));
+    hasher.Update(buffer.data(), n);
+    if (!sink(buffer)) return absl::CancelledError("Replicate: the target went away");
+  }
+  if (hasher.Digest() != record.info.xxh3_64()) {
+    absl::Status rot = absl::DataLossError(
+        absl::StrCat("piece ", id, ": stored bytes have XXH3 ", ChecksumToString(hasher.Digest()),
+                     ", the piece was committed with ", ChecksumToString(record.info.xxh3_64()),
+                     ": not copied"));
+    SRS_LOG(ERROR).Field("piece", id) << rot.message();
+    return rot;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PieceStore::ReadRange(const std::string& read_cap, const std::string& dataset,
                                    const std::string& wire_type,
                                    const std::vector<piece::Hyperslab>& selections,

@@ -179,6 +179,11 @@ class PieceStore {
 
   // Reads verify the whole piece first; a corrupt or truncated piece is DATA_LOSS naming it.
   absl::Status Get(const std::string& read_cap, const ChunkSink& sink);
+  // The stored bytes of the piece `read_cap` names, in order, for a copy to another depot
+  // (Replicate): one read, hashed on the way instead of a verifying pass before it. When they do
+  // not match the record (rot, truncation) the answer is DATA_LOSS naming the piece, returned
+  // after the last chunk and before the caller finishes its put, so the copy stores nothing.
+  absl::Status CopyOut(const std::string& read_cap, const ChunkSink& sink);
   absl::Status ReadRange(const std::string& read_cap, const std::string& dataset,
                          const std::string& wire_type,
                          const std::vector<piece::Hyperslab>& selections, const ChunkSink& sink);

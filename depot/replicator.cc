@@ -136,16 +136,18 @@ absl::StatusOr<v1::PutResponse> Replicator::Copy(const PieceRecord& record,
         " (a stale address: ask the RSS for the depot's current one)"));
   }
   const std::string& read_cap = record.read_cap;
-  SRS_ASSIGN_OR_RETURN(
-      v1::PutResponse put,
-      target->PutStream(
-          request.key(), record.info.size_bytes(), 0,
-          [this, &read_cap](const DepotClient::ChunkSend& send) {
-            // The same integrity check as a Get: a corrupt local piece is DATA_LOSS here and
-            // never reaches the target.
-            return store_->Get(read_cap, [&send](absl::string_view bytes) { return send(bytes); });
-          },
-          request.grant()));
+  SRS_ASSIGN_OR_RETURN(v1::PutResponse put,
+                       target->PutStream(
+                           request.key(), record.info.size_bytes(), 0,
+                           [this, &read_cap](const DepotClient::ChunkSend& send) {
+                             // Checked against the piece's checksum on the way: a corrupt local
+                             // piece is DATA_LOSS before the put's trailer, so it never lands on
+                             // the target.
+                             return store_->CopyOut(read_cap, [&send](absl::string_view bytes) {
+                               return send(bytes);
+                             });
+                           },
+                           request.grant()));
   if (put.info().size_bytes() != record.info.size_bytes() ||
       put.info().xxh3_64() != record.info.xxh3_64()) {
     absl::Status dropped = target->Delete(put.caps().manage());

@@ -28,6 +28,18 @@ DataChannelClient::~DataChannelClient() {
 DataChannelClient::Result DataChannelClient::Call(uint32_t op,
                                                   const google::protobuf::MessageLite& request,
                                                   const Place& place, const Received& received) {
+  return Run(op, request, place, received, nullptr);
+}
+
+DataChannelClient::Result DataChannelClient::Put(const google::protobuf::MessageLite& request,
+                                                 const Upload& upload, const Place& place) {
+  return Run(data_wire::kOpPut, request, place, nullptr, upload);
+}
+
+DataChannelClient::Result DataChannelClient::Run(uint32_t op,
+                                                 const google::protobuf::MessageLite& request,
+                                                 const Place& place, const Received& received,
+                                                 const Upload& upload) {
   std::string body;
   if (!request.SerializeToString(&body) || body.size() > data_wire::kMaxRequestBytes) {
     return Result{absl::InvalidArgumentError("data channel: request too large"), false};
@@ -43,7 +55,7 @@ DataChannelClient::Result DataChannelClient::Call(uint32_t op,
     fd = *connected;
   }
   bool reusable = false;
-  Result result = Exchange(fd, op, body, place, received, &reusable);
+  Result result = Exchange(fd, op, body, place, received, upload, &reusable);
   std::lock_guard<std::mutex> lock(mu_);
   if (reusable && idle_.size() < kMaxIdle) {
     idle_.push_back(fd);
@@ -55,7 +67,7 @@ DataChannelClient::Result DataChannelClient::Call(uint32_t op,
 
 DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const std::string& body,
                                                       const Place& place, const Received& received,
-                                                      bool* reusable) {
+                                                      const Upload& upload, bool* reusable) {
   const std::string what = absl::StrCat("depot data channel ", host_, ":", port_);
   std::string header;
   data_wire::PutU32(&header, data_wire::kMagic);
@@ -63,14 +75,30 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
   data_wire::PutU32(&header, static_cast<uint32_t>(body.size()));
   absl::Status sent = sockets::SendAll(fd, header + body, what);
   if (!sent.ok()) return Transport(sent);
+  bool ready = false;
+  // After READY every failure says so: the depot may have committed the put.
+  auto transport = [&ready](const absl::Status& status) {
+    Result result = Transport(status);
+    result.ready = ready;
+    return result;
+  };
   for (;;) {
     char frame[12];
     absl::Status got = sockets::RecvAll(fd, frame, 4, what);
-    if (!got.ok()) return Transport(got);
+    if (!got.ok()) return transport(got);
     const uint32_t type = data_wire::GetU32(frame);
+    if (type == data_wire::kFrameReady) {
+      if (!upload || ready) {
+        return transport(absl::DataLossError(absl::StrCat(what, ": unexpected READY frame")));
+      }
+      ready = true;
+      absl::Status uploaded = upload(fd);
+      if (!uploaded.ok()) return Result{uploaded, false, true};  // the connection is closed
+      continue;
+    }
     if (type == data_wire::kFrameData) {
       got = sockets::RecvAll(fd, frame + 4, 8, what);
-      if (!got.ok()) return Transport(got);
+      if (!got.ok()) return transport(got);
       const uint64_t n = data_wire::GetU64(frame + 4);
       char* into = place(n);
       if (into == nullptr) {  // more than asked for: the connection's framing is now useless
@@ -82,26 +110,26 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
       for (uint64_t at = 0; at < n; at += kSliceBytes) {
         const size_t slice = static_cast<size_t>(std::min<uint64_t>(kSliceBytes, n - at));
         got = sockets::RecvAll(fd, into + at, slice, what);
-        if (!got.ok()) return Transport(got);
+        if (!got.ok()) return transport(got);
         if (received) received(into + at, slice);
       }
       continue;
     }
     if (type != data_wire::kFrameEnd) {
-      return Transport(absl::DataLossError(absl::StrCat(what, ": malformed frame")));
+      return transport(absl::DataLossError(absl::StrCat(what, ": malformed frame")));
     }
     got = sockets::RecvAll(fd, frame + 4, 8, what);
-    if (!got.ok()) return Transport(got);
+    if (!got.ok()) return transport(got);
     const uint32_t code = data_wire::GetU32(frame + 4), length = data_wire::GetU32(frame + 8);
     if (code > static_cast<uint32_t>(absl::StatusCode::kUnauthenticated) ||
         length > data_wire::kMaxMessageBytes) {
-      return Transport(absl::DataLossError(absl::StrCat(what, ": malformed end frame")));
+      return transport(absl::DataLossError(absl::StrCat(what, ": malformed end frame")));
     }
     std::string message(length, '\0');
     got = sockets::RecvAll(fd, message.data(), length, what);
-    if (!got.ok()) return Transport(got);
+    if (!got.ok()) return transport(got);
     *reusable = true;
-    return Result{absl::Status(static_cast<absl::StatusCode>(code), message), false};
+    return Result{absl::Status(static_cast<absl::StatusCode>(code), message), false, ready};
   }
 }
 

@@ -1,5 +1,6 @@
 // The client side of a depot's data channel (wire format: data_wire.h): sends one request on a
-// pooled TCP connection and receives the payload straight into the caller's memory.
+// pooled TCP connection and receives the payload straight into the caller's memory (or, for a
+// put, sends the caller's bytes after the depot's go-ahead).
 //
 //   DataChannelClient channel("127.0.0.1", info.data_port(), absl::Seconds(30));
 //   DataChannelClient::Result r = channel.Call(data_wire::kOpReadRange, request,
@@ -41,7 +42,17 @@ class DataChannelClient {
     // the depot answering: the request may be retried over gRPC, which reports the depot's own
     // error if there is one.
     bool transport_failed = false;
+    // A put: the depot accepted the request (READY) and the payload was being sent. A transport
+    // failure after it may have left the piece committed with its answer lost, like a streamed
+    // Put whose stream broke after the trailer.
+    bool ready = false;
   };
+
+  // A put's payload and trailer (data_wire.h), written to the connected socket `fd` once the
+  // depot said READY: exactly the request's total_bytes, then the u64 XXH3 of them. A non-OK
+  // status (the source failed, or the socket did) closes the connection, so the depot stores
+  // nothing, and becomes the call's status.
+  using Upload = std::function<absl::Status(int fd)>;
 
   // `timeout` bounds every send and receive (not the whole transfer).
   DataChannelClient(std::string host, int port, absl::Duration timeout);
@@ -54,9 +65,16 @@ class DataChannelClient {
   Result Call(uint32_t op, const google::protobuf::MessageLite& request, const Place& place,
               const Received& received = nullptr);
 
+  // One put (data_wire::kOpPut with a DataPutRequest): `upload` sends the payload after READY;
+  // the answer (a serialized PutResponse) goes where `place` says.
+  Result Put(const google::protobuf::MessageLite& request, const Upload& upload,
+             const Place& place);
+
  private:
+  Result Run(uint32_t op, const google::protobuf::MessageLite& request, const Place& place,
+             const Received& received, const Upload& upload);
   Result Exchange(int fd, uint32_t op, const std::string& body, const Place& place,
-                  const Received& received, bool* reusable);
+                  const Received& received, const Upload& upload, bool* reusable);
   const std::string host_;
   const int port_;
   const absl::Duration timeout_;

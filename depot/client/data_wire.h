@@ -1,16 +1,26 @@
 // The depot's data channel: a plain TCP stream beside gRPC that carries the bulk bytes of
-// ranged reads and whole-piece gets, at the speed of the socket (the depot sends contiguous
-// stored bytes with sendfile, the client receives straight into the caller's buffer; no
-// protobuf or HTTP/2 framing copies the payload). Access is by the same read capability as the
-// gRPC calls; the depot advertises the channel's port in DepotInfo.data_port (0 = none).
+// ranged reads, whole-piece gets and puts at the speed of the socket (the depot sends
+// contiguous stored bytes with sendfile, the client receives straight into the caller's
+// buffer; no protobuf or HTTP/2 framing copies the payload). Access is by the same read
+// capability or write grant as the gRPC calls; the depot advertises the channel's port in
+// DepotInfo.data_port (0 = none).
 //
 // Wire format, every integer little-endian:
 //
-//   request   u32 magic kMagic | u32 op (kOpReadRange, kOpGet) | u32 n | n bytes: the
-//             serialized srs.depot.v1.ReadRangeRequest / GetRequest (n <= kMaxRequestBytes)
+//   request   u32 magic kMagic | u32 op (kOpReadRange, kOpGet, kOpPut) | u32 n | n bytes: the
+//             serialized srs.depot.v1.ReadRangeRequest / GetRequest / DataPutRequest
+//             (n <= kMaxRequestBytes)
 //   response  any number of DATA frames, then exactly one END frame:
 //             DATA  u32 kFrameData | u64 n | n payload bytes (the next bytes of the answer)
 //             END   u32 kFrameEnd  | u32 absl::StatusCode | u32 m | m bytes of message
+//
+// A put (kOpPut) has one more step: the depot checks the grant and reserves the space, then
+// answers either END (refused; nothing more is sent) or
+//             READY u32 kFrameReady
+// after which the client sends exactly DataPutRequest.total_bytes payload bytes and then
+// u64 XXH3-64 of them (the streamed Put's trailer). The answer is one DATA frame holding the
+// serialized srs.depot.v1.PutResponse, then END. A client that stops sending (closes the
+// connection) leaves nothing stored, as a streamed Put without trailer.
 //
 // A connection carries any number of requests one after the other. Either side closes it on
 // any framing error. The payload is exactly what the gRPC call would stream (same bytes, same
@@ -28,8 +38,10 @@ namespace data_wire {
 inline constexpr uint32_t kMagic = 0x44535253;  // "SRSD"
 inline constexpr uint32_t kOpReadRange = 1;
 inline constexpr uint32_t kOpGet = 2;
+inline constexpr uint32_t kOpPut = 3;
 inline constexpr uint32_t kFrameData = 1;
 inline constexpr uint32_t kFrameEnd = 2;
+inline constexpr uint32_t kFrameReady = 3;
 // A ranged read's selections: generous, but bounded so a bad peer cannot make us allocate.
 inline constexpr uint32_t kMaxRequestBytes = 16u << 20;
 inline constexpr uint32_t kMaxMessageBytes = 64u << 10;

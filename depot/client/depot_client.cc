@@ -1,6 +1,7 @@
 #include "depot/client/depot_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "depot/client/data_wire.h"
+#include "depot/client/socket_io.h"
 
 namespace srs {
 
@@ -115,9 +117,84 @@ absl::StatusOr<depot::v1::DepotInfo> DepotClient::InfoOnce() {
   return info;
 }
 
+std::optional<absl::StatusOr<PutResponse>> DepotClient::PutOverChannel(
+    const PieceKey& key, int64_t size_bytes, int64_t lease_seconds, const ChunkProducer& produce,
+    const depot::v1::WriteGrant& grant) {
+  DataChannelClient* channel = DataChannel(/*retry_info=*/false);
+  if (channel == nullptr || size_bytes < 0) return std::nullopt;
+  depot::v1::DataPutRequest request;
+  *request.mutable_header()->mutable_key() = key;
+  request.mutable_header()->set_size_hint(size_bytes);
+  request.mutable_header()->set_lease_seconds(lease_seconds);
+  *request.mutable_header()->mutable_grant() = grant;
+  request.set_total_bytes(size_bytes);
+  const std::string what = absl::StrCat("depot ", address_, ": Put ", KeyText(key));
+  bool socket_failed = false;
+  DataChannelClient::Upload upload = [&](int fd) -> absl::Status {
+    Xxh3Hasher hasher;
+    int64_t sent = 0;
+    absl::Status sending;
+    absl::Status produced = produce([&](absl::string_view bytes) {
+      if (static_cast<int64_t>(bytes.size()) > size_bytes - sent) {
+        sending = absl::InvalidArgumentError(
+            absl::StrCat(what, ": the source gave more than the ", size_bytes, " bytes announced"));
+        return false;
+      }
+      hasher.Update(bytes.data(), bytes.size());
+      sending = sockets::SendAll(fd, bytes, what, MSG_MORE);
+      socket_failed = !sending.ok();
+      sent += static_cast<int64_t>(bytes.size());
+      return sending.ok();
+    });
+    if (!sending.ok()) return sending;
+    if (!produced.ok()) return produced;
+    if (sent != size_bytes) {
+      return absl::DataLossError(absl::StrCat(what, ": the source gave ", sent, " of the ",
+                                              size_bytes, " bytes announced"));
+    }
+    std::string trailer;
+    data_wire::PutU64(&trailer, hasher.Digest());
+    sending = sockets::SendAll(fd, trailer, what);
+    socket_failed = !sending.ok();
+    return sending;
+  };
+  std::string answer;
+  DataChannelClient::Result result = channel->Put(request, upload, [&](uint64_t n) -> char* {
+    if (!answer.empty() || n > (1u << 20)) return nullptr;  // one PutResponse, small
+    answer.resize(n);
+    return answer.data();
+  });
+  if (result.transport_failed && !result.ready) {
+    SRS_LOG(DEBUG) << result.status.message() << ": Put over gRPC instead";
+    return std::nullopt;
+  }
+  if (result.transport_failed || socket_failed) {
+    // The depot may have committed the piece and lost the answer; a retry then meets
+    // ALREADY_EXISTS, as a broken gRPC stream's would.
+    return absl::UnavailableError(
+        absl::StrCat(what, ": the data channel broke: ", result.status.message()));
+  }
+  if (!result.status.ok()) return Annotate(result.status, what);
+  PutResponse response;
+  if (!response.ParseFromString(answer)) {
+    return absl::DataLossError(absl::StrCat(what, ": malformed answer on the data channel"));
+  }
+  return response;
+}
+
 absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl::string_view bytes,
                                                       int64_t lease_seconds,
                                                       const depot::v1::WriteGrant& grant) {
+  std::optional<absl::StatusOr<PutResponse>> fast = PutOverChannel(
+      key, static_cast<int64_t>(bytes.size()), lease_seconds,
+      [bytes](const ChunkSend& send) {
+        for (size_t at = 0; at < bytes.size(); at += kChunkBytes) {
+          if (!send(bytes.substr(at, kChunkBytes))) break;
+        }
+        return absl::OkStatus();
+      },
+      grant);
+  if (fast.has_value()) return *std::move(fast);
   auto context = NewContext(bytes.size());
   PutResponse response;
   auto writer = stub_->Put(context.get(), &response);
@@ -153,6 +230,9 @@ absl::StatusOr<PutResponse> DepotClient::PutStreamOnce(const PieceKey& key, int6
                                                        int64_t lease_seconds,
                                                        const ChunkProducer& produce,
                                                        const depot::v1::WriteGrant& grant) {
+  std::optional<absl::StatusOr<PutResponse>> fast =
+      PutOverChannel(key, size_bytes, lease_seconds, produce, grant);
+  if (fast.has_value()) return *std::move(fast);
   auto context = NewContext(static_cast<size_t>(std::max<int64_t>(size_bytes, 0)));
   PutResponse response;
   auto writer = stub_->Put(context.get(), &response);
@@ -359,11 +439,11 @@ void DepotClient::UseDataChannel(bool use) {
   data_enabled_ = use;
 }
 
-DataChannelClient* DepotClient::DataChannel() {
+DataChannelClient* DepotClient::DataChannel(bool retry_info) {
   std::lock_guard<std::mutex> lock(data_mu_);
   if (!data_enabled_) return nullptr;
   if (!data_known_) {
-    absl::StatusOr<depot::v1::DepotInfo> info = Info();
+    absl::StatusOr<depot::v1::DepotInfo> info = retry_info ? Info() : InfoOnce();
     if (!info.ok()) return nullptr;  // asked again next time; the gRPC call says what is wrong
     data_known_ = true;
     const size_t colon = address_.rfind(':');

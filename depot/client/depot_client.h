@@ -157,8 +157,14 @@ class DepotClient {
  private:
   std::unique_ptr<grpc::ClientContext> NewContext(size_t stream_bytes = 0) const;
   // The data channel, learnt from Info on first use; nullptr when the depot has none, it is
-  // switched off, or Info failed (then the gRPC call reports the depot's state).
-  DataChannelClient* DataChannel();
+  // switched off, or Info failed (then the gRPC call reports the depot's state). `retry_info`:
+  // learn it with the retried Info (reads) or one attempt (puts, which are retried whole).
+  DataChannelClient* DataChannel(bool retry_info = true);
+  // One put over the data channel (data_wire.h kOpPut); nullopt when the channel could not take
+  // it (none, or the connection failed before the depot accepted the request): then over gRPC.
+  std::optional<absl::StatusOr<depot::v1::PutResponse>> PutOverChannel(
+      const depot::v1::PieceKey& key, int64_t size_bytes, int64_t lease_seconds,
+      const ChunkProducer& produce, const depot::v1::WriteGrant& grant);
   absl::Status ReadRangeGrpc(const depot::v1::ReadRangeRequest& request, void* out, size_t expected,
                              const std::function<void(size_t)>& landed);
   // The whole budget of a call (all attempts) moving `stream_bytes`.

@@ -3,6 +3,7 @@
 // both backends (the file backend answers with sendfile where it can, the memory backend
 // through PieceStore), plus what only the channel has: the port in Info, malformed requests,
 // and byte-for-byte agreement with the gRPC path on selections of every shape.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,6 +14,8 @@
 #include <cstring>
 
 #include "absl/time/clock.h"
+#include "common/checksum.h"
+#include "depot/client/data_channel_client.h"
 #include "depot/client/data_wire.h"
 #include "depot/client/depot_client.h"
 #include "depot/client/socket_io.h"
@@ -237,6 +240,152 @@ TEST_P(DataChannelTest, MalformedRequestsCloseTheConnectionOnly) {
   auto all = depot_->client().GetAll(put->caps().read());
   EXPECT_TRUE(all.ok()) << all.status();
 }
+
+// A put over the channel (data_wire.h kOpPut), driven by the real client class on the depot's
+// data port: the same checks and answers as a streamed gRPC Put, refusals before any payload
+// leave the connection usable, and a put whose client goes away mid-payload stores nothing.
+class DataPutTest : public DataChannelTest {
+ protected:
+  void SetUp() override {
+    DataChannelTest::SetUp();
+    auto info = depot_->client().Info();
+    ASSERT_TRUE(info.ok()) << info.status();
+    channel_ =
+        std::make_unique<DataChannelClient>("127.0.0.1", info->data_port(), absl::Seconds(10));
+  }
+  v1::DataPutRequest Request(const v1::PieceKey& key, int64_t total, bool granted = true) {
+    v1::DataPutRequest request;
+    *request.mutable_header()->mutable_key() = key;
+    if (granted) *request.mutable_header()->mutable_grant() = depot_->Grant(key);
+    request.set_total_bytes(total);
+    return request;
+  }
+  // Sends `payload` (all of it, or only `cut` bytes and then fails) and `trailer`.
+  DataChannelClient::Result Put(const v1::DataPutRequest& request, const std::string& payload,
+                                uint64_t trailer, v1::PutResponse* response,
+                                size_t cut = std::string::npos) {
+    std::string answer;
+    DataChannelClient::Result result = channel_->Put(
+        request,
+        [&](int fd) -> absl::Status {
+          if (cut != std::string::npos) {
+            absl::Status half = sockets::SendAll(fd, payload.substr(0, cut), "test");
+            return half.ok() ? absl::CancelledError("the source went away") : half;
+          }
+          std::string t;
+          data_wire::PutU64(&t, trailer);
+          return sockets::SendAll(fd, payload + t, "test");
+        },
+        [&](uint64_t n) -> char* {
+          answer.resize(n);
+          return answer.data();
+        });
+    if (response != nullptr) response->ParseFromString(answer);
+    return result;
+  }
+  size_t Listed(const std::string& job) {
+    auto listed = depot_->ListJob(job);
+    return listed.ok() ? listed->size() : 999;
+  }
+  static uint64_t Xxh3(const std::string& bytes) { return srs::Xxh3(bytes.data(), bytes.size()); }
+  std::unique_ptr<DataChannelClient> channel_;
+};
+
+TEST_P(DataPutTest, StoresWhatAStreamedPutStores) {
+  v1::PieceKey key = Key("dput", 1, 0);
+  const std::string image = MakePieceImage(key, 300000);  // 2.4 MB: several slices
+  v1::PutResponse response;
+  DataChannelClient::Result put = Put(Request(key, image.size()), image, Xxh3(image), &response);
+  ASSERT_TRUE(put.status.ok()) << put.status;
+  EXPECT_TRUE(put.ready);
+  EXPECT_EQ(response.info().size_bytes(), static_cast<int64_t>(image.size()));
+  EXPECT_EQ(response.info().xxh3_64(), Xxh3(image));
+  auto all = depot_->client().GetAll(response.caps().read());
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_TRUE(*all == image);
+  // The same key again: ALREADY_EXISTS before any payload, and the connection goes on serving.
+  put = Put(Request(key, image.size()), image, Xxh3(image), nullptr);
+  EXPECT_EQ(put.status.code(), absl::StatusCode::kAlreadyExists) << put.status;
+  EXPECT_FALSE(put.ready);
+  EXPECT_FALSE(put.transport_failed);
+}
+
+TEST_P(DataPutTest, RefusalsComeBeforeThePayloadAndLeaveNothing) {
+  v1::PieceKey key = Key("dput-bad", 1, 0);
+  const std::string image = MakePieceImage(key, 1000);
+  DataChannelClient::Result put =
+      Put(Request(key, image.size(), false), image, Xxh3(image), nullptr);
+  EXPECT_EQ(put.status.code(), absl::StatusCode::kUnauthenticated) << put.status;
+  EXPECT_FALSE(put.ready);
+  v1::DataPutRequest negative = Request(key, -1);
+  EXPECT_EQ(Put(negative, "", 0, nullptr).status.code(), absl::StatusCode::kInvalidArgument);
+  v1::DataPutRequest other_hint = Request(key, image.size());
+  other_hint.mutable_header()->set_size_hint(10);
+  EXPECT_EQ(Put(other_hint, image, Xxh3(image), nullptr).status.code(),
+            absl::StatusCode::kInvalidArgument);
+  // A wrong trailer, a piece whose data does not match its dataset checksum, not HDF5 at all.
+  put = Put(Request(key, image.size()), image, Xxh3(image) ^ 1, nullptr);
+  EXPECT_EQ(put.status.code(), absl::StatusCode::kDataLoss) << put.status;
+  std::string corrupt = image;
+  double needle = 5.5;
+  size_t at = corrupt.find(std::string(reinterpret_cast<char*>(&needle), 8));
+  ASSERT_NE(at, std::string::npos);
+  corrupt[at] ^= 1;
+  put = Put(Request(key, corrupt.size()), corrupt, Xxh3(corrupt), nullptr);
+  EXPECT_EQ(put.status.code(), absl::StatusCode::kDataLoss) << put.status;
+  EXPECT_THAT(std::string(put.status.message()), ::testing::HasSubstr("'u'"));
+  const std::string junk(5000, 'x');
+  EXPECT_FALSE(Put(Request(key, junk.size()), junk, Xxh3(junk), nullptr).status.ok());
+  EXPECT_EQ(Listed("dput-bad"), 0u);
+  // Every refusal released the key.
+  put = Put(Request(key, image.size()), image, Xxh3(image), nullptr);
+  EXPECT_TRUE(put.status.ok()) << put.status;
+}
+
+TEST_P(DataPutTest, AClientGoneMidPayloadStoresNothing) {
+  v1::PieceKey key = Key("dput-cut", 1, 0);
+  const std::string image = MakePieceImage(key, 300000);
+  DataChannelClient::Result put =
+      Put(Request(key, image.size()), image, Xxh3(image), nullptr, image.size() / 2);
+  EXPECT_EQ(put.status.code(), absl::StatusCode::kCancelled) << put.status;
+  EXPECT_TRUE(put.ready);
+  // The depot notices the closed connection and drops the put: the key is free again.
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  do {
+    put = Put(Request(key, image.size()), image, Xxh3(image), nullptr);
+    if (put.status.code() != absl::StatusCode::kAlreadyExists) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  } while (absl::Now() < give_up);
+  EXPECT_TRUE(put.status.ok()) << put.status;
+  EXPECT_EQ(Listed("dput-cut"), 1u);
+}
+
+TEST(DataPutCapacityTest, OverCapacityIsRefusedBeforeThePayload) {
+  ChannelUnderTest depot(/*file=*/true, /*capacity=*/1 << 20);
+  auto info = depot.client().Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  DataChannelClient channel("127.0.0.1", info->data_port(), absl::Seconds(10));
+  v1::PieceKey key = Key("dput-full", 1, 0);
+  v1::DataPutRequest request;
+  *request.mutable_header()->mutable_key() = key;
+  *request.mutable_header()->mutable_grant() = depot.Grant(key);
+  request.set_total_bytes(int64_t{1} << 40);
+  bool uploaded = false;
+  DataChannelClient::Result put = channel.Put(
+      request,
+      [&](int) {
+        uploaded = true;
+        return absl::OkStatus();
+      },
+      [](uint64_t) -> char* { return nullptr; });
+  EXPECT_EQ(put.status.code(), absl::StatusCode::kResourceExhausted) << put.status;
+  EXPECT_FALSE(uploaded);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DataPutTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "File" : "Memory");
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Backends, DataChannelTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& info) {
