@@ -61,6 +61,9 @@ absl::Status SpoolWriteError(const absl::Status& written, const std::string& spo
 
 RetryOptions RetryAll() { return RetryOptions(); }
 
+// How long a put waits for Info to learn the depot's data channel before going over gRPC.
+constexpr absl::Duration kPutProbe = absl::Seconds(5);
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(const std::string& address,
@@ -443,7 +446,9 @@ DataChannelClient* DepotClient::DataChannel(bool retry_info) {
   std::lock_guard<std::mutex> lock(data_mu_);
   if (!data_enabled_) return nullptr;
   if (!data_known_) {
-    absl::StatusOr<depot::v1::DepotInfo> info = retry_info ? Info() : InfoOnce();
+    // A put's attempt learns the port with one short probe: a depot that does not answer is
+    // then tried over gRPC at once, and the put's own retries (not this) ride out a restart.
+    absl::StatusOr<depot::v1::DepotInfo> info = retry_info ? Info() : Probe(kPutProbe);
     if (!info.ok()) return nullptr;  // asked again next time; the gRPC call says what is wrong
     data_known_ = true;
     const size_t colon = address_.rfind(':');

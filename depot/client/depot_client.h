@@ -158,7 +158,8 @@ class DepotClient {
   std::unique_ptr<grpc::ClientContext> NewContext(size_t stream_bytes = 0) const;
   // The data channel, learnt from Info on first use; nullptr when the depot has none, it is
   // switched off, or Info failed (then the gRPC call reports the depot's state). `retry_info`:
-  // learn it with the retried Info (reads) or one attempt (puts, which are retried whole).
+  // learn it with the retried Info (reads) or one Probe of at most 5 s (puts, which are retried
+  // whole).
   DataChannelClient* DataChannel(bool retry_info = true);
   // One put over the data channel (data_wire.h kOpPut); nullopt when the channel could not take
   // it (none, or the connection failed before the depot accepted the request): then over gRPC.
