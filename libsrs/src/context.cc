@@ -6,7 +6,6 @@
 #include "common/status_macros.h"
 #include "libsrs/src/checkpoint_writer.h"
 #include "libsrs/src/collective_status.h"
-#include "libsrs/src/polite_agreement.h"
 #include "libsrs/src/run_registration.h"
 
 namespace srs {
@@ -80,11 +79,10 @@ absl::Status Context::CheckReadAgainstRegistration(const std::string& name, cons
 
 absl::Status Context::Read(const std::string& name, void* data, int c_type, SRS_Distribution dist) {
   // Registered before the read, the buffer's size is known: a checkpoint of another size is an
-  // error instead of a write past its end. Agreed, so no rank is left alone in the read's
-  // collectives when only some registered first.
-  absl::Status fits = CheckReadAgainstRegistration(name, data, dist);
-  SRS_RETURN_IF_ERROR(AgreeStatusPolitely(env_.comm, fits));
-  return reader_->Read(name, data, c_type, dist);
+  // error instead of a write past its end. The verdict joins the read's own agreement (the rank
+  // reads nothing then), so every rank fails alike even when only some registered first, and a
+  // read of many small arrays pays one collective each, not two.
+  return reader_->Read(name, data, c_type, dist, CheckReadAgainstRegistration(name, data, dist));
 }
 
 absl::Status Context::Query(const std::string& name, ElementType* type,

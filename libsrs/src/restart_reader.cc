@@ -244,7 +244,7 @@ absl::Status RestartReader::ReadLocal(const std::string& name, void* data, int c
 }
 
 absl::Status RestartReader::Read(const std::string& name, void* data, int c_type,
-                                 SRS_Distribution dist) {
+                                 SRS_Distribution dist, const absl::Status& precheck) {
   absl::Time start = absl::Now();
   absl::Status local;
   int64_t bytes = 0;
@@ -266,6 +266,8 @@ absl::Status RestartReader::Read(const std::string& name, void* data, int c_type
         absl::FailedPreconditionError(absl::StrCat("SRS_Read('", name,
                                                    "'): this run is a fresh start, not a restart "
                                                    "(check SRS_Restart_Value() first)"));
+  } else if (!precheck.ok()) {
+    local = precheck;
   } else {
     local = ReadLocal(name, data, c_type, dist, &bytes);
   }

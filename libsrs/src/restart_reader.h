@@ -34,8 +34,12 @@ class RestartReader {
   RestartReader(const RestartReader&) = delete;
   RestartReader& operator=(const RestartReader&) = delete;
 
-  // Collective. See SRS_Read in srs.h.
-  absl::Status Read(const std::string& name, void* data, int c_type, SRS_Distribution dist);
+  // Collective. See SRS_Read in srs.h. `precheck`: this rank's verdict on the call before any
+  // byte moves (the buffer fits, Context::CheckReadAgainstRegistration); when it is an error
+  // this rank reads nothing, and it takes part in the read's one agreement with that error, so
+  // every rank fails alike without a collective of its own for the check.
+  absl::Status Read(const std::string& name, void* data, int c_type, SRS_Distribution dist,
+                    const absl::Status& precheck = absl::OkStatus());
   // Local. See SRS_Query in srs.h.
   absl::Status Query(const std::string& name, ElementType* type, int64_t* global_count) const;
 
