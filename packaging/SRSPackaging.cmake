@@ -1,11 +1,27 @@
 # The Debian package: `cd build && cpack -G DEB` -> srs_VERSION_ARCH.deb with everything
 # `cmake --install` installs (library, daemons, srs and its benchmarks, headers, CMake package,
-# srs.pc, the Fortran module, examples, bash completion) plus the man pages below, under /usr.
+# srs.pc, the Fortran module, examples, bash completion) plus the man pages and the systemd
+# units below, under /usr.
 # Runtime dependencies come from dpkg-shlibdeps; the MPI development files are added by hand
 # because find_package(SRS) and srs.pc hand MPICH on to the solvers built against SRS.
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/man/srs.1 ${CMAKE_CURRENT_LIST_DIR}/man/srs-rss.1
               ${CMAKE_CURRENT_LIST_DIR}/man/srs-depot.1
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
+# The systemd units of site-wide daemons (docs/multinode.md, "Site-wide daemons") go to
+# PREFIX/lib/systemd/system. They are rendered when installing, not when configuring, so that
+# ExecStart names the bindir of the prefix actually installed to: cpack installs under /usr,
+# `cmake --install build --prefix P` under P.
+install(CODE "
+  set(SRS_UNIT_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  foreach(unit srs-rss srs-depot)
+    configure_file(\"${CMAKE_CURRENT_LIST_DIR}/systemd/\${unit}.service.in\"
+                   \"${PROJECT_BINARY_DIR}/systemd/\${unit}.service\" @ONLY)
+  endforeach()
+  file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\" TYPE FILE
+       FILES \"${PROJECT_BINARY_DIR}/systemd/srs-rss.service\"
+             \"${PROJECT_BINARY_DIR}/systemd/srs-depot.service\")
+")
 
 set(CPACK_PACKAGE_NAME srs)
 set(CPACK_PACKAGE_VENDOR "SRS project")

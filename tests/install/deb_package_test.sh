@@ -44,7 +44,8 @@ for want in /usr/bin/srs /usr/bin/srs-rss /usr/bin/srs-depot /usr/lib/libsrs.so 
             /usr/include/srs/srs.h /usr/include/srs.mod /usr/lib/cmake/SRS/SRSConfig.cmake \
             /usr/lib/pkgconfig/srs.pc /usr/share/man/man1/srs.1 /usr/share/man/man1/srs-rss.1 \
             /usr/share/man/man1/srs-depot.1 /usr/share/bash-completion/completions/srs \
-            /usr/libexec/srs/examples/heat2d; do
+            /usr/libexec/srs/examples/heat2d /usr/lib/systemd/system/srs-rss.service \
+            /usr/lib/systemd/system/srs-depot.service; do
   grep -qx "$want" "$tmp/files" || fail "the package lacks $want"
 done
 
@@ -60,6 +61,11 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" >"$tmp/apt.log" 2>&1 ||
 dpkg-query -W -f='${Status}' srs | grep -q "install ok installed" || fail "srs not installed"
 [ "$(pkg-config --modversion srs)" = "$(dpkg-query -W -f='${Version}' srs)" ] || fail "srs.pc version"
 [ "$(command -v srs)" = /usr/bin/srs ] || fail "srs on PATH is $(command -v srs)"
+# The site-wide units run the package's daemons (docs/multinode.md, "Site-wide daemons").
+for unit in srs-rss srs-depot; do
+  exec_start=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "/usr/lib/systemd/system/$unit.service")
+  [ "$exec_start" = "/usr/bin/$unit" ] || fail "$unit.service runs '$exec_start'"
+done
 
 # An instrumented solver against /usr: the README's C recipe, verbatim, with heat2d as the solver.
 mkdir -p "$tmp/solver"

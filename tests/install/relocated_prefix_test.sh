@@ -12,6 +12,11 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$tmp/first" >"$tmp/install.log"
+# The systemd units name the daemons of the prefix they were installed to (rendered at install).
+for unit in srs-rss srs-depot; do
+  exec_start=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$tmp/first/lib/systemd/system/$unit.service")
+  [ "$exec_start" = "$tmp/first/bin/$unit" ] || fail "$unit.service runs '$exec_start'"
+done
 mv "$tmp/first" "$tmp/moved"
 prefix=$tmp/moved
 for exe in srs srs-rss srs-depot srs-bench-suite srs-suite-worker srs-bench-libsrs \
