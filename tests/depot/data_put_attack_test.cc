@@ -364,6 +364,42 @@ TEST_F(DataPutAttackTest, ShutdownWithAStalledPutEndsAndStoresNothing) {
   EXPECT_EQ(pieces, 0u);
 }
 
+// A graceful shutdown (SIGTERM) drains a put in flight over the channel as it drains a gRPC Put
+// (daemon_fault_test SigtermDrainsAPutInFlight): the put whose payload is still arriving
+// finishes and is stored; only new requests are refused.
+TEST_F(DataPutAttackTest, ShutdownDrainsAPutInFlight) {
+  Start();
+  const v1::PieceKey key = Key("drain", 1, 0);
+  const std::string image = MakePieceImage(key, 200000);
+  const int fd = Connect();
+  ASSERT_TRUE(sockets::SendAll(fd, RequestBytes(Request(key, image.size())), "test").ok());
+  ASSERT_EQ(ReadFrame(fd).type, data_wire::kFrameReady);
+  ASSERT_TRUE(sockets::SendAll(fd, image.substr(0, 1000), "test").ok());
+  absl::SleepFor(absl::Milliseconds(100));
+  client_.reset();
+  std::thread stop([this] { server_->Shutdown(absl::Seconds(20)); });
+  absl::SleepFor(absl::Milliseconds(300));  // the shutdown is under way
+  EXPECT_TRUE(sockets::SendAll(fd, image.substr(1000) + Trailer(image), "test").ok());
+  Frame answer = ReadFrame(fd);
+  EXPECT_EQ(answer.type, data_wire::kFrameData) << "the put was cut by the shutdown";
+  Frame end = ReadFrame(fd);
+  EXPECT_EQ(end.type, data_wire::kFrameEnd);
+  EXPECT_EQ(end.code, absl::StatusCode::kOk) << end.data;
+  stop.join();
+  close(fd);
+  server_.reset();
+  depot::DepotServerOptions options;
+  options.dir = dir_;
+  options.grant_key = key_;
+  server_ = std::move(depot::DepotServer::Start(options)).value();
+  client_ = std::move(DepotClient::Connect(server_->address(), absl::Seconds(20))).value();
+  v1::PutResponse response;
+  ASSERT_TRUE(response.ParseFromString(answer.data));
+  auto bytes = client_->GetAll(response.caps().read());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_TRUE(*bytes == image);
+}
+
 // A write error in the middle of a big put (the file-size limit, EFBIG, stands in for a full
 // disk, which would need a file system of our own): the depot stops reading (over 1 GiB was
 // still to come) and answers at once. The client must stop sending and report the depot's
