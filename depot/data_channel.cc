@@ -248,6 +248,7 @@ absl::Status HandlePut(PieceStore* store, const GrantCheck* grants, int fd, cons
     // so the client gets the reason on a connection still in step; beyond that the reason is
     // sent and the connection closed rather than reading gigabytes for nothing.
     if (!appended.ok() && left > kMaxPutDrainBytes) {
+      session.reset();  // key, space and staged bytes released before the client hears why
       out.End(appended);
       out.Lost();
       return absl::OkStatus();
