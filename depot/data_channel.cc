@@ -248,6 +248,7 @@ absl::Status HandlePut(PieceStore* store, const GrantCheck* grants, int fd, cons
     // so the client gets the reason on a connection still in step; beyond that the reason is
     // sent and the connection closed rather than reading gigabytes for nothing.
     if (!appended.ok() && left > kMaxPutDrainBytes) {
+      session.reset();  // key, space and staged bytes released before the client hears why
       out.End(appended);
       out.Lost();
       return absl::OkStatus();
@@ -384,6 +385,7 @@ void DataChannelServer::Serve(Connection* connection) {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) break;
+      connection->busy = true;
     }
     FrameWriter out(fd);
     absl::Status status = op == data_wire::kOpReadRange ? HandleReadRange(store_, body, out)
@@ -397,7 +399,13 @@ void DataChannelServer::Serve(Connection* connection) {
               .Field("code", absl::StatusCodeToString(status.code()))
           << status.message();
     }
-    if (!out.ok() || !out.End(status)) break;
+    bool ended = !out.ok() || !out.End(status);
+    {
+      absl::MutexLock lock(&mu_);
+      connection->busy = false;
+      ended = ended || stopping_;  // Shutdown left this connection open for the request only
+    }
+    if (ended) break;
   }
   // The peer sees the end now; the fd itself is closed once the thread is joined, so that
   // Shutdown never acts on a number the process has reused.
@@ -418,8 +426,11 @@ void DataChannelServer::Shutdown(absl::Duration deadline) {
   }
   accept_thread_.join();
   absl::MutexLock lock(&mu_);
-  // Idle connections end at once (their read returns 0); busy ones finish their request.
-  for (Connection& c : connections_) shutdown(c.fd, SHUT_RD);
+  // Idle connections end at once (their read returns 0); busy ones finish their request (a
+  // put's payload still arriving included, as a gRPC Put is drained) and then end.
+  for (Connection& c : connections_) {
+    if (!c.busy) shutdown(c.fd, SHUT_RD);
+  }
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (const Connection& c : connections_) {
       if (!c.done) return false;

@@ -53,6 +53,7 @@ class DataChannelServer {
  private:
   struct Connection {
     int fd = -1;
+    bool busy = false;  // inside a request: Shutdown lets it finish (until its deadline)
     bool done = false;  // the thread has finished
     std::thread thread;
   };

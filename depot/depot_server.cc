@@ -253,10 +253,11 @@ void DepotServer::Shutdown(absl::Duration deadline) {
   server_->GetHealthCheckService()->SetServingStatus(false);
   service_->StartDraining();
   stopping_.Notify();
+  // One deadline for both: gRPC calls go on running while the data channel drains.
+  const absl::Time end = absl::Now() + deadline;
   if (data_channel_ != nullptr) data_channel_->Shutdown(deadline);
   if (register_thread_.joinable()) register_thread_.join();
   if (sweep_thread_.joinable()) sweep_thread_.join();
-  const absl::Time end = absl::Now() + deadline;
   if (!service_->WaitIdle(end)) {
     SRS_LOG(WARNING) << "shutdown deadline reached: cancelling the calls still running";
   }

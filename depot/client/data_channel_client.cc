@@ -1,8 +1,13 @@
 #include "depot/client/data_channel_client.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +28,34 @@ DataChannelClient::DataChannelClient(std::string host, int port, absl::Duration 
 
 DataChannelClient::~DataChannelClient() {
   for (int fd : idle_) close(fd);
+}
+
+absl::Status DataChannelClient::SendPayload(int fd, absl::string_view bytes, absl::string_view what,
+                                            bool* answered) {
+  timeval limit{};
+  socklen_t length = sizeof limit;
+  int wait_ms = -1;
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, &length) == 0 &&
+      (limit.tv_sec != 0 || limit.tv_usec != 0)) {
+    wait_ms = static_cast<int>(limit.tv_sec * 1000 + limit.tv_usec / 1000);
+  }
+  while (!bytes.empty()) {
+    pollfd ready{fd, POLLIN | POLLOUT, 0};
+    const int rc = poll(&ready, 1, wait_ms);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) return absl::UnavailableError(absl::StrCat(what, ": poll: ", strerror(errno)));
+    if (rc == 0) return absl::DeadlineExceededError(absl::StrCat(what, ": send timed out"));
+    if ((ready.revents & POLLIN) != 0) {
+      *answered = true;
+      return absl::UnavailableError(
+          absl::StrCat(what, ": the depot ended the put before the payload was complete"));
+    }
+    const ssize_t n = send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_MORE | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n < 0) return absl::UnavailableError(absl::StrCat(what, ": send: ", strerror(errno)));
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
 }
 
 DataChannelClient::Result DataChannelClient::Call(uint32_t op,
@@ -76,8 +109,11 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
   absl::Status sent = sockets::SendAll(fd, header + body, what);
   if (!sent.ok()) return Transport(sent);
   bool ready = false;
+  // Why the upload stopped early, when the depot's answer was waiting all the same.
+  absl::Status cut;
   // After READY every failure says so: the depot may have committed the put.
-  auto transport = [&ready](const absl::Status& status) {
+  auto transport = [&ready, &cut](const absl::Status& status) {
+    if (!cut.ok()) return Result{cut, false, true};
     Result result = Transport(status);
     result.ready = ready;
     return result;
@@ -93,7 +129,15 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
       }
       ready = true;
       absl::Status uploaded = upload(fd);
-      if (!uploaded.ok()) return Result{uploaded, false, true};  // the connection is closed
+      if (uploaded.ok()) continue;
+      // The depot may have ended the put while the payload was still going out (it could not
+      // store it): its END says why. Otherwise it waits for bytes; closing the connection
+      // (the caller does) drops the put.
+      pollfd answer{fd, POLLIN, 0};
+      if (poll(&answer, 1, 0) != 1 || (answer.revents & POLLIN) == 0) {
+        return Result{uploaded, false, true};
+      }
+      cut = uploaded;
       continue;
     }
     if (type == data_wire::kFrameData) {
@@ -128,8 +172,12 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
     std::string message(length, '\0');
     got = sockets::RecvAll(fd, message.data(), length, what);
     if (!got.ok()) return transport(got);
+    const absl::Status answer(static_cast<absl::StatusCode>(code), message);
+    if (!cut.ok()) {  // out of step: the payload was not all sent
+      return Result{answer.ok() ? cut : answer, false, true};
+    }
     *reusable = true;
-    return Result{absl::Status(static_cast<absl::StatusCode>(code), message), false, ready};
+    return Result{answer, false, ready};
   }
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message_lite.h"
 
@@ -59,6 +60,14 @@ class DataChannelClient {
   ~DataChannelClient();
   DataChannelClient(const DataChannelClient&) = delete;
   DataChannelClient& operator=(const DataChannelClient&) = delete;
+
+  // Sends `bytes` of a put's payload on `fd` (inside an Upload), unless the depot answers
+  // first: it stops reading a put it cannot store (a write error with much of the payload
+  // still to come), sends its END and closes, and a plain send would then block until the
+  // socket's timeout. Then *answered is set and the result is UNAVAILABLE; Put returns the
+  // depot's END instead when it can read it. Other errors as sockets::SendAll.
+  static absl::Status SendPayload(int fd, absl::string_view bytes, absl::string_view what,
+                                  bool* answered);
 
   // One request (op: data_wire::kOpReadRange with a ReadRangeRequest, kOpGet with a
   // GetRequest). The payload goes where `place` says, in order.

@@ -20,7 +20,10 @@
 // after which the client sends exactly DataPutRequest.total_bytes payload bytes and then
 // u64 XXH3-64 of them (the streamed Put's trailer). The answer is one DATA frame holding the
 // serialized srs.depot.v1.PutResponse, then END. A client that stops sending (closes the
-// connection) leaves nothing stored, as a streamed Put without trailer.
+// connection) leaves nothing stored, as a streamed Put without trailer. A depot that cannot
+// store the put (a write error) with more than 1 GiB of payload still to come answers END at
+// once and closes instead of reading the rest: the client stops sending and reads that END.
+// A depot shutting down lets a put in flight finish (until its deadline), as a gRPC Put.
 //
 // A connection carries any number of requests one after the other. Either side closes it on
 // any framing error. The payload is exactly what the gRPC call would stream (same bytes, same

@@ -144,8 +144,9 @@ std::optional<absl::StatusOr<PutResponse>> DepotClient::PutOverChannel(
         return false;
       }
       hasher.Update(bytes.data(), bytes.size());
-      sending = sockets::SendAll(fd, bytes, what, MSG_MORE);
-      socket_failed = !sending.ok();
+      bool answered = false;
+      sending = DataChannelClient::SendPayload(fd, bytes, what, &answered);
+      socket_failed = !sending.ok() && !answered;  // else the depot's answer says why
       sent += static_cast<int64_t>(bytes.size());
       return sending.ok();
     });

@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/checksum.h"
 #include "depot/client/depot_client.h"
 #include "depot/depot_server.h"
@@ -199,6 +201,45 @@ TEST_F(ReplicateTest, ACorruptSourcePieceIsDataLossAndNothingReachesTheTarget) {
   auto copy = Replicate(Request(key, put));
   EXPECT_EQ(copy.status().code(), absl::StatusCode::kDataLoss) << copy.status();
   EXPECT_EQ(PiecesOnB("heat"), 0u);
+}
+
+// The copy goes over the target's data channel: the source's bytes are checked on the way
+// (CopyOut) and a mismatch ends the put before its trailer. Wherever the rot is (the superblock,
+// the middle, the last byte) and when the file is cut short, the target stores nothing and
+// holds no space or spool file.
+TEST_F(ReplicateTest, RotAnywhereInTheSourceLeavesNothingOnTheTarget) {
+  ASSERT_GT(clients_[1]->Info()->data_port(), 0);
+  int epoch = 10;
+  for (const char* rot : {"start", "middle", "last", "truncated"}) {
+    v1::PieceKey key = Key("rot", ++epoch, 0);
+    v1::PutResponse put = PutOnA(key, 300000);
+    const std::string path = dir_ + "/a/pieces/" + put.info().piece_id() + ".h5";
+    const int64_t size = put.info().size_bytes();
+    if (std::string(rot) == "truncated") {
+      ASSERT_EQ(truncate(path.c_str(), size - 4096), 0);
+    } else {
+      std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+      ASSERT_TRUE(file.good()) << path;
+      const int64_t at = std::string(rot) == "start"    ? 8
+                         : std::string(rot) == "middle" ? size / 2
+                                                        : size - 1;
+      file.seekg(at);
+      const char old = static_cast<char>(file.get());
+      file.seekp(at);
+      file.put(static_cast<char>(old ^ 0x10));
+    }
+    auto copy = Replicate(Request(key, put));
+    EXPECT_EQ(copy.status().code(), absl::StatusCode::kDataLoss) << rot << ": " << copy.status();
+    EXPECT_EQ(PiecesOnB("rot"), 0u) << rot;
+    // The target drops the put when it sees the connection close, a moment after.
+    absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (clients_[1]->Info()->used_bytes() != 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_EQ(clients_[1]->Info()->used_bytes(), 0) << rot << ": the reservation stayed";
+  }
+  std::error_code error;
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/b/spool", error)) << error;
 }
 
 TEST_F(ReplicateTest, ATargetAnsweringAnotherChecksumIsDataLossAndItsCopyIsDeleted) {
