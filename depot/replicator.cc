@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -120,6 +121,30 @@ absl::StatusOr<v1::PutResponse> Replicator::Replicate(const v1::ReplicateRequest
   return copied;
 }
 
+absl::StatusOr<v1::DepotInfo> Replicator::ProbeTarget(DepotClient& target,
+                                                      const v1::ReplicateRequest& request,
+                                                      absl::Time deadline) {
+  // Short probes for a short while: a target restarting within options_.target_wait is waited
+  // for; one that stays silent is FAILED_PRECONDITION, which the writer does not retry (it would
+  // retry UNAVAILABLE for its whole RPC budget, twice over with this depot's own wait), so a
+  // checkpoint whose copy cannot be made fails in seconds and names the target.
+  const absl::Time give_up = std::min(deadline, absl::Now() + options_.target_wait);
+  absl::Status last;
+  do {
+    const absl::Duration within =
+        std::clamp(give_up - absl::Now(), absl::Milliseconds(100), absl::Seconds(2));
+    absl::StatusOr<v1::DepotInfo> info = target.Probe(within);
+    if (info.ok()) return info;
+    last = info.status();
+    if (!absl::IsUnavailable(last) && !absl::IsDeadlineExceeded(last)) return last;
+    absl::SleepFor(std::min(absl::Milliseconds(250), give_up - absl::Now()));
+  } while (absl::Now() < give_up);
+  return absl::FailedPreconditionError(absl::StrCat(
+      "Replicate: the target depot ", request.target_depot_id(), " at ", request.target_address(),
+      " did not answer for ", absl::FormatDuration(options_.target_wait), " (", last.message(),
+      "); the copy was not made"));
+}
+
 absl::StatusOr<v1::PutResponse> Replicator::Copy(const PieceRecord& record,
                                                  const v1::ReplicateRequest& request,
                                                  absl::Time deadline) {
@@ -128,7 +153,7 @@ absl::StatusOr<v1::PutResponse> Replicator::Copy(const PieceRecord& record,
   const absl::Duration left =
       std::clamp(deadline - absl::Now(), absl::Seconds(1), options_.rpc_timeout);
   SRS_ASSIGN_OR_RETURN(std::unique_ptr<DepotClient> target, Target(address, left));
-  SRS_ASSIGN_OR_RETURN(v1::DepotInfo info, target->Info());
+  SRS_ASSIGN_OR_RETURN(v1::DepotInfo info, ProbeTarget(*target, request, deadline));
   if (info.depot_id() != request.target_depot_id()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "Replicate: the depot at ", address, " is ", info.depot_id().empty() ? "unnamed" : "",

@@ -15,6 +15,8 @@
 //     grant for it (UNAUTHENTICATED / PERMISSION_DENIED, as Put): the depot is not a free proxy;
 //   - the target is named (INVALID_ARGUMENT; address <= 270 and id <= 255 bytes, printable, the
 //     address a plain host:port or [v6]:port, never a gRPC URI such as unix:/path) and
+//     answers within ReplicatorOptions.target_wait (FAILED_PRECONDITION naming it otherwise:
+//     the writer then fails the checkpoint at once instead of retrying for its RPC budget),
 //     is the depot it claims to be: its Info's
 //     depot_id equals target_depot_id (FAILED_PRECONDITION: a stale address now serving another
 //     depot), and is not this depot itself (FAILED_PRECONDITION: no redundancy in that);
@@ -54,6 +56,9 @@ struct ReplicatorOptions {
   absl::Duration rpc_timeout = absl::Seconds(30);
   // This depot's id: a replicate to it is refused.
   std::string self_depot_id;
+  // How long a target that does not answer (refused, silent) is probed before the replicate
+  // fails with FAILED_PRECONDITION: rides out a target's restart, bounds a dead one.
+  absl::Duration target_wait = absl::Seconds(5);
 };
 
 class Replicator {
@@ -75,6 +80,10 @@ class Replicator {
   // one address, and reconnects by itself).
   absl::StatusOr<std::unique_ptr<DepotClient>> Target(const std::string& address,
                                                       absl::Duration timeout);
+  // The target's Info, probed for at most options_.target_wait (see ProbeTarget in the .cc).
+  absl::StatusOr<v1::DepotInfo> ProbeTarget(DepotClient& target,
+                                            const v1::ReplicateRequest& request,
+                                            absl::Time deadline);
   absl::StatusOr<v1::PutResponse> Copy(const PieceRecord& record,
                                        const v1::ReplicateRequest& request, absl::Time deadline);
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -185,6 +186,34 @@ TEST_F(ReplicateTest, RefusesATargetThatIsNotTheDepotItClaimsOrIsItself) {
   request = Request(key, put);
   request.set_target_depot_id("forged\nlog line");
   EXPECT_EQ(Replicate(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PiecesOnB("heat"), 0u);
+}
+
+// A target whose depot is gone (its port refuses) is probed for a few seconds, then the copy
+// fails with FAILED_PRECONDITION naming it, which the writer does not retry: a checkpoint whose
+// partner died fails in seconds instead of after two RPC budgets.
+TEST_F(ReplicateTest, ATargetThatDoesNotAnswerFailsTheCopyWithoutRetries) {
+  v1::PieceKey key = Key("heat", 5, 0);
+  v1::PutResponse put = PutOnA(key);
+  int port = 0;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+    socklen_t len = sizeof any;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&any), &len);
+    port = ntohs(any.sin_port);
+    close(fd);  // nothing listens there now: connections are refused
+  }
+  v1::ReplicateRequest request = Request(key, put);
+  request.set_target_address("127.0.0.1:" + std::to_string(port));
+  request.set_target_depot_id("depot-gone");
+  auto copy = Replicate(request);
+  EXPECT_EQ(copy.status().code(), absl::StatusCode::kFailedPrecondition) << copy.status();
+  EXPECT_THAT(std::string(copy.status().message()), HasSubstr("depot-gone"));
+  EXPECT_THAT(std::string(copy.status().message()), HasSubstr("did not answer"));
   EXPECT_EQ(PiecesOnB("heat"), 0u);
 }
 
