@@ -205,7 +205,7 @@ TEST(JsonOutput, UsesTheDocumentedFieldNamesAndPrintsZeros) {
             "\"nprocs\":4,\"hosts\":[\"n1\"],\"last_epoch\":3,"
             "\"last_checkpoint_bytes\":1099511627776,"
             "\"last_checkpoint_time\":\"1970-01-02T00:00:00Z\","
-            "\"last_checkpoint_unix_ms\":86400000}]}");
+            "\"last_checkpoint_unix_ms\":86400000,\"failure\":\"\"}]}");
 }
 
 TEST(JsonOutput, LsKeepsCapabilitiesOutAndFiltersLikeTheTable) {
