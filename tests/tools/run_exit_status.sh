@@ -45,9 +45,12 @@ grep -q "Terminated before launching heat; nothing was started or lost" early.ou
 [ ! -e launched ] || fail "the launcher ran after the signal: $(cat early.out)"
 
 # --- 2. killed ranks: 128 + signal; a job's own status as it is --------------------------------
+# The ranks live half a second first: ranks that all end within milliseconds of their start race
+# Hydra's own set-up, and under load mpiexec then dies of SIGPIPE on a proxy's closed control
+# socket (141) or fails an assertion (255) whatever the ranks did (seen 3 in 40 runs at load 2).
 # shellcheck disable=SC2016 # $$ is the rank's shell's
-expect_status 137 "exited with status 137" "$SRS" run -n 2 -- /bin/sh -c 'kill -KILL $$'
-expect_status 9 "exited with status 9" "$SRS" run -n 2 -- /bin/sh -c 'exit 9'
+expect_status 137 "exited with status 137" "$SRS" run -n 2 -- /bin/sh -c 'sleep 0.5; kill -KILL $$'
+expect_status 9 "exited with status 9" "$SRS" run -n 2 -- /bin/sh -c 'sleep 0.5; exit 9'
 
 # --- 3. the second signal is named ---------------------------------------------------------------
 "$SRS" run -n 2 -- "$HEAT2D" --nx 40 --ny 30 --steps 100000 --sleep-ms 2 >two.out 2>&1 &
