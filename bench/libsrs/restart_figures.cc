@@ -1,10 +1,6 @@
 #include "restart_figures.h"
 
-#include <arpa/inet.h>
 #include <mpi.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,10 +11,10 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench/suite/daemons.h"
+#include "bench/suite/loopback_stream.h"
 #include "srs/srs.h"
 
 namespace srs_bench {
@@ -64,57 +60,6 @@ void BlockRange(int64_t count, int64_t* first, int64_t* local) {
   *first = g_rank * base + std::min<int64_t>(g_rank, extra);
 }
 
-// ---- the raw TCP baseline ----------------------------------------------------------------
-
-// A connected loopback TCP pair (sender, receiver), set up outside the timed part.
-struct SocketPair {
-  int send_fd = -1, recv_fd = -1;
-  ~SocketPair() {
-    if (send_fd >= 0) close(send_fd);
-    if (recv_fd >= 0) close(recv_fd);
-  }
-};
-
-void ConnectLoopback(SocketPair* pair) {
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(listener, 1) != 0 ||
-      getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    Fail("raw TCP baseline: cannot listen on 127.0.0.1");
-  }
-  pair->send_fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(pair->send_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    Fail("raw TCP baseline: cannot connect");
-  }
-  pair->recv_fd = accept(listener, nullptr, nullptr);
-  close(listener);
-  if (pair->recv_fd < 0) Fail("raw TCP baseline: accept failed");
-}
-
-// Streams `src` from a sender thread through a loopback TCP connection into `dst`.
-void StreamOverTcp(const SocketPair& pair, const std::vector<char>& src, std::vector<char>* dst) {
-  std::thread sender([&] {
-    size_t done = 0;
-    while (done < src.size()) {
-      ssize_t n = send(pair.send_fd, src.data() + done, src.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      done += static_cast<size_t>(n);
-    }
-  });
-  size_t got = 0;
-  while (got < dst->size()) {
-    ssize_t n = recv(pair.recv_fd, dst->data() + got, dst->size() - got, 0);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  sender.join();
-  if (got != dst->size()) Fail("raw TCP baseline: short stream");
-}
-
 // ---- remote restart ----------------------------------------------------------------------
 
 int RemoteWrite(const RestartFigureOptions& o) {
@@ -140,11 +85,14 @@ int RemoteRead(const RestartFigureOptions& o) {
   std::vector<double> data(static_cast<size_t>(local));
   const size_t bytes = static_cast<size_t>(local) * sizeof(double);
   std::vector<char> src(bytes, 'x'), dst(bytes);
-  SocketPair pair;
-  ConnectLoopback(&pair);
+  srs::bench::LoopbackStream tcp_link;
+  std::string link_error;
+  if (!tcp_link.Connect(&link_error)) Fail(link_error);
   std::vector<double> ratios, srs_seconds, tcp_seconds;
   for (int round = 0; round < o.rounds; ++round) {
-    double tcp = Timed([&] { StreamOverTcp(pair, src, &dst); });
+    double tcp = Timed([&] {
+      if (!tcp_link.Stream(src.data(), dst.data(), bytes)) Fail("raw TCP baseline: short stream");
+    });
     std::fill(data.begin(), data.end(), -1.0);
     double read = Timed([&] { Check(SRS_Read("data", data.data(), SRS_DOUBLE, block), "Read"); });
     for (int64_t i = 0; i < local; ++i) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/suite/loopback_stream.h"
 #include "bench/suite/phdf5_baseline.h"
 
 namespace srs::bench {
@@ -220,6 +221,24 @@ int RunRestartRead(const Args& a) {
   double srs_none = Timed(
       [&] { Check(SRS_Read("none_arr", buf.data(), SRS_DOUBLE, SRS_DIST_NONE), "Read NONE"); });
   VerifyPattern(buf, g_rank, "none_arr");
+  // The network floor (srs-bench-redundancy's degraded_restart_floor), measured after the
+  // library's read so both of its reads find the machine as warm: the raw read again, then the
+  // same read where odd ranks' bytes come over the network (a loopback TCP stream of the same
+  // size) while even ranks read their own file — what a restart that has lost the odd ranks'
+  // local copies must at least pay here.
+  std::vector<char> network_source(n * sizeof(double), 'x');
+  LoopbackStream link;
+  std::string link_error;
+  if (!link.Connect(&link_error)) Fail(link_error);
+  double raw_local_none = Timed([&] { RawRead(a, g_rank, &buf); });
+  double raw_network_none = Timed([&] {
+    if (g_rank % 2 == 0) {
+      RawRead(a, g_rank, &buf);
+    } else if (!link.Stream(network_source.data(), reinterpret_cast<char*>(buf.data()),
+                            network_source.size())) {
+      Fail("raw TCP baseline: short stream");
+    }
+  });
   std::fill(buf.begin(), buf.end(), 0.0);
   double raw_same = Timed([&] {
     if (g_rank == 0) RawRead(a, 0, &buf);
@@ -232,6 +251,8 @@ int RunRestartRead(const Args& a) {
   unlink(RawPath(a, g_rank).c_str());
   Emit("restart_none_seconds", srs_none);
   Emit("raw_read_none_seconds", raw_none);
+  Emit("raw_local_none_seconds", raw_local_none);
+  Emit("raw_network_none_seconds", raw_network_none);
   Emit("restart_same_seconds", srs_same);
   Emit("raw_read_same_seconds", raw_same);
   Emit("restart_bytes_per_rank", static_cast<double>(n * sizeof(double)));
