@@ -86,6 +86,20 @@ absl::Status Fetch(int index, int count) {
   return absl::OkStatus();
 }
 
+// Prints the state ("up", "down") the RSS gives the depot at `address`, or "unknown".
+absl::Status DepotState(const std::string& address) {
+  SRS_ASSIGN_OR_RETURN(Admin a, Connect());
+  rss::v1::ListDepotsRequest req;
+  req.set_admin_token(a.token);
+  SRS_ASSIGN_OR_RETURN(rss::v1::ListDepotsResponse listed, a.rss->ListDepots(req));
+  std::string state = "unknown";
+  for (const rss::v1::DepotRecord& depot : listed.depots()) {
+    if (depot.address() == address) state = depot.state();
+  }
+  printf("%s\n", state.c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int HelperMain(int argc, char** argv) {
@@ -97,8 +111,12 @@ int HelperMain(int argc, char** argv) {
     s = CountPeriodic();
   } else if (what == "fetch" && argc == 5) {
     s = Fetch(std::atoi(argv[3]), std::atoi(argv[4]));
+  } else if (what == "depot-state" && argc == 4) {
+    s = DepotState(argv[3]);
   } else {
-    fprintf(stderr, "srs-bench-suite --helper: stop | count-periodic | fetch INDEX COUNT\n");
+    fprintf(stderr,
+            "srs-bench-suite --helper: stop | count-periodic | fetch INDEX COUNT | "
+            "depot-state ADDRESS\n");
     return 2;
   }
   if (!s.ok()) {

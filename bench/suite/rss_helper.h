@@ -6,6 +6,8 @@
 //   fetch INDEX COUNT      moves pieces INDEX, INDEX+COUNT, ... of the newest committed
 //                          checkpoint from their depot over gRPC (whole-piece reads), prints
 //                          `SRSBENCH fetch_seconds S` and `SRSBENCH fetch_bytes B`
+//   depot-state ADDRESS    prints the state the RSS gives the depot at ADDRESS ("up", "down";
+//                          "unknown" when no depot has that address)
 #ifndef SRS_BENCH_SUITE_RSS_HELPER_H_
 #define SRS_BENCH_SUITE_RSS_HELPER_H_
 
