@@ -32,6 +32,22 @@ constexpr size_t kMinSendfileRun = 64 << 10;
 // A client that stops reading must not hold a connection thread forever.
 constexpr absl::Duration kSocketTimeout = absl::Seconds(60);
 
+// Receives a request body of `n` bytes into `body`, which grows with the bytes that arrive
+// rather than with what the header announces: before any capability is checked, a peer that
+// announces kMaxRequestBytes and sends nothing must not make the depot hold them (256
+// connections x 16 MiB would be 4 GiB). Doubling steps keep the copying linear.
+absl::Status RecvBody(int fd, uint32_t n, std::string* body) {
+  constexpr size_t kFirstStep = 64 << 10;
+  body->clear();
+  while (body->size() < n) {
+    const size_t at = body->size();
+    const size_t step = std::min<size_t>(n - at, std::max(kFirstStep, at));
+    body->resize(at + step);
+    SRS_RETURN_IF_ERROR(sockets::RecvAll(fd, body->data() + at, step, "data channel"));
+  }
+  return absl::OkStatus();
+}
+
 // Writes the response frames of one request. Once a send fails the connection is dead: every
 // later call returns false and the caller closes it.
 class FrameWriter {
@@ -380,8 +396,8 @@ void DataChannelServer::Serve(Connection* connection) {
       SRS_LOG(WARNING) << "data channel: malformed request header: connection closed";
       break;
     }
-    std::string body(n, '\0');
-    if (!sockets::RecvAll(fd, body.data(), n, "data channel").ok()) break;
+    std::string body;
+    if (!RecvBody(fd, n, &body).ok()) break;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) break;

@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "absl/time/clock.h"
@@ -306,6 +308,50 @@ TEST_F(DataPutAttackTest, ACrowdOfIdleConnectionsOnlyCostsTheFastPath) {
   const std::string image = MakePieceImage(key2, 1000);
   EXPECT_EQ(PutOn(fd, Request(key2, image.size()), image, Trailer(image)), absl::StatusCode::kOk);
   close(fd);
+}
+
+// This process's resident memory (VmRSS), in bytes; -1 if /proc does not say.
+int64_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6) * 1024;
+  }
+  return -1;
+}
+
+// Headers that announce the largest request body and then send almost nothing: before any
+// capability is checked, the depot holds only what arrived (it used to allocate the announced
+// 16 MiB per connection at once, 512 MiB for these 32).
+TEST_F(DataPutAttackTest, AnnouncedButUnsentRequestBodiesCostNoMemory) {
+  Start();
+  const int64_t before = ResidentBytes();
+  ASSERT_GT(before, 0);
+  std::vector<int> liars;
+  for (int i = 0; i < 32; ++i) {
+    std::string header;
+    data_wire::PutU32(&header, data_wire::kMagic);
+    data_wire::PutU32(&header, data_wire::kOpPut);
+    data_wire::PutU32(&header, data_wire::kMaxRequestBytes);
+    liars.push_back(Connect());
+    ASSERT_TRUE(sockets::SendAll(liars.back(), header + "x", "test").ok());
+  }
+  // A whole put on one more connection: the depot has taken every header above by then (it
+  // serves connections in the order it accepts them, each on its own thread).
+  const v1::PieceKey key = Key("liars", 1, 0);
+  const std::string image = MakePieceImage(key, 1000);
+  const int fd = Connect();
+  EXPECT_EQ(PutOn(fd, Request(key, image.size()), image, Trailer(image)), absl::StatusCode::kOk);
+  close(fd);
+  int64_t most = before;
+  for (int i = 0; i < 20; ++i) {  // the connection threads may still be starting
+    most = std::max(most, ResidentBytes());
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_LT(most - before, int64_t{64} << 20)
+      << "32 connections announcing " << data_wire::kMaxRequestBytes << " bytes each grew the "
+      << "depot by " << (most - before) << " bytes";
+  for (int liar : liars) close(liar);
 }
 
 // Puts racing for the last of the capacity: exactly as many as fit are stored, the others are
