@@ -229,9 +229,16 @@ absl::StatusOr<v1::RepairJobResponse> RssState::RepairJob(const std::string& job
     }
     if (outcome.keep.empty()) {
       // Nothing to copy from: leave the record as it is (a depot that comes back may still
-      // serve it); `srs drop` is the way out.
-      resp.add_problems(
-          absl::StrCat(where, ": no healthy copy left (", absl::StrJoin(why_gone, "; "), ")"));
+      // serve it). When every copy is only out of reach (its depot down, unknown or silent:
+      // a private depot between runs, a rebooting node) the piece is not known to be lost, and
+      // the problem says so: `srs drop` is the way out only for a piece known to be lost.
+      const bool all_may_come_back =
+          std::all_of(may_come_back.begin(), may_come_back.end(), [](bool b) { return b; });
+      resp.add_problems(absl::StrCat(where,
+                                     all_may_come_back
+                                         ? ": no copy reachable now, none known lost ("
+                                         : ": no healthy copy left (",
+                                     absl::StrJoin(why_gone, "; "), ")"));
       continue;
     }
     // Candidates: live depots of failure domains without a healthy copy, least used first.

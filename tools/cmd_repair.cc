@@ -4,6 +4,7 @@
 // (RepairJob, DropCheckpoint in rss.proto; docs/repair-and-drop.md); these print its answer.
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "tools/args.h"
@@ -80,11 +81,28 @@ int RepairCommand(const Args& argv) {
               repaired->problems_size(), repaired->problems_size() == 1 ? "" : "s", pieces,
               pieces == 1 ? "" : "s", checkpoints, checkpoints == 1 ? "" : "s");
   if (exit_code != 0) {
-    std::fprintf(stderr,
-                 "srs repair: %d problem%s remain%s; a checkpoint with no healthy copy of a "
-                 "piece can be dropped (srs drop %s --epoch E)\n",
-                 repaired->problems_size(), repaired->problems_size() == 1 ? "" : "s",
-                 repaired->problems_size() == 1 ? "s" : "", job.c_str());
+    bool lost = false, out_of_reach = false;
+    for (const std::string& problem : repaired->problems()) {
+      lost = lost || absl::StrContains(problem, "no healthy copy left");
+      out_of_reach = out_of_reach || absl::StrContains(problem, "none known lost");
+    }
+    std::fprintf(stderr, "srs repair: %d problem%s remain%s\n", repaired->problems_size(),
+                 repaired->problems_size() == 1 ? "" : "s",
+                 repaired->problems_size() == 1 ? "s" : "");
+    // A piece whose depots are only down is not lost: dropping its checkpoint would delete
+    // copies that come back with their depot (a private depot between runs is "down" too).
+    if (out_of_reach) {
+      std::fprintf(stderr,
+                   "srs repair: some copies are on depots that are down or not answering (srs "
+                   "depots): start them or wait for them, then run srs repair %s again\n",
+                   job.c_str());
+    }
+    if (lost) {
+      std::fprintf(stderr,
+                   "srs repair: a checkpoint with no healthy copy of a piece can be dropped "
+                   "(srs drop %s --epoch E)\n",
+                   job.c_str());
+    }
   }
   return exit_code;
 }

@@ -284,6 +284,24 @@ TEST_F(RssRepairTest, FailedCopyTriesTheNextCandidate) {
   EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a", "d"));
 }
 
+// Every copy on a depot that is only down (a private depot between runs, a rebooting node): the
+// piece is not known to be lost, and the problem says so (the tool then does not suggest
+// dropping the checkpoint).
+TEST_F(RssRepairTest, CopiesOnlyOutOfReachAreNotCalledLost) {
+  Depot("a", "hostA");
+  Depot("b", "hostB");
+  Depot("c", "hostC");
+  int64_t epoch = Commit({{"a", "b"}}, 2);
+  Silence({{"c", "hostC"}});  // a and b down
+  auto repaired = state_->RepairJob("heat", &copier_);
+  ASSERT_TRUE(repaired.ok());
+  ASSERT_EQ(repaired->problems_size(), 1);
+  EXPECT_THAT(repaired->problems(0), HasSubstr("rank 0: no copy reachable now, none known lost"));
+  EXPECT_THAT(repaired->problems(0), HasSubstr("a: depot down"));
+  EXPECT_THAT(repaired->problems(0), HasSubstr("b: depot down"));
+  EXPECT_THAT(CopyDepots(epoch, 0), ElementsAre("a", "b"));
+}
+
 TEST_F(RssRepairTest, NoHealthyCopyLeavesTheRecordAndSaysWhy) {
   Depot("a", "hostA");
   Depot("b", "hostB");

@@ -45,6 +45,12 @@ expect_status 1 "unknown job 'nosuch'" "$SRS" ls nosuch
 expect_status 1 "unknown job 'nosuch'" "$SRS" stop nosuch
 expect_status 1 "no committed epoch 999" "$SRS" export heat x.h5 --epoch 999
 expect_status 0 "exported heat epoch" "$SRS" export heat state.h5
+# Between runs the private depot is not running: the checkpoint's copies are out of reach, not
+# lost, and srs repair must not advise dropping it (a newcomer following that would delete it).
+expect_status 1 "none known lost" "$SRS" repair heat
+if grep -q "srs drop" <<<"$last_output"; then
+  fail "srs repair advises dropping a checkpoint whose depot is only stopped: $last_output"
+fi
 for port in $(private_ports); do port_open "$port" && fail "a tool left a daemon on $port"; done
 
 # The exported field is the checkpointed one: resuming with --steps = the stopped step writes it.
