@@ -44,6 +44,7 @@ constexpr char kUsage[] =
     "  --insecure  allow plain text on a non-loopback --listen address (refused otherwise)\n"
     "  --ignore-sigterm  ignore SIGTERM (a batch system's signal to every process of a job);\n"
     "              SIGINT still stops the depot\n"
+    "  --version   print the version and exit\n"
     "Prints 'srs-depot listening on HOST:PORT' once serving; SIGTERM/SIGINT drain and exit 0.\n"
     "Exit status: 2 for a usage error (a bad flag or TLS file), 1 when it cannot start (the\n"
     "address is taken, the directory is not usable, the RSS refuses it).\n"
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") return std::cout << kUsage, 0;
+    if (flag == "--version") return std::cout << "srs-depot " SRS_PROJECT_VERSION "\n", 0;
     if (flag == "--insecure") {
       options.insecure = true;
       continue;

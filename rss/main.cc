@@ -53,6 +53,7 @@ constexpr const char* kUsage =
     "  --new-jobs-per-minute N  jobs created without the admin token: at most N a minute after\n"
     "                      a burst of max(200, N) (default 600); 0 = no limit\n"
     "  --help              this text\n"
+    "  --version           print the version and exit\n"
     "\n"
     "Requests are limited to 64 MiB and validated; a job's later registrations need its owner\n"
     "secret or the admin token (docs/security.md).\n"
@@ -73,6 +74,10 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "srs-rss " SRS_PROJECT_VERSION "\n";
       return 0;
     }
     if (arg == "--insecure") {

@@ -42,7 +42,8 @@ void PrintUsage(FILE* out) {
   std::fprintf(out, "  %-11s %s\n", "completion", "print a bash completion script (bash)");
   std::fprintf(out,
                "\n`srs COMMAND --help` describes a command. Without `rss` in srs.config (or\n"
-               "SRS_RSS) the commands use a private srs-rss and srs-depot under ./.srs/.\n");
+               "SRS_RSS) the commands use a private srs-rss and srs-depot under ./.srs/.\n"
+               "`srs --version` prints the version.\n");
 }
 
 // `srs completion bash`: each subcommand run with --help while ArgParser collects its definition.
@@ -81,6 +82,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string name = argv[1];
+  if (name == "--version" || name == "version") {
+    std::printf("srs %s\n", SRS_PROJECT_VERSION);
+    return 0;
+  }
   if (name == "help" || name == "--help" || name == "-h") {
     if (argc > 2) {
       srs::tools::Args help_args = {"--help"};

@@ -16,6 +16,8 @@ for cmd in run stop checkpoint status ls history depots repair drop export bench
   expect_status 0 "-q,--quiet" "$SRS" "$cmd" --help
 done
 expect_status 2 "missing JOB" "$SRS" stop --quiet
+# The version, as every packaged program gives it (the daemons' in install_man_pages' pages).
+expect_status 0 "^srs [0-9]+\.[0-9]+\.[0-9]+$" "$SRS" --version
 # Old spellings keep working.
 expect_status 2 "--np must be an integer >= 1" "$SRS" run --np=0 -- /bin/true
 expect_status 2 "--np must be an integer >= 1" "$SRS" run -n0 /bin/true
