@@ -15,8 +15,9 @@
  *     SRS_Read("u", u, SRS_DOUBLE, block);      // redistributed to this run's layout
  *     SRS_Read("iter", &iter, SRS_INT, SRS_DIST_SAME);
  *   }
- *   for (; iter < max_iter; ++iter) {
+ *   while (iter < max_iter) {
  *     step(u);
+ *     ++iter;              // count the step before the check: a resume must not redo it
  *     if (SRS_Check_Stop() == 1) { MPI_Finalize(); return 0; }   // checkpoint committed
  *   }
  *   SRS_Finish();
