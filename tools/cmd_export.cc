@@ -299,7 +299,7 @@ int ExportCommand(const Args& argv) {
   absl::Status status =
       ExportCheckpoint(job, *checkpoint, out, site->site.rpc_timeout, args.quiet());
   if (!status.ok()) return Fail("export", status);
-  if (args.quiet()) return 0;
+  // The result line stays under --quiet, as srs stop's does: -q drops progress and chatter only.
   std::printf("exported %s epoch %lld (%d arrays) to %s\n", job.c_str(),
               static_cast<long long>(checkpoint->epoch()), checkpoint->arrays_size(), out.c_str());
   return 0;

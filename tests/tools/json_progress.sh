@@ -84,6 +84,7 @@ grep -aq "exported heatjson" tty.out || fail "export did not finish on the pty: 
 script -qec "'$SRS' export --quiet heatjson quiet.h5" /dev/null >quiet.out 2>&1 || fail "quiet export failed"
 grep -aq "export:" quiet.out && fail "--quiet still showed progress: $(cat -v quiet.out)"
 [ -s quiet.h5 ] || fail "quiet export wrote nothing"
+grep -aq "^exported heatjson epoch" quiet.out || fail "--quiet dropped the export's result line: $(cat -v quiet.out)"
 
 # `srs stop --wait` on a terminal shows the stop checkpoint's progress (bytes the ranks reported
 # against the last checkpoint's size); with --quiet only the result line.
