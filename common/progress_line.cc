@@ -40,6 +40,10 @@ std::string ProgressLine(const std::string& label, int64_t done, int64_t total,
   }
   double seconds = absl::ToDoubleSeconds(elapsed);
   if (seconds <= 0 || done <= 0) return line;
+  // A rate from the first few bytes is noise (an export's first redraw said "4 B of 1.0 GiB,
+  // 14 B/s, 20999 h left"): wait for a second of it, or for 1 % of the total.
+  const bool enough = seconds >= 1 || (total > 0 && done >= total / 100);
+  if (!enough) return line;
   double rate = static_cast<double>(done) / seconds;
   absl::StrAppend(&line, "  ", ByteSize(static_cast<int64_t>(rate)), "/s");
   if (total > done) {

@@ -174,6 +174,11 @@ TEST(Progress, LineShowsBytesPercentRateAndTimeLeft) {
   EXPECT_EQ(Progress::Line("fetch", 2048, 0, absl::Seconds(1)), "fetch: 2.0 KiB  2.0 KiB/s");
   EXPECT_EQ(Progress::Line("x", 1 << 20, 301 << 20, absl::Seconds(1)),
             "x: 1.0 MiB of 301.0 MiB  0%  1.0 MiB/s  5 min 0 s left");
+  // No rate from the first few bytes: under a second and under 1 % of the total.
+  EXPECT_EQ(Progress::Line("export", 4, int64_t{1} << 30, absl::Milliseconds(300)),
+            "export: 4 B of 1.0 GiB  0%");
+  EXPECT_EQ(Progress::Line("export", 16 << 20, int64_t{1} << 30, absl::Milliseconds(300)),
+            "export: 16.0 MiB of 1.0 GiB  1%  53.3 MiB/s  19 s left");
 }
 
 TEST(Progress, SilentWhenQuietOrNotATerminal) {
