@@ -93,7 +93,8 @@ std::unique_ptr<CLI::App> ArgParser::BuildApp() const {
           ->type_name(option.value_name)
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     } else {
-      app->add_flag(CliNames(option), option.help);
+      // No --flag=VALUE: CLI11 would take --json=no as set (the old parser refused any value).
+      app->add_flag(CliNames(option), option.help)->disable_flag_override();
     }
   }
   for (const PositionalSpec& spec : positional_specs_) {
@@ -167,6 +168,10 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
     return Misuse("a required argument is missing");
   } catch (const CLI::ArgumentMismatch& e) {
     for (const CommandSpec::Option& option : options_) {
+      if (!option.takes_value && absl::StrContains(e.what(), "flag override") &&
+          absl::StartsWith(e.what(), option.name + " ")) {
+        return Misuse(absl::StrCat("option --", option.name, " takes no value"));
+      }
       if (option.takes_value && absl::StartsWith(e.what(), "--" + option.name + ":")) {
         return absl::InvalidArgumentError(
             absl::StrCat("option --", option.name, " needs a value (", option.value_name, ")"));

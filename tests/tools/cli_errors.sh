@@ -18,6 +18,9 @@ done
 expect_status 2 "missing JOB" "$SRS" stop --quiet
 # The version, as every packaged program gives it (the daemons' in install_man_pages' pages).
 expect_status 0 "^srs [0-9]+\.[0-9]+\.[0-9]+$" "$SRS" --version
+# A flag takes no value: --json=no must not mean --json.
+expect_status 2 "option --json takes no value" "$SRS" depots --json=no
+expect_status 2 "option --wait takes no value" "$SRS" stop heat --wait=3
 # Old spellings keep working.
 expect_status 2 "--np must be an integer >= 1" "$SRS" run --np=0 -- /bin/true
 expect_status 2 "--np must be an integer >= 1" "$SRS" run -n0 /bin/true
