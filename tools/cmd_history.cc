@@ -40,7 +40,7 @@ std::string RestartText(const rssv1::Configuration& run) {
 }  // namespace
 
 int HistoryCommand(const Args& argv) {
-  ArgParser args("srs history JOB",
+  ArgParser args("srs history JOB [--json]",
                  "Lists every configuration JOB ran with, oldest first: run id, start time\n"
                  "(UTC), ranks, hosts, how the run ended, how long it ran, how long its restart\n"
                  "read took (and from which checkpoint), how long its stop checkpoint took.");

@@ -59,7 +59,7 @@ void PrintCheckpoint(const rssv1::CheckpointSummary& checkpoint) {
 }  // namespace
 
 int LsCommand(const Args& argv) {
-  ArgParser args("srs ls JOB [--all]",
+  ArgParser args("srs ls JOB [--all] [--json]",
                  "Lists the checkpoints of JOB: state, reason, run, process count, size,\n"
                  "per-phase timings, the arrays they hold, and every piece (rank, depot, size,\n"
                  "XXH3 checksum). Committed and pending checkpoints by default.");

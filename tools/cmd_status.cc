@@ -44,7 +44,7 @@ std::vector<std::string> Row(const rssv1::JobSummary& job) {
 }  // namespace
 
 int StatusCommand(const Args& argv) {
-  ArgParser args("srs status [JOB]",
+  ArgParser args("srs status [JOB] [--json]",
                  "Shows every job the RSS knows (or only JOB): the state of its newest run\n"
                  "(running, stopped, finished, lost), its process count and hosts, and its last\n"
                  "committed checkpoint (epoch, size, age).");
