@@ -172,16 +172,6 @@ absl::Status WriteContents(hid_t file, const PieceHeader& header,
   return absl::OkStatus();
 }
 
-absl::Status FsyncPath(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat(path, ": open: ", strerror(errno)));
-  int rc = fsync(fd);
-  int saved = errno;
-  close(fd);
-  if (rc != 0) return absl::InternalError(absl::StrCat(path, ": fsync: ", strerror(saved)));
-  return absl::OkStatus();
-}
-
 absl::Status ReadSelectionImpl(const std::string& path, const std::string* image,
                                const std::string& dataset, ElementType wire_type,
                                const std::vector<Hyperslab>& selections, void* out,
@@ -272,7 +262,8 @@ absl::Status WriteBytesFile(const std::string& path, const std::string& bytes) {
 // WritePieceFile; `ranges` (may be null) receives where each dataset's bytes went.
 absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& header,
                                 const std::vector<DatasetWrite>& datasets,
-                                std::vector<WrittenRange>* ranges) {
+                                std::vector<WrittenRange>* ranges,
+                                WriteBehind::OnDurable on_durable) {
   SRS_RETURN_IF_ERROR(ValidateWrites(datasets));
   if (SpaceIsShort(path, datasets)) {
     // HDF5 1.10 keeps a file whose close failed for lack of space in its ID table, half
@@ -282,6 +273,7 @@ absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& head
     SRS_ASSIGN_OR_RETURN(std::string image, WritePieceImage(header, datasets));
     return WriteBytesFile(path, image);
   }
+  std::unique_ptr<WriteBehind> behind;
   {
     Hdf5Lock lock;
     QuietHdf5();
@@ -290,24 +282,30 @@ absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& head
         H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.ok() ? fapl.get() : H5P_DEFAULT),
         H5Fclose);
     if (!file.ok()) return H5Error(absl::StatusCode::kInternal, path, "cannot create");
+    int64_t data_bytes = 0;
+    for (const DatasetWrite& ds : datasets) {
+      data_bytes += ds.count * static_cast<int64_t>(ElementSize(ds.type));
+    }
+    SRS_ASSIGN_OR_RETURN(behind, WriteBehind::Start(path, data_bytes, std::move(on_durable)));
     SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets, ranges), path));
     // Closing flushes: its failure (disk full) must fail the write.
     if (H5Fclose(file.release()) < 0) return H5Error(absl::StatusCode::kInternal, path, "close");
   }
-  return FsyncPath(path);
+  return behind->Finish();
 }
 
 }  // namespace
 
 absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
                             const std::vector<DatasetWrite>& datasets) {
-  return WritePieceFileImpl(path, header, datasets, nullptr);
+  return WritePieceFileImpl(path, header, datasets, nullptr, {});
 }
 
 absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const PieceHeader& header,
-                                                const std::vector<DatasetWrite>& datasets) {
+                                                const std::vector<DatasetWrite>& datasets,
+                                                WriteBehind::OnDurable on_durable) {
   std::vector<WrittenRange> ranges;
-  SRS_RETURN_IF_ERROR(WritePieceFileImpl(path, header, datasets, &ranges));
+  SRS_RETURN_IF_ERROR(WritePieceFileImpl(path, header, datasets, &ranges, std::move(on_durable)));
   return HashWrittenFile(path, std::move(ranges));
 }
 

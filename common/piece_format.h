@@ -35,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/datatype.h"
+#include "common/write_behind.h"
 #include "common/written_file_hash.h"
 
 namespace srs {
@@ -104,8 +105,11 @@ absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
 // stored bytes are exactly those on a little-endian host), only HDF5's metadata between them is
 // read back; big-endian datasets are read back too. The depot's commit then need not read the
 // piece (depot/README.md). The caller must not change the data until this returns.
+// The file goes to disk behind the writer (common/write_behind.h): `on_durable` (may be empty) is
+// called with the bytes known to be on disk so far, as they get there.
 absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const PieceHeader& header,
-                                                const std::vector<DatasetWrite>& datasets);
+                                                const std::vector<DatasetWrite>& datasets,
+                                                WriteBehind::OnDurable on_durable = {});
 
 // The same file built in memory (core driver, H5Fget_file_image): the bytes a client streams.
 absl::StatusOr<std::string> WritePieceImage(const PieceHeader& header,

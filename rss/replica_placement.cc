@@ -61,7 +61,8 @@ absl::StatusOr<std::vector<std::vector<PlacementDepot>>> PlaceReplicas(
   std::map<std::string, size_t> used;  // copies placed per domain so far (round robin)
   for (size_t r = 0; r < rank_depots.size(); ++r) {
     const std::string& mine = rank_depots[r].failure_domain;
-    const size_t start = std::lower_bound(job_ring.begin(), job_ring.end(), mine) - job_ring.begin();
+    const size_t start =
+        std::lower_bound(job_ring.begin(), job_ring.end(), mine) - job_ring.begin();
     std::vector<std::string> order;
     for (size_t step = 1; step < job_ring.size(); ++step) {
       order.push_back(job_ring[(start + step) % job_ring.size()]);

@@ -281,6 +281,22 @@ absl::Status ValidateReportPieces(const v1::ReportPiecesRequest& req) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateReportProgress(const v1::ReportProgressRequest& req) {
+  constexpr absl::string_view kCall = "ReportProgress";
+  SRS_RETURN_IF_ERROR(ValidateToken(kCall, "run token", req.run_token()));
+  SRS_RETURN_IF_ERROR(CheckEpoch(kCall, req.epoch()));
+  SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, "done_bytes", req.done_bytes()));
+  if (req.total_bytes() > kMaxProgressBytes) {
+    return Invalid(kCall, absl::StrCat("total_bytes is ", req.total_bytes(), "; at most ",
+                                       kMaxProgressBytes, " are allowed"));
+  }
+  if (req.done_bytes() > req.total_bytes()) {
+    return Invalid(kCall, absl::StrCat("done_bytes ", req.done_bytes(), " exceeds total_bytes ",
+                                       req.total_bytes()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateCommitCheckpoint(const v1::CommitCheckpointRequest& req) {
   constexpr absl::string_view kCall = "CommitCheckpoint";
   SRS_RETURN_IF_ERROR(ValidateToken(kCall, "run token", req.run_token()));

@@ -48,6 +48,7 @@ inline constexpr int kMaxArrays = 4096;
 inline constexpr int32_t kMaxKeep = 1000;
 // kMaxCopies (copies of one piece, replicas:8) comes from rss/replica_placement.h.
 inline constexpr int32_t kMaxHeartbeatSeconds = 3600;
+inline constexpr int64_t kMaxProgressBytes = int64_t{1} << 60;  // ReportProgress totals (1 EiB)
 
 // Escapes control characters, quotes and non-ASCII bytes (C escapes) and cuts after `max_bytes`
 // input bytes, for text a client sent that goes into a log line.
@@ -69,6 +70,8 @@ absl::Status ValidateBeginCheckpoint(const rss::v1::BeginCheckpointRequest& req,
 // size do not overflow, distribution parameters consistent with `nprocs`.
 absl::Status ValidateArraySpec(const rss::v1::ArraySpec& array, int32_t nprocs);
 absl::Status ValidateReportPieces(const rss::v1::ReportPiecesRequest& req);
+// A progress report: epoch >= 1, 0 <= done_bytes <= total_bytes <= kMaxProgressBytes.
+absl::Status ValidateReportProgress(const rss::v1::ReportProgressRequest& req);
 absl::Status ValidateCommitCheckpoint(const rss::v1::CommitCheckpointRequest& req);
 absl::Status ValidateAbortCheckpoint(const rss::v1::AbortCheckpointRequest& req);
 absl::Status ValidateReportRestart(const rss::v1::ReportRestartRequest& req);

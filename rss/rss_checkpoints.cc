@@ -222,6 +222,16 @@ absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportP
   });
 }
 
+absl::Status RssState::ReportProgress(const std::string& run_id,
+                                      const v1::ReportProgressRequest& req) {
+  absl::MutexLock lock(&mu_);
+  SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+  SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
+  ckpt->progress_bytes = req.done_bytes();
+  ckpt->progress_total_bytes = req.total_bytes();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RssState::CapsByDepot> RssState::CapsToPin(const std::string& run_id, int64_t epoch,
                                                           bool* committed) {
   absl::MutexLock lock(&mu_);

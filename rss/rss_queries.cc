@@ -147,6 +147,10 @@ absl::StatusOr<v1::GetJobResponse> RssState::GetJob(const std::string& job_name)
   for (const auto& [epoch, ckpt] : job.checkpoints) {
     v1::CheckpointSummary* summary = out.add_checkpoints();
     *summary = ckpt.summary;
+    if (summary->state() == "pending") {
+      summary->set_progress_bytes(ckpt.progress_bytes);
+      summary->set_progress_total_bytes(ckpt.progress_total_bytes);
+    }
     const absl::Time now = options_.clock();
     for (const auto& [rank, piece] : ckpt.pieces) {
       *summary->add_pieces() = registry_.PresentPiece(piece, now, /*strip_manage=*/true);

@@ -187,6 +187,15 @@ grpc::Status RssService::ReportPieces(grpc::ServerContext*, const v1::ReportPiec
   return Reply(state_->ReportPieces(*run_id, *req), "ReportPieces");
 }
 
+grpc::Status RssService::ReportProgress(grpc::ServerContext*, const v1::ReportProgressRequest* req,
+                                        v1::ReportProgressResponse*) {
+  absl::Status valid = ValidateReportProgress(*req);
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::StatusOr<std::string> run_id = RunOf(req->run_token(), "ReportProgress");
+  if (!run_id.ok()) return Reply(run_id.status(), "ReportProgress");
+  return Reply(state_->ReportProgress(*run_id, *req), "ReportProgress");
+}
+
 grpc::Status RssService::CommitCheckpoint(grpc::ServerContext*,
                                           const v1::CommitCheckpointRequest* req,
                                           v1::CommitCheckpointResponse*) {

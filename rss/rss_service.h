@@ -49,6 +49,8 @@ class RssService final : public rss::v1::Rss::Service {
                                 rss::v1::CommitCheckpointResponse* resp) override;
   grpc::Status AbortCheckpoint(grpc::ServerContext* ctx, const rss::v1::AbortCheckpointRequest* req,
                                rss::v1::AbortCheckpointResponse* resp) override;
+  grpc::Status ReportProgress(grpc::ServerContext* ctx, const rss::v1::ReportProgressRequest* req,
+                              rss::v1::ReportProgressResponse* resp) override;
   grpc::Status ReportRestart(grpc::ServerContext* ctx, const rss::v1::ReportRestartRequest* req,
                              rss::v1::ReportRestartResponse* resp) override;
   grpc::Status FinishRun(grpc::ServerContext* ctx, const rss::v1::FinishRunRequest* req,

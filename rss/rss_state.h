@@ -31,8 +31,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rss/depot_janitor.h"
-#include "rss/replica_copier.h"
 #include "rss/depot_registry.h"
+#include "rss/replica_copier.h"
 #include "rss/sqlite_store.h"
 #include "srs/rss/v1/rss.pb.h"
 
@@ -99,6 +99,10 @@ class RssState {
   // The job and process count of a run (for its write grants); NOT_FOUND for an unknown run.
   absl::StatusOr<std::pair<std::string, int32_t>> JobOfRun(const std::string& run_id);
   absl::Status ReportPieces(const std::string& run_id, const rss::v1::ReportPiecesRequest& req);
+  // Memory only: how far the run's pending checkpoint `epoch` has got (GetJob shows it while it
+  // is pending). NOT_FOUND / FAILED_PRECONDITION like ReportPieces for another run's or a
+  // finished checkpoint.
+  absl::Status ReportProgress(const std::string& run_id, const rss::v1::ReportProgressRequest& req);
   absl::Status CommitCheckpoint(const std::string& run_id,
                                 const rss::v1::CommitCheckpointRequest& req);
   absl::Status AbortCheckpoint(const std::string& run_id,
@@ -162,6 +166,8 @@ class RssState {
     int64_t request_id = 0;
     rss::v1::CheckpointSummary summary;  // no pieces
     std::map<int32_t, rss::v1::PieceRecord> pieces;
+    int64_t progress_bytes = 0;  // ReportProgress, memory only
+    int64_t progress_total_bytes = 0;
   };
   struct Run {
     RunRow row;

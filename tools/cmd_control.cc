@@ -1,5 +1,6 @@
 // `srs stop JOB [--wait]` and `srs checkpoint JOB`: the outside requests a running job answers at
 // its next SRS_Check_Stop.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -31,20 +32,29 @@ absl::StatusOr<rssv1::GetJobResponse> GetJobReconnecting(OpenedSite* site, RssAd
   return admin->GetJob(job);
 }
 
-// Bytes the ranks of `run_id` have reported so far for its pending checkpoint (0 before it
-// begins), the stop checkpoint's progress as the RSS sees it.
-int64_t PendingBytes(const rssv1::GetJobResponse& info, const std::string& run_id) {
-  int64_t bytes = 0;
+// The stop checkpoint's progress as the RSS sees it: of `run_id`'s pending checkpoint, the bytes
+// done (rank 0's last progress report, or the pieces the ranks reported, whichever says more) and
+// its total (0 if no report said it yet). Both 0 before the checkpoint begins.
+struct PendingProgress {
+  int64_t done_bytes = 0;
+  int64_t total_bytes = 0;
+};
+PendingProgress PendingBytes(const rssv1::GetJobResponse& info, const std::string& run_id) {
+  PendingProgress progress;
   for (const rssv1::CheckpointSummary& checkpoint : info.checkpoints()) {
     if (checkpoint.run_id() != run_id || checkpoint.state() != "pending") continue;
-    for (const rssv1::PieceRecord& piece : checkpoint.pieces()) bytes += piece.size_bytes();
+    int64_t reported = 0;
+    for (const rssv1::PieceRecord& piece : checkpoint.pieces()) reported += piece.size_bytes();
+    progress.done_bytes = std::max(reported, checkpoint.progress_bytes());
+    progress.total_bytes = checkpoint.progress_total_bytes();
   }
-  return bytes;
+  return progress;
 }
 
 // Polls until the newest run is no longer running, then reports how it ended. On a terminal
-// (not --quiet) a progress line shows the stop checkpoint's bytes reported so far against the
-// size of the job's last committed checkpoint, the best estimate of what this one will be.
+// (not --quiet) a progress line shows the stop checkpoint's bytes done (as rank 0 reports them
+// while it writes: libsrs/src/checkpoint_progress.h) against its size, or, until the first report,
+// the size of the job's last committed checkpoint, the best estimate of what this one will be.
 absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::string& job,
                               absl::Duration timeout, bool quiet) {
   absl::Time deadline = absl::Now() + timeout;
@@ -57,7 +67,9 @@ absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::stri
                                             info.summary().last_checkpoint_bytes(), quiet);
     }
     if (run != nullptr) {
-      progress->Add(PendingBytes(info, run->run_id()) - progress->done_bytes());
+      const PendingProgress pending = PendingBytes(info, run->run_id());
+      progress->SetTotal(pending.total_bytes);
+      progress->Add(pending.done_bytes - progress->done_bytes());
       if (run->state() != "running") progress->Done();
     }
     if (run != nullptr) SRS_RETURN_IF_ERROR(StopFailure(info, *run));

@@ -23,6 +23,10 @@ class Progress {
 
   // Counts `bytes` more as done (negative counts are ignored) and redraws if it is time to.
   void Add(int64_t bytes);
+  // Replaces the total once a better one is known (`total_bytes` <= 0: left as it is).
+  void SetTotal(int64_t total_bytes) {
+    if (total_bytes > 0) total_ = total_bytes;
+  }
   // Erases the line (once); later Add()s are still counted but not shown.
   void Done();
 

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/checksum.h"
+#include "common/datatype.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "common/status_macros.h"
+#include "libsrs/src/checkpoint_progress.h"
 #include "libsrs/src/collective_status.h"
 #include "libsrs/src/dist_spec.h"
 #include "libsrs/src/piece_replication.h"
@@ -42,6 +45,19 @@ uint64_t RegistryFingerprint(const std::vector<rss::v1::ArraySpec>& specs) {
                     none ? int64_t{-1} : spec.global_count(), ";");
   }
   return Xxh3(text.data(), text.size());
+}
+
+// The checkpoint's data over all ranks (rank 0, after AgreeOnArrays: global counts are known),
+// saturating instead of overflowing; unknown types count nothing.
+int64_t DataBytesOf(const std::vector<rss::v1::ArraySpec>& arrays) {
+  unsigned __int128 bytes = 0;
+  for (const rss::v1::ArraySpec& spec : arrays) {
+    absl::StatusOr<ElementType> type = ElementTypeFromName(spec.srs_type());
+    if (!type.ok() || spec.global_count() < 0) continue;
+    bytes += static_cast<unsigned __int128>(spec.global_count()) * ElementSize(*type);
+  }
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  return bytes > static_cast<unsigned __int128>(kMax) ? kMax : static_cast<int64_t>(bytes);
 }
 
 }  // namespace
@@ -187,7 +203,13 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   RankWriteGrant grant;
   SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id, &grant));
   absl::Time start = absl::Now();
-  absl::StatusOr<rss::v1::PieceRecord> record = WriteRankPiece(*env_, *registry_, epoch, grant);
+  absl::StatusOr<rss::v1::PieceRecord> record;
+  {
+    // Rank 0 tells the RSS how far the write has got (`srs stop --wait` shows it).
+    CheckpointProgress progress(env_->rank == 0 ? env_->rss.get() : nullptr, env_->run.run_token(),
+                                epoch, DataBytesOf(*arrays), PieceDataBytes(*registry_));
+    record = WriteRankPiece(*env_, *registry_, epoch, grant, progress.my_done());
+  }
   if (record.ok()) TestHookMaybeDie(TestPoint::kAfterPut, epoch, env_->rank);
   Gathered gathered = Gather(epoch, record, absl::ToDoubleSeconds(absl::Now() - start));
   absl::Status verdict;

@@ -1,5 +1,6 @@
 #include "libsrs/src/piece_writer.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -8,7 +9,9 @@
 #include "common/log.h"
 #include "common/piece_format.h"
 #include "common/status_macros.h"
+#include "common/write_behind.h"
 #include "libsrs/src/piece_replication.h"
+#include "libsrs/src/test_hooks.h"
 #include "rss/client/piece_copies.h"
 
 namespace srs {
@@ -64,17 +67,23 @@ int64_t PieceDataBytes(const ArrayRegistry& registry) {
 
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
                                                     const ArrayRegistry& registry, int64_t epoch,
-                                                    const RankWriteGrant& grant) {
+                                                    const RankWriteGrant& grant,
+                                                    std::atomic<int64_t>* done_bytes) {
   std::vector<std::vector<int64_t>> indices;
   SRS_ASSIGN_OR_RETURN(std::vector<piece::DatasetWrite> datasets,
                        BuildPieceDatasets(env, registry, &indices));
-  return WritePieceDatasets(env, datasets, epoch, grant);
+  return WritePieceDatasets(env, datasets, epoch, grant, done_bytes);
 }
 
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const RankWriteGrant& ticket) {
+    const RankWriteGrant& ticket, std::atomic<int64_t>* done_bytes) {
   const depot::v1::WriteGrant& grant = ticket.grant;
+  // Counts the piece's bytes done (on disk, or sent) as they are; the test hook slows each step.
+  auto count_done = [done_bytes](int64_t bytes) {
+    TestHookSlowWrite();
+    if (done_bytes != nullptr) done_bytes->store(bytes, std::memory_order_relaxed);
+  };
   piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
   depot::v1::PieceKey key;
   key.set_job(env.settings.app);
@@ -97,8 +106,9 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     put = depot->PutLocalHashed(
         key, size_hint, 0,
         [&](const std::string& spool_path) {
+          if (done_bytes != nullptr) done_bytes->store(0, std::memory_order_relaxed);
           absl::StatusOr<FileDigest> digest =
-              piece::WritePieceFileHashed(spool_path, header, datasets);
+              piece::WritePieceFileHashed(spool_path, header, datasets, count_done);
           written = absl::Now();
           return digest;
         },
@@ -113,7 +123,18 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
   if (!local) {
     SRS_ASSIGN_OR_RETURN(std::string image, piece::WritePieceImage(header, datasets));
     written = absl::Now();
-    put = depot->PutBytes(key, image, 0, grant);
+    // Sent in write-behind-sized slices, counted as they go (a retry starts the count again).
+    const absl::string_view bytes = image;
+    put = depot->PutStream(
+        key, static_cast<int64_t>(bytes.size()), 0,
+        [&](const DepotClient::ChunkSend& send) {
+          for (size_t at = 0; at < bytes.size(); at += WriteBehind::kChunkBytes) {
+            if (!send(bytes.substr(at, WriteBehind::kChunkBytes))) break;
+            count_done(static_cast<int64_t>(std::min(bytes.size(), at + WriteBehind::kChunkBytes)));
+          }
+          return absl::OkStatus();
+        },
+        grant);
   }
   // Where the time goes (SRS_LOG=debug): building the HDF5 file vs the depot adopting it.
   SRS_LOG(DEBUG) << "piece epoch " << epoch << ": hdf5 " << absl::ToDoubleSeconds(written - start)

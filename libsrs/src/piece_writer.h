@@ -5,6 +5,7 @@
 #ifndef SRS_LIBSRS_SRC_PIECE_WRITER_H_
 #define SRS_LIBSRS_SRC_PIECE_WRITER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -30,15 +31,19 @@ absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
 // copy fails the piece (the error names the target depot) and removes the copies made.
 // Thread-safe with respect to the application's thread: it reads `env` only (the async flusher
 // calls it from its own thread; no MPI). `grant`: this rank's write grant and replica targets.
+// `done_bytes` (may be null) is kept at the piece's bytes done so far: on the disk (shared host:
+// common/write_behind.h) or sent (a remote depot), for the checkpoint's progress
+// (checkpoint_progress.h).
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const RankWriteGrant& grant);
+    const RankWriteGrant& grant, std::atomic<int64_t>* done_bytes = nullptr);
 
 // Local. The record to report to the RSS (depot, capabilities, size, checksum of the file).
 // `grant`: this rank's write grant for the epoch (from BeginCheckpoint, scattered by rank 0).
 absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
                                                     const ArrayRegistry& registry, int64_t epoch,
-                                                    const RankWriteGrant& grant);
+                                                    const RankWriteGrant& grant,
+                                                    std::atomic<int64_t>* done_bytes = nullptr);
 
 // Bytes of array data this rank's piece holds (for size hints and timings).
 int64_t PieceDataBytes(const ArrayRegistry& registry);

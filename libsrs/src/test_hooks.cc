@@ -55,12 +55,20 @@ void TestHookMaybeDie(TestPoint point, int64_t epoch, int rank) {
   pause();  // SIGKILL cannot be caught; never returns
 }
 
-void TestHookSlowRead() {
-  const char* text = std::getenv("SRS_TEST_SLOW_READ_MS");
+namespace {
+
+void SleepMillisecondsFrom(const char* variable) {
+  const char* text = std::getenv(variable);
   if (text == nullptr || *text == '\0') return;
   long long ms = std::atoll(text);
   if (ms > 0) usleep(static_cast<useconds_t>(ms * 1000));
 }
+
+}  // namespace
+
+void TestHookSlowRead() { SleepMillisecondsFrom("SRS_TEST_SLOW_READ_MS"); }
+
+void TestHookSlowWrite() { SleepMillisecondsFrom("SRS_TEST_SLOW_WRITE_MS"); }
 
 }  // namespace libsrs
 }  // namespace srs

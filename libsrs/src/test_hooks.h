@@ -18,6 +18,9 @@
 //   SRS_TEST_SLOW_READ_MS = N    every slice a restart reads (a shared-host file's raw read:
 //                                4 MiB; a depot's ranged read: its data-channel slices of 4 MiB
 //                                or gRPC chunks; piece_fetcher.cc) then waits N ms
+// and a slow write, so a test sees `srs stop --wait`'s progress move (checkpoint_progress.h):
+//   SRS_TEST_SLOW_WRITE_MS = N   every 8 MiB of a checkpoint piece written back to disk
+//                                (common/write_behind.h) or sent to a remote depot then waits N ms
 //
 // Compiled only with the CMake option SRS_TEST_HOOKS (default: on when the tests are built,
 // SRS_BUILD_TESTS; an install/package build with -DSRS_BUILD_TESTS=OFF has no hook at all: the
@@ -37,9 +40,12 @@ enum class TestPoint { kAfterPut, kAfterReport, kAfterCommit };
 void TestHookMaybeDie(TestPoint point, int64_t epoch, int rank);
 // Sleeps SRS_TEST_SLOW_READ_MS milliseconds if it is set.
 void TestHookSlowRead();
+// Sleeps SRS_TEST_SLOW_WRITE_MS milliseconds if it is set.
+void TestHookSlowWrite();
 #else
 inline void TestHookMaybeDie(TestPoint, int64_t, int) {}
 inline void TestHookSlowRead() {}
+inline void TestHookSlowWrite() {}
 #endif
 
 }  // namespace libsrs

@@ -113,6 +113,10 @@ absl::StatusOr<v1::ReportPiecesResponse> RssClient::ReportPieces(
     const v1::ReportPiecesRequest& req) {
   return Unary("ReportPieces", &v1::Rss::Stub::ReportPieces, req, Retry::kIdempotent);
 }
+absl::StatusOr<v1::ReportProgressResponse> RssClient::ReportProgress(
+    const v1::ReportProgressRequest& req, absl::Duration timeout) {
+  return Unary("ReportProgress", &v1::Rss::Stub::ReportProgress, req, Retry::kOnce, timeout);
+}
 absl::StatusOr<v1::CommitCheckpointResponse> RssClient::CommitCheckpoint(
     const v1::CommitCheckpointRequest& req) {
   return Unary("CommitCheckpoint", &v1::Rss::Stub::CommitCheckpoint, req, Retry::kIdempotent);

@@ -11,7 +11,8 @@
 //     again is accepted), CommitCheckpoint (an already committed epoch answers OK),
 //     AbortCheckpoint, ReportRestart, FinishRun (a finished run answers OK), ReportFailure,
 //     RegisterDepot, ListJobs, GetJob, ListDepots;
-//   not retried: RegisterRun (a second registration would meet the first one's live lease) and
+//   not retried: ReportProgress (best effort: the next report replaces a lost one), RegisterRun (a
+//   second registration would meet the first one's live lease) and
 //     RequestStop / RequestCheckpoint (each makes a new request id). With a single RSS address
 //     these wait for the channel to be ready (up to rpc_timeout) before they are sent once.
 //
@@ -66,6 +67,9 @@ class RssClient {
       const rss::v1::BeginCheckpointRequest& req);
   absl::StatusOr<rss::v1::ReportPiecesResponse> ReportPieces(
       const rss::v1::ReportPiecesRequest& req);
+  // Best effort (a lost report is replaced by the next one): sent once, within `timeout`.
+  absl::StatusOr<rss::v1::ReportProgressResponse> ReportProgress(
+      const rss::v1::ReportProgressRequest& req, absl::Duration timeout);
   absl::StatusOr<rss::v1::CommitCheckpointResponse> CommitCheckpoint(
       const rss::v1::CommitCheckpointRequest& req);
   absl::StatusOr<rss::v1::AbortCheckpointResponse> AbortCheckpoint(

@@ -330,6 +330,46 @@ TEST_F(RssStateTest, ReportPiecesRejectsBadRanksForeignEpochsAndConflicts) {
   EXPECT_TRUE(absl::IsInvalidArgument(state_->BeginCheckpoint(run.run_id(), bad).status()));
 }
 
+// ReportProgress is memory only: GetJob shows it while the checkpoint is pending, never after, and
+// a restarted RSS has forgotten it; another run's or an ended checkpoint's epoch is refused.
+TEST_F(RssStateTest, ProgressShowsWhilePendingOnlyAndIsNotStored) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  auto epoch =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 2, v1::REASON_STOP));
+  ASSERT_TRUE(epoch.ok()) << epoch.status();
+  auto progress_of = [&](int64_t e) {
+    std::pair<int64_t, int64_t> out{-1, -1};
+    auto got = state_->GetJob("heat");
+    for (const auto& ckpt : got->checkpoints()) {
+      if (ckpt.epoch() == e) out = {ckpt.progress_bytes(), ckpt.progress_total_bytes()};
+    }
+    return out;
+  };
+  EXPECT_EQ(progress_of(*epoch), std::make_pair(int64_t{0}, int64_t{0}));
+  v1::ReportProgressRequest report;
+  report.set_epoch(*epoch);
+  report.set_done_bytes(300);
+  report.set_total_bytes(1000);
+  ASSERT_TRUE(state_->ReportProgress(run.run_id(), report).ok());
+  EXPECT_EQ(progress_of(*epoch), std::make_pair(int64_t{300}, int64_t{1000}));
+  report.set_epoch(*epoch + 1);
+  EXPECT_TRUE(absl::IsNotFound(state_->ReportProgress(run.run_id(), report)));
+  auto other = Register(RunRequest("wave", 2, kDepot));
+  report.set_epoch(*epoch);
+  EXPECT_FALSE(state_->ReportProgress(other.run_id(), report).ok());
+  EXPECT_EQ(progress_of(*epoch), std::make_pair(int64_t{300}, int64_t{1000}));
+  Reopen();
+  EXPECT_EQ(progress_of(*epoch), std::make_pair(int64_t{0}, int64_t{0}));
+  ASSERT_TRUE(state_->ReportProgress(run.run_id(), report).ok());
+  ASSERT_TRUE(
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), *epoch, 0, 2, kDepot)).ok());
+  v1::CommitCheckpointRequest commit;
+  commit.set_epoch(*epoch);
+  ASSERT_TRUE(state_->CommitCheckpoint(run.run_id(), commit).ok());
+  EXPECT_EQ(progress_of(*epoch), std::make_pair(int64_t{0}, int64_t{0}));
+  EXPECT_TRUE(absl::IsFailedPrecondition(state_->ReportProgress(run.run_id(), report)));
+}
+
 TEST_F(RssStateTest, EverythingSurvivesReopen) {
   auto run = Register(RunRequest("heat", 3, kDepot));
   int64_t epoch = Checkpoint(run, 3);

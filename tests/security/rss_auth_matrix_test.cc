@@ -57,6 +57,7 @@ const std::map<std::string, Row>& Expected() {
       {"WatchRun", {UNAUTH, DENIED, OK, PRECOND, OK}},
       {"BeginCheckpoint", {UNAUTH, DENIED, OK, PRECOND, OK}},
       {"ReportPieces", {UNAUTH, DENIED, NOTFOUND, NOTFOUND, OK}},
+      {"ReportProgress", {UNAUTH, DENIED, NOTFOUND, NOTFOUND, OK}},
       {"CommitCheckpoint", {UNAUTH, DENIED, NOTFOUND, NOTFOUND, OK}},
       {"AbortCheckpoint", {UNAUTH, DENIED, NOTFOUND, NOTFOUND, OK}},
       {"ReportRestart", {UNAUTH, DENIED, OK, PRECOND, OK}},
@@ -211,6 +212,14 @@ grpc::Status RssAuthMatrix::InvokeRunCall(const std::string& method, Cred cred) 
     return Unary(&v1::Rss::Stub::ReportPieces,
                  Report(token, victim_.pending_epoch, 0, kRanks, kDepot));
   }
+  if (method == "ReportProgress") {
+    v1::ReportProgressRequest req;
+    req.set_run_token(token);
+    req.set_epoch(victim_.pending_epoch);
+    req.set_done_bytes(1);
+    req.set_total_bytes(2);
+    return Unary(&v1::Rss::Stub::ReportProgress, req);
+  }
   if (method == "CommitCheckpoint") {
     v1::CommitCheckpointRequest req;
     req.set_run_token(token);
@@ -305,7 +314,7 @@ grpc::Status RssAuthMatrix::InvokeToolCall(const std::string& method, Cred cred)
 
 grpc::Status RssAuthMatrix::Invoke(const std::string& method, Cred cred) {
   static const std::set<std::string> run_calls = {
-      "WatchRun",        "BeginCheckpoint", "ReportPieces", "CommitCheckpoint",
+      "WatchRun",        "BeginCheckpoint", "ReportPieces", "ReportProgress", "CommitCheckpoint",
       "AbortCheckpoint", "ReportRestart",   "FinishRun",    "ReportFailure"};
   static const std::set<std::string> tool_calls = {"RequestStop", "RequestCheckpoint", "GetJob",
                                                    "ListJobs",    "ListDepots",        "EndRun",
@@ -356,12 +365,12 @@ TEST_F(RssAuthMatrix, EveryRpcTimesEveryCredential) {
     }
   }
   // Then the right ones, in an order that keeps the victim's run alive until FinishRun.
-  std::vector<std::string> order = {"RegisterRun",   "WatchRun",         "BeginCheckpoint",
-                                    "ReportPieces",  "CommitCheckpoint", "AbortCheckpoint",
-                                    "ReportRestart", "RegisterDepot",    "RequestCheckpoint",
-                                    "GetJob",        "RepairJob",        "DropCheckpoint",
-                                    "ListJobs",      "ListDepots",       "RequestStop",
-                                    "ReportFailure", "FinishRun",        "EndRun"};
+  std::vector<std::string> order = {
+      "RegisterRun",    "WatchRun",          "BeginCheckpoint", "ReportPieces",
+      "ReportProgress", "CommitCheckpoint",  "AbortCheckpoint", "ReportRestart",
+      "RegisterDepot",  "RequestCheckpoint", "GetJob",          "RepairJob",
+      "DropCheckpoint", "ListJobs",          "ListDepots",      "RequestStop",
+      "ReportFailure",  "FinishRun",         "EndRun"};
   ASSERT_EQ(order.size(), methods.size());
   for (const std::string& method : order) {
     grpc::Status status = Invoke(method, kRight);

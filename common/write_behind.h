@@ -1,0 +1,89 @@
+// Write-behind for a file that another part of this process is writing (HDF5's sec2 driver, in
+// piece::WritePieceFileHashed): while the writer copies its buffers into the page cache, a thread
+// starts the kernel's writeback of each range the file has grown past and waits for it, so the
+// disk works during the copy instead of only in the final fsync, and the bytes that have reached
+// the disk can be counted as they get there (a stop checkpoint's progress,
+// libsrs/src/checkpoint_progress.h).
+//
+//   SRS_ASSIGN_OR_RETURN(std::unique_ptr<WriteBehind> behind,
+//                        WriteBehind::Start(path, expected_bytes, on_durable));
+//   ... write the file (any descriptor), close it ...
+//   SRS_RETURN_IF_ERROR(behind->Finish());  // the rest, then fsync: the file is durable
+//
+// The kernel calls: sync_file_range(2) with SYNC_FILE_RANGE_WRITE to start a range's writeback
+// and SYNC_FILE_RANGE_WAIT_BEFORE | WAIT_AFTER to wait for it, in kChunkBytes steps; Finish ends
+// with fsync(2), which also writes the file's metadata and any page written again since (HDF5
+// rewrites its superblock and headers at close). sync_file_range alone is not durable (it writes
+// neither metadata nor the disk's cache): only Finish's fsync is.
+//
+// Errors: a writeback error seen by sync_file_range is reported by this descriptor only once
+// (Linux's errseq), so the thread keeps the first one and Finish returns it. ENOSPC and EDQUOT
+// are RESOURCE_EXHAUSTED, anything else INTERNAL, naming the path.
+#ifndef SRS_COMMON_WRITE_BEHIND_H_
+#define SRS_COMMON_WRITE_BEHIND_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace srs {
+
+class WriteBehind {
+ public:
+  // Writeback is started and waited for in steps of this many bytes (8 MiB: large enough for the
+  // disk's queue, small enough that the progress moves several times a second on a slow disk).
+  static constexpr int64_t kChunkBytes = int64_t{8} << 20;
+  // Files expected to be smaller than this get no thread: Finish is then a plain fsync.
+  static constexpr int64_t kMinThreadBytes = int64_t{4} * kChunkBytes;
+
+  // Called with the bytes of the file known to be written back so far (a running total, from the
+  // thread or from Finish; never concurrently with itself). May block: it delays the writeback.
+  using OnDurable = std::function<void(int64_t durable_bytes)>;
+
+  // Opens `path` (which must exist) read-only; the writer keeps its own descriptor.
+  // `expected_bytes`: about how large the file will be (decides the thread). `on_durable` may be
+  // empty. NOT_FOUND / INTERNAL naming the path when it cannot be opened.
+  static absl::StatusOr<std::unique_ptr<WriteBehind>> Start(const std::string& path,
+                                                            int64_t expected_bytes,
+                                                            OnDurable on_durable);
+  // Stops the thread (without syncing anything: a write that failed needs no durability).
+  ~WriteBehind();
+  WriteBehind(const WriteBehind&) = delete;
+  WriteBehind& operator=(const WriteBehind&) = delete;
+
+  // Once the writer has written and closed the file: writes back what is left, counting it,
+  // then fsyncs. The first writeback error of the whole write, else fsync's. Call once.
+  absl::Status Finish();
+
+ private:
+  WriteBehind(std::string path, int fd, OnDurable on_durable);
+  void Loop();
+  // One step: starts the writeback of whatever grew past started_ (whole chunks only, unless
+  // `to_end`) and waits for the oldest started chunk. False when there was nothing to do.
+  bool Step(bool to_end);
+  void Record(int error, const char* call);  // keeps the first
+  absl::Status ErrorStatus(const char* call, int error) const;
+
+  const std::string path_;
+  const int fd_;
+  const OnDurable on_durable_;
+  int64_t started_ = 0;  // writeback started for [0, started_)
+  int64_t durable_ = 0;  // written back for [0, durable_)
+  int first_error_ = 0;
+  const char* first_error_call_ = "";
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace srs
+
+#endif  // SRS_COMMON_WRITE_BEHIND_H_

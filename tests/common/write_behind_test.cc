@@ -1,0 +1,110 @@
+// WriteBehind (common/write_behind.h): the bytes it counts, that it writes back while the writer
+// is still writing, and that Finish leaves the whole file on disk.
+#include "common/write_behind.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+
+namespace srs {
+namespace {
+
+constexpr int64_t kMiB = int64_t{1} << 20;
+
+class WriteBehindTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/srs-write-behind-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/piece.h5";
+  }
+  void TearDown() override {
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+  // Appends `bytes` bytes of `fill` to the file through the writer's own descriptor.
+  void Append(int fd, int64_t bytes, char fill) {
+    std::string block(kMiB, fill);
+    for (int64_t done = 0; done < bytes;) {
+      const size_t step = static_cast<size_t>(std::min<int64_t>(kMiB, bytes - done));
+      ASSERT_EQ(write(fd, block.data(), step), static_cast<ssize_t>(step));
+      done += static_cast<int64_t>(step);
+    }
+  }
+  // Every value on_durable was called with, in order.
+  WriteBehind::OnDurable Recorder() {
+    return [this](int64_t bytes) {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_.push_back(bytes);
+      latest_ = bytes;
+    };
+  }
+
+  std::string dir_, path_;
+  std::mutex mu_;
+  std::vector<int64_t> seen_;
+  std::atomic<int64_t> latest_{0};
+};
+
+TEST_F(WriteBehindTest, CountsChunksWhileTheWriterGoesOnThenAllOfIt) {
+  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  auto behind = WriteBehind::Start(path_, 64 * kMiB, Recorder());
+  ASSERT_TRUE(behind.ok()) << behind.status();
+  Append(fd, 40 * kMiB, 'a');
+  // The writer pauses half way: the thread writes back what is there without being asked.
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (latest_.load() < 32 * kMiB && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(latest_.load(), 32 * kMiB) << "nothing written back while the writer paused";
+  Append(fd, 24 * kMiB + 12345, 'b');
+  ASSERT_EQ(close(fd), 0);
+  ASSERT_TRUE((*behind)->Finish().ok());
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSERT_FALSE(seen_.empty());
+  EXPECT_EQ(seen_.back(), 64 * kMiB + 12345);
+  for (size_t i = 1; i < seen_.size(); ++i) EXPECT_GT(seen_[i], seen_[i - 1]) << i;
+  // Whole chunks while the file grew, then the rest in chunk steps: several reports, not one.
+  EXPECT_GE(seen_.size(), 8u);
+}
+
+TEST_F(WriteBehindTest, ASmallFileIsOneFsyncAndOneReport) {
+  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  auto behind = WriteBehind::Start(path_, 3 * kMiB, Recorder());
+  ASSERT_TRUE(behind.ok()) << behind.status();
+  Append(fd, 3 * kMiB, 'c');
+  ASSERT_EQ(close(fd), 0);
+  ASSERT_TRUE((*behind)->Finish().ok());
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(seen_, std::vector<int64_t>{3 * kMiB});
+}
+
+TEST_F(WriteBehindTest, AMissingFileIsNotFoundAndAnAbandonedWriteStopsCleanly) {
+  auto missing = WriteBehind::Start(dir_ + "/absent.h5", 64 * kMiB, Recorder());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_NE(std::string(missing.status().message()).find("absent.h5"), std::string::npos);
+  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  {
+    auto behind = WriteBehind::Start(path_, 64 * kMiB, {});  // no callback: fine
+    ASSERT_TRUE(behind.ok());
+    Append(fd, 17 * kMiB, 'd');
+  }  // the writer failed: no Finish; the thread stops without hanging
+  close(fd);
+}
+
+}  // namespace
+}  // namespace srs
