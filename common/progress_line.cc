@@ -29,7 +29,7 @@ std::string ByteSize(int64_t bytes) {
 }
 
 std::string ProgressLine(const std::string& label, int64_t done, int64_t total,
-                         absl::Duration elapsed) {
+                         absl::Duration elapsed, int64_t rate_base) {
   std::string line = absl::StrCat(label, ": ", ByteSize(done));
   if (total > 0) {
     int64_t shown_done = done < total ? done : total;
@@ -39,12 +39,13 @@ std::string ProgressLine(const std::string& label, int64_t done, int64_t total,
         "%");
   }
   double seconds = absl::ToDoubleSeconds(elapsed);
-  if (seconds <= 0 || done <= 0) return line;
+  const int64_t moved = done - (rate_base > 0 ? rate_base : 0);
+  if (seconds <= 0 || moved <= 0) return line;
   // A rate from the first few bytes is noise (an export's first redraw said "4 B of 1.0 GiB,
   // 14 B/s, 20999 h left"): wait for a second of it, or for 1 % of the total.
-  const bool enough = seconds >= 1 || (total > 0 && done >= total / 100);
+  const bool enough = seconds >= 1 || (total > 0 && moved >= total / 100);
   if (!enough) return line;
-  double rate = static_cast<double>(done) / seconds;
+  double rate = static_cast<double>(moved) / seconds;
   absl::StrAppend(&line, "  ", ByteSize(static_cast<int64_t>(rate)), "/s");
   if (total > done) {
     absl::StrAppend(&line, "  ", TimeLeft(static_cast<double>(total - done) / rate), " left");

@@ -20,9 +20,10 @@ std::string ByteSize(int64_t bytes);
 // The line for `done` of `total` bytes after `elapsed`: label, bytes, then (when total > 0) the
 // total and a percentage (done is capped at total for it), then the rate and the time left once
 // they mean something (done > 0 and either a second elapsed or 1 % of the total done; time left
-// only while done < total).
+// only while done < total). `rate_base`: bytes already done when `elapsed` began (the rate is
+// (done - rate_base) / elapsed), for a transfer first seen part way through.
 std::string ProgressLine(const std::string& label, int64_t done, int64_t total,
-                         absl::Duration elapsed);
+                         absl::Duration elapsed, int64_t rate_base = 0);
 
 }  // namespace srs
 

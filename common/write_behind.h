@@ -40,8 +40,9 @@ class WriteBehind {
   // Writeback is started and waited for in steps of this many bytes (8 MiB: large enough for the
   // disk's queue, small enough that the progress moves several times a second on a slow disk).
   static constexpr int64_t kChunkBytes = int64_t{8} << 20;
-  // Files expected to be smaller than this get no thread: Finish is then a plain fsync.
-  static constexpr int64_t kMinThreadBytes = int64_t{4} * kChunkBytes;
+  // Files expected to be smaller than this get no thread: Finish is then a plain fsync (a piece
+  // of one chunk or less would count nothing before its end anyway).
+  static constexpr int64_t kMinThreadBytes = kChunkBytes;
 
   // Called with the bytes of the file known to be written back so far (a running total, from the
   // thread or from Finish; never concurrently with itself). May block: it delays the writeback.

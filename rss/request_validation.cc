@@ -286,6 +286,7 @@ absl::Status ValidateReportProgress(const v1::ReportProgressRequest& req) {
   SRS_RETURN_IF_ERROR(ValidateToken(kCall, "run token", req.run_token()));
   SRS_RETURN_IF_ERROR(CheckEpoch(kCall, req.epoch()));
   SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, "done_bytes", req.done_bytes()));
+  SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, "total_bytes", req.total_bytes()));
   if (req.total_bytes() > kMaxProgressBytes) {
     return Invalid(kCall, absl::StrCat("total_bytes is ", req.total_bytes(), "; at most ",
                                        kMaxProgressBytes, " are allowed"));

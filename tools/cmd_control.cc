@@ -17,19 +17,34 @@
 namespace srs::tools {
 namespace {
 
-// In embedded mode the RSS belongs to the `srs run` of the job, which stops it as soon as the job
-// has left: then bring the private RSS up again from its state and ask it.
+// How long `srs stop --wait` keeps asking an RSS that does not answer (restarting, or its machine
+// rebooting) before it gives up: an RSS that blinks costs a delay, not the wait.
+constexpr absl::Duration kRssOutageBudget = absl::Seconds(60);
+
+// GetJob, riding out an RSS that is briefly away (UNAVAILABLE, CANCELLED) for up to
+// kRssOutageBudget and `deadline`: each retry reconnects, so a restarted RSS is found at once
+// (a gRPC channel's own reconnection backs off for up to minutes). In embedded mode the RSS
+// belongs to the `srs run` of the job, which stops it as soon as the job has left: reconnecting
+// then brings the private RSS up again from its state.
 absl::StatusOr<rssv1::GetJobResponse> GetJobReconnecting(OpenedSite* site, RssAdmin* admin,
-                                                         const std::string& job) {
-  absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
-  if (info.ok() || !site->site.embedded ||
-      (!absl::IsUnavailable(info.status()) && !absl::IsCancelled(info.status()))) {
-    return info;
+                                                         const std::string& job,
+                                                         absl::Time deadline) {
+  const absl::Time give_up = std::min(deadline, absl::Now() + kRssOutageBudget);
+  while (true) {
+    absl::StatusOr<rssv1::GetJobResponse> info = admin->GetJob(job);
+    if (info.ok() || (!absl::IsUnavailable(info.status()) && !absl::IsCancelled(info.status())) ||
+        absl::Now() > give_up) {
+      return info;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+    if (site->site.embedded) {
+      absl::StatusOr<OpenedSite> reopened = OpenSite(/*need_depot=*/false);
+      if (!reopened.ok()) return reopened.status();
+      *site = std::move(*reopened);
+    }
+    absl::StatusOr<RssAdmin> reconnected = ConnectAdmin(site->site);
+    if (reconnected.ok()) *admin = std::move(*reconnected);
   }
-  absl::SleepFor(absl::Milliseconds(200));
-  SRS_ASSIGN_OR_RETURN(*site, OpenSite(/*need_depot=*/false));
-  SRS_ASSIGN_OR_RETURN(*admin, ConnectAdmin(site->site));
-  return admin->GetJob(job);
 }
 
 // The stop checkpoint's progress as the RSS sees it: of `run_id`'s pending checkpoint, the bytes
@@ -60,7 +75,8 @@ absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::stri
   absl::Time deadline = absl::Now() + timeout;
   std::unique_ptr<Progress> progress;
   while (true) {
-    SRS_ASSIGN_OR_RETURN(rssv1::GetJobResponse info, GetJobReconnecting(site, admin, job));
+    SRS_ASSIGN_OR_RETURN(rssv1::GetJobResponse info,
+                         GetJobReconnecting(site, admin, job, deadline));
     const rssv1::Configuration* run = NewestRun(info);
     if (progress == nullptr) {
       progress = std::make_unique<Progress>(absl::StrCat("stopping ", job),
@@ -69,6 +85,10 @@ absl::Status WaitUntilStopped(OpenedSite* site, RssAdmin* admin, const std::stri
     if (run != nullptr) {
       const PendingProgress pending = PendingBytes(info, run->run_id());
       progress->SetTotal(pending.total_bytes);
+      // The write's first bytes seen: the rate counts from here, not from the wait's start.
+      if (progress->done_bytes() == 0 && pending.done_bytes > 0) {
+        progress->MeasureRateFrom(pending.done_bytes);
+      }
       progress->Add(pending.done_bytes - progress->done_bytes());
       if (run->state() != "running") progress->Done();
     }
@@ -103,7 +123,9 @@ int RequestCommand(const Args& argv, bool stop) {
   ArgParser args(stop ? "srs stop JOB [--wait [--timeout SECONDS] | --deadline SECONDS]"
                       : "srs checkpoint JOB",
                  stop ? "Asks the running job JOB to write a checkpoint and leave at its next\n"
-                        "SRS_Check_Stop. Resume it later with `srs run --resume` on any count."
+                        "SRS_Check_Stop. Resume it later with `srs run --resume` on any count.\n"
+                        "With --wait on a terminal, a progress line shows the checkpoint's bytes\n"
+                        "as the ranks write them (not with --quiet, nor when stderr is a file)."
                       : "Asks the running job JOB to write a checkpoint at its next\n"
                         "SRS_Check_Stop and go on.");
   args.AddPositional("JOB", "the job's name (its SRS_APP, or the program's base name)");

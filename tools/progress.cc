@@ -32,7 +32,8 @@ void Progress::Add(int64_t bytes) {
   if (now - last_draw_ < kRedrawEvery) return;
   last_draw_ = now;
   // \r and "erase to end of line" keep it one line however its length changes.
-  std::fprintf(stderr, "\r%s\033[K", Line(label_, done_, total_, now - start_).c_str());
+  std::fprintf(stderr, "\r%s\033[K",
+               ProgressLine(label_, done_, total_, now - start_, rate_base_).c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

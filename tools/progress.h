@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace srs::tools {
@@ -27,6 +28,13 @@ class Progress {
   void SetTotal(int64_t total_bytes) {
     if (total_bytes > 0) total_ = total_bytes;
   }
+  // Measures the rate (and time left) from now, when `done_bytes` are done (call it before the
+  // Add that brings them), for a transfer whose start the caller did not see (a stop
+  // checkpoint's write begins at the job's next SRS_Check_Stop, seconds after `srs stop` began).
+  void MeasureRateFrom(int64_t done_bytes) {
+    start_ = absl::Now();
+    rate_base_ = done_bytes;
+  }
   // Erases the line (once); later Add()s are still counted but not shown.
   void Done();
 
@@ -42,6 +50,7 @@ class Progress {
   std::string label_;
   int64_t total_;
   int64_t done_ = 0;
+  int64_t rate_base_ = 0;
   bool shown_;
   bool drawn_ = false;
   absl::Time start_;

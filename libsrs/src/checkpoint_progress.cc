@@ -49,7 +49,11 @@ void CheckpointProgress::Loop() {
     return;
   }
   int64_t reported = -1;
-  while (!stop_) {
+  // Once it has reported at all, a last report goes out as the write ends (its final bytes), so
+  // the line does not stand still at the last half-second's figure.
+  bool last_round = false;
+  while (!stop_ || !last_round) {
+    last_round = stop_;
     const int64_t done = Estimate(my_done_.load(std::memory_order_relaxed), mine_, total_);
     if (done != reported) {
       lock.unlock();
@@ -69,7 +73,9 @@ void CheckpointProgress::Loop() {
       }
       reported = done;
     }
-    wake_.wait_for(lock, absl::ToChronoMilliseconds(kReportEvery), [this] { return stop_; });
+    if (!stop_) {
+      wake_.wait_for(lock, absl::ToChronoMilliseconds(kReportEvery), [this] { return stop_; });
+    }
   }
 }
 

@@ -6,7 +6,9 @@
 # job runs (crashy_solver, periodic checkpoints every 0.3 s); at a random moment the daemon is
 # killed and comes back after a random outage shorter than rpc_timeout; around the outage the job
 # is asked to stop (round % 3 == 0), to checkpoint (== 1), or left to finish (== 2). Every job
-# must end finished or stopped with a committed checkpoint (resumable): 0 failures. One stopped
+# must end finished or stopped with a committed checkpoint (resumable): 0 failures. In the RSS's
+# checkpoint rounds `srs stop --wait` must also ride out a kill -9 + restart of the RSS while it
+# waits, and report the commit. One stopped
 # job of each kind is resumed on another process count, every element verified.
 #
 #   blink.sh SOLVER FAULT_INSPECT WAIT_NEW_FILE SRS_TOOL [ROUNDS [rss|depot|both]]
@@ -71,8 +73,26 @@ one_round() {  # one_round rss|depot N
   sleep "$(seconds_of_ms $((200 + RANDOM % 1000)))"
   restart_daemon "$daemon"
   [ -n "$req_pid" ] && wait "$req_pid"
-  if ((kind == 1)); then
-    # After the requested checkpoint, stop it (the stop also crosses the RSS's fresh restart).
+  if ((kind == 1)) && [ "$daemon" = rss ]; then
+    # After the requested checkpoint, `srs stop --wait`, and one more kill -9 + restart of the
+    # RSS while it waits (the job cannot commit its stop checkpoint while the RSS is away): the
+    # wait rides the outage out and reports the commit.
+    sleep 0.5
+    local waited="$w/stopwait.$2.out"
+    "$SRS_TOOL" stop "$app" --wait --timeout 60 >"$waited" 2>&1 &
+    local wait_pid=$!
+    if fault_wait_line "$waited" "stop requested" 20 "$wait_pid"; then
+      kill -KILL "$rss_pid"; wait "$rss_pid" 2>/dev/null
+      sleep "$(seconds_of_ms $((200 + RANDOM % 1000)))"
+      round="$round.wait" restart_daemon rss
+    fi
+    if ! wait "$wait_pid" || ! grep -q "stopped: checkpoint epoch" "$waited"; then
+      failed=$((failed + 1))
+      fault_log "round $daemon $2 ($app): srs stop --wait did not ride out the RSS's restart:"
+      cat "$waited" >&2
+    fi
+  elif ((kind == 1)); then
+    # After the requested checkpoint, stop it (the stop also crosses the depot's fresh restart).
     sleep 0.5
     request stop "$app"
   fi

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "common/progress_line.h"
 #include "tools/args.h"
 #include "tools/completion.h"
 #include "tools/export_plan.h"
@@ -179,6 +180,13 @@ TEST(Progress, LineShowsBytesPercentRateAndTimeLeft) {
             "export: 4 B of 1.0 GiB  0%");
   EXPECT_EQ(Progress::Line("export", 16 << 20, int64_t{1} << 30, absl::Milliseconds(300)),
             "export: 16.0 MiB of 1.0 GiB  1%  53.3 MiB/s  19 s left");
+  // A transfer first seen part way (a stop checkpoint: 64 MiB done when first seen, 320 MiB
+  // 2 s later): the rate is what moved since, 128 MiB/s, not 320 MiB over the 2 s.
+  EXPECT_EQ(ProgressLine("stopping heat", 320 << 20, int64_t{1} << 30, absl::Seconds(2), 64 << 20),
+            "stopping heat: 320.0 MiB of 1.0 GiB  31%  128.0 MiB/s  6 s left");
+  // Nothing moved since: no rate yet.
+  EXPECT_EQ(ProgressLine("stopping heat", 64 << 20, int64_t{1} << 30, absl::Seconds(2), 64 << 20),
+            "stopping heat: 64.0 MiB of 1.0 GiB  6%");
 }
 
 TEST(Progress, SilentWhenQuietOrNotATerminal) {
