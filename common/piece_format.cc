@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/checksum.h"
+#include "common/direct_write.h"
 #include "common/hdf5_lock.h"
 #include "common/piece_hdf5.h"
 #include "common/status_macros.h"
@@ -125,7 +126,19 @@ absl::Status WriteIndex(hid_t file, const DatasetWrite& ds, std::vector<WrittenR
   return NoteRange(dset.get(), ds.global_index, static_cast<size_t>(n) * sizeof(int64_t), ranges);
 }
 
-absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<WrittenRange>* ranges) {
+// True when `ds` is written with direct I/O after the file is laid out (WriteOptions::direct_io):
+// large, stored as it is in memory, from page-aligned memory.
+bool DeferredToDirect(const DatasetWrite& ds) {
+  return !ds.big_endian && NativeIsStoredOrder() &&
+         ds.count * static_cast<int64_t>(ElementSize(ds.type)) >= kDirectMinBytes &&
+         DirectWritable(ds.data);
+}
+
+// `deferred` (null: write everything now): a dataset DeferredToDirect is only laid out (space
+// allocated at creation, never filled) and its range appended there, to be written later.
+absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<WrittenRange>* ranges,
+                          std::vector<WrittenRange>* deferred) {
+  const bool defer = deferred != nullptr && DeferredToDirect(ds);
   Hid file_type = TypeOf(ds.type, ds.big_endian ? Order::kBig : Order::kLittle);
   hsize_t n = ds.count;
   Hid space(H5Screate_simple(1, &n, nullptr), H5Sclose);
@@ -134,11 +147,21 @@ absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<Writte
   Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS);
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+  if (defer) H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);  // its offset is known now
   Hid dset(H5Dcreate2(file, ds.name.c_str(), file_type.get(), space.get(), H5P_DEFAULT, dcpl.get(),
                       H5P_DEFAULT),
            H5Dclose);
   if (!dset.ok()) return absl::InternalError(Hdf5ErrorText());
-  SRS_ASSIGN_OR_RETURN(uint64_t checksum, WriteElements(dset.get(), ds, file_type.get()));
+  const size_t bytes = static_cast<size_t>(ds.count) * ElementSize(ds.type);
+  uint64_t checksum = 0;
+  if (defer) {
+    checksum = Xxh3(ds.data, bytes);
+    haddr_t offset = H5Dget_offset(dset.get());
+    if (offset == HADDR_UNDEF) return absl::InternalError("no storage laid out for a direct write");
+    deferred->push_back({static_cast<uint64_t>(offset), ds.data, bytes});
+  } else {
+    SRS_ASSIGN_OR_RETURN(checksum, WriteElements(dset.get(), ds, file_type.get()));
+  }
   hid_t d = dset.get();
   // Big-endian data was converted in a bounce buffer: its stored bytes are read back instead.
   if (!ds.big_endian) {
@@ -157,7 +180,8 @@ absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<Writte
 
 absl::Status WriteContents(hid_t file, const PieceHeader& header,
                            const std::vector<DatasetWrite>& datasets,
-                           std::vector<WrittenRange>* ranges) {
+                           std::vector<WrittenRange>* ranges,
+                           std::vector<WrittenRange>* deferred = nullptr) {
   SRS_RETURN_IF_ERROR(WriteInt32Attr(file, "srs_format_version", kFormatVersion));
   SRS_RETURN_IF_ERROR(WriteStringAttr(file, "app", header.app));
   SRS_RETURN_IF_ERROR(WriteInt64Attr(file, "epoch", header.epoch));
@@ -166,8 +190,8 @@ absl::Status WriteContents(hid_t file, const PieceHeader& header,
   SRS_RETURN_IF_ERROR(
       WriteStringAttr(file, "created", header.created.empty() ? NowIso8601() : header.created));
   for (const DatasetWrite& ds : datasets) {
-    SRS_RETURN_IF_ERROR(
-        Annotate(WriteDataset(file, ds, ranges), absl::StrCat("dataset '", ds.name, "'")));
+    SRS_RETURN_IF_ERROR(Annotate(WriteDataset(file, ds, ranges, deferred),
+                                 absl::StrCat("dataset '", ds.name, "'")));
   }
   return absl::OkStatus();
 }
@@ -262,8 +286,7 @@ absl::Status WriteBytesFile(const std::string& path, const std::string& bytes) {
 // WritePieceFile; `ranges` (may be null) receives where each dataset's bytes went.
 absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& header,
                                 const std::vector<DatasetWrite>& datasets,
-                                std::vector<WrittenRange>* ranges,
-                                WriteBehind::OnDurable on_durable) {
+                                std::vector<WrittenRange>* ranges, WriteOptions options) {
   SRS_RETURN_IF_ERROR(ValidateWrites(datasets));
   if (SpaceIsShort(path, datasets)) {
     // HDF5 1.10 keeps a file whose close failed for lack of space in its ID table, half
@@ -273,39 +296,64 @@ absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& head
     SRS_ASSIGN_OR_RETURN(std::string image, WritePieceImage(header, datasets));
     return WriteBytesFile(path, image);
   }
+  // What HDF5 writes itself goes to disk behind it (write_behind.h); datasets deferred to direct
+  // I/O are written after the layout, counted as they go.
+  int64_t buffered_bytes = 0;
+  bool any_direct = false;
+  for (const DatasetWrite& ds : datasets) {
+    if (options.direct_io && DeferredToDirect(ds)) {
+      any_direct = true;
+    } else {
+      buffered_bytes += ds.count * static_cast<int64_t>(ElementSize(ds.type));
+    }
+  }
+  std::vector<WrittenRange> deferred;
   std::unique_ptr<WriteBehind> behind;
   {
     Hdf5Lock lock;
     QuietHdf5();
     Hid fapl = PieceFileAccess();
+    // Direct I/O needs every deferred dataset at a block-aligned offset; small objects
+    // (metadata, small datasets) stay packed.
+    if (any_direct && fapl.ok()) H5Pset_alignment(fapl.get(), kDirectMinBytes, kDirectAlign);
     Hid file(
         H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.ok() ? fapl.get() : H5P_DEFAULT),
         H5Fclose);
     if (!file.ok()) return H5Error(absl::StatusCode::kInternal, path, "cannot create");
-    int64_t data_bytes = 0;
-    for (const DatasetWrite& ds : datasets) {
-      data_bytes += ds.count * static_cast<int64_t>(ElementSize(ds.type));
-    }
-    SRS_ASSIGN_OR_RETURN(behind, WriteBehind::Start(path, data_bytes, std::move(on_durable)));
-    SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets, ranges), path));
+    // With direct writes the file reaches its full size at close, before its data is written:
+    // no write-behind thread (it would count holes); the direct writes count instead.
+    SRS_ASSIGN_OR_RETURN(
+        behind, WriteBehind::Start(path, any_direct ? 0 : buffered_bytes,
+                                   any_direct ? WriteBehind::OnDurable() : options.on_durable));
+    SRS_RETURN_IF_ERROR(Annotate(
+        WriteContents(file.get(), header, datasets, ranges, any_direct ? &deferred : nullptr),
+        path));
     // Closing flushes: its failure (disk full) must fail the write.
     if (H5Fclose(file.release()) < 0) return H5Error(absl::StatusCode::kInternal, path, "close");
   }
-  return behind->Finish();
+  if (!deferred.empty()) {
+    SRS_RETURN_IF_ERROR(WriteRangesDirect(path, deferred, options.on_durable));
+  }
+  SRS_RETURN_IF_ERROR(behind->Finish());
+  if (any_direct && options.on_durable) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) options.on_durable(st.st_size);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
                             const std::vector<DatasetWrite>& datasets) {
-  return WritePieceFileImpl(path, header, datasets, nullptr, {});
+  return WritePieceFileImpl(path, header, datasets, nullptr, WriteOptions());
 }
 
 absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const PieceHeader& header,
                                                 const std::vector<DatasetWrite>& datasets,
-                                                WriteBehind::OnDurable on_durable) {
+                                                WriteOptions options) {
   std::vector<WrittenRange> ranges;
-  SRS_RETURN_IF_ERROR(WritePieceFileImpl(path, header, datasets, &ranges, std::move(on_durable)));
+  SRS_RETURN_IF_ERROR(WritePieceFileImpl(path, header, datasets, &ranges, std::move(options)));
   return HashWrittenFile(path, std::move(ranges));
 }
 

@@ -95,6 +95,22 @@ struct Hyperslab {
   int64_t block = 1;
 };
 
+// Datasets of at least this many bytes may be written with direct I/O (WriteOptions::direct_io).
+inline constexpr int64_t kDirectMinBytes = int64_t{1} << 20;
+
+// How WritePieceFileHashed writes.
+struct WriteOptions {
+  // Called with the bytes known to be written so far, as they get there: on disk behind HDF5's
+  // writes (common/write_behind.h), or written by direct I/O. May be empty.
+  WriteBehind::OnDurable on_durable;
+  // Datasets of at least kDirectMinBytes, stored as they are in memory (not big-endian) and held
+  // in page-aligned memory (an asynchronous checkpoint's staging buffer) are written with direct
+  // I/O from that memory (common/direct_write.h) after HDF5 has laid the file out, their space
+  // allocated at creation and aligned to kDirectAlign: no page-cache copy. The file is the same
+  // HDF5 piece either way.
+  bool direct_io = false;
+};
+
 // Writes a piece with the sec2 driver, then fsyncs the file. INVALID_ARGUMENT for bad names,
 // duplicate names, negative counts or null data with count > 0.
 absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
@@ -105,11 +121,10 @@ absl::Status WritePieceFile(const std::string& path, const PieceHeader& header,
 // stored bytes are exactly those on a little-endian host), only HDF5's metadata between them is
 // read back; big-endian datasets are read back too. The depot's commit then need not read the
 // piece (depot/README.md). The caller must not change the data until this returns.
-// The file goes to disk behind the writer (common/write_behind.h): `on_durable` (may be empty) is
-// called with the bytes known to be on disk so far, as they get there.
+// How the bytes go to disk: WriteOptions.
 absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const PieceHeader& header,
                                                 const std::vector<DatasetWrite>& datasets,
-                                                WriteBehind::OnDurable on_durable = {});
+                                                WriteOptions options = {});
 
 // The same file built in memory (core driver, H5Fget_file_image): the bytes a client streams.
 absl::StatusOr<std::string> WritePieceImage(const PieceHeader& header,

@@ -257,7 +257,8 @@ class PieceStore {
   absl::Mutex verify_mu_;
   std::deque<PieceRecord> to_verify_ ABSL_GUARDED_BY(verify_mu_);
   bool stopping_ ABSL_GUARDED_BY(verify_mu_) = false;
-  std::thread verifier_;  // started by the first QueueVerification
+  absl::Time last_queued_ ABSL_GUARDED_BY(verify_mu_);  // the newest commit's
+  std::thread verifier_;                                // started by the first QueueVerification
 };
 
 // Splits selections into groups that each select at most max_elements elements, keeping the

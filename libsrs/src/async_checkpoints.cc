@@ -261,7 +261,9 @@ void AsyncCheckpoints::WriteTask(const std::shared_ptr<Job>& job) {
   absl::Time start = absl::Now();
   if (epoch > 0) {
     if (!HoldForTests()) return;
-    record = job->prepared.ok() ? WritePieceDatasets(*env_, job->datasets, epoch, grant)
+    record = job->prepared.ok() ? WritePieceDatasets(*env_, job->datasets, epoch, grant,
+                                                     /*done_bytes=*/nullptr,
+                                                     /*direct_io=*/true)
                                 : absl::StatusOr<rss::v1::PieceRecord>(job->prepared);
   }
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);

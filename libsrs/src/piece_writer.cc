@@ -77,7 +77,7 @@ absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
 
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const RankWriteGrant& ticket, std::atomic<int64_t>* done_bytes) {
+    const RankWriteGrant& ticket, std::atomic<int64_t>* done_bytes, bool direct_io) {
   const depot::v1::WriteGrant& grant = ticket.grant;
   // Counts the piece's bytes done (on disk, or sent) as they are; the test hook slows each step.
   auto count_done = [done_bytes](int64_t bytes) {
@@ -107,8 +107,8 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
         key, size_hint, 0,
         [&](const std::string& spool_path) {
           if (done_bytes != nullptr) done_bytes->store(0, std::memory_order_relaxed);
-          absl::StatusOr<FileDigest> digest =
-              piece::WritePieceFileHashed(spool_path, header, datasets, count_done);
+          absl::StatusOr<FileDigest> digest = piece::WritePieceFileHashed(
+              spool_path, header, datasets, piece::WriteOptions{count_done, direct_io});
           written = absl::Now();
           return digest;
         },

@@ -33,10 +33,13 @@ absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
 // calls it from its own thread; no MPI). `grant`: this rank's write grant and replica targets.
 // `done_bytes` (may be null) is kept at the piece's bytes done so far: on the disk (shared host:
 // common/write_behind.h) or sent (a remote depot), for the checkpoint's progress
-// (checkpoint_progress.h).
+// (checkpoint_progress.h). `direct_io`: the datasets' memory is the caller's own page-aligned
+// staging (an asynchronous checkpoint), written to a shared-host depot's spool with direct I/O
+// (piece::WriteOptions::direct_io); the application's own arrays are written buffered.
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const RankWriteGrant& grant, std::atomic<int64_t>* done_bytes = nullptr);
+    const RankWriteGrant& grant, std::atomic<int64_t>* done_bytes = nullptr,
+    bool direct_io = false);
 
 // Local. The record to report to the RSS (depot, capabilities, size, checksum of the file).
 // `grant`: this rank's write grant for the epoch (from BeginCheckpoint, scattered by rank 0).

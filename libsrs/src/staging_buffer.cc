@@ -6,14 +6,23 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/direct_write.h"
 
 namespace srs {
 namespace libsrs {
 namespace {
 
+// Every array starts 64-byte aligned (cache lines, SIMD); an array large enough to be written
+// with direct I/O (piece::kDirectMinBytes) starts page-aligned, so the asynchronous write sends it
+// from here to the disk with no copy (common/direct_write.h).
 constexpr int64_t kAlign = 64;
 
-int64_t AlignUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+int64_t AlignUp(int64_t n, int64_t align) { return (n + align - 1) / align * align; }
+
+// Where an array of `bytes` goes when the previous one ended at `at`.
+int64_t PlaceAt(int64_t at, int64_t bytes) {
+  return AlignUp(at, bytes >= piece::kDirectMinBytes ? static_cast<int64_t>(kDirectAlign) : kAlign);
+}
 
 }  // namespace
 
@@ -27,9 +36,11 @@ int64_t StagingBuffer::BytesNeeded(const std::vector<piece::DatasetWrite>& datas
     int64_t bytes = 0;
     if (ds.count < 0 ||
         __builtin_mul_overflow(ds.count, static_cast<int64_t>(ElementSize(ds.type)), &bytes) ||
-        bytes > (int64_t{1} << 60) || __builtin_add_overflow(total, AlignUp(bytes), &total)) {
+        bytes > (int64_t{1} << 60)) {
       return -1;
     }
+    total = PlaceAt(total, bytes);  // below 2^61 + 4 KiB: no overflow
+    if (__builtin_add_overflow(total, bytes, &total) || total > (int64_t{1} << 61)) return -1;
   }
   return total;
 }
@@ -69,9 +80,10 @@ absl::Status StagingBuffer::CopyIn(std::vector<piece::DatasetWrite>* datasets) {
   int64_t at = 0;
   for (piece::DatasetWrite& ds : *datasets) {
     size_t bytes = static_cast<size_t>(ds.count) * ElementSize(ds.type);
+    at = PlaceAt(at, static_cast<int64_t>(bytes));
     if (bytes > 0) std::memcpy(memory_ + at, ds.data, bytes);
     ds.data = memory_ + at;
-    at += AlignUp(static_cast<int64_t>(bytes));
+    at += static_cast<int64_t>(bytes);
   }
   return absl::OkStatus();
 }

@@ -30,8 +30,8 @@ class StagingBuffer {
   StagingBuffer(const StagingBuffer&) = delete;
   StagingBuffer& operator=(const StagingBuffer&) = delete;
 
-  // Bytes the datasets' elements take in staging (each array starts 64-byte aligned).
-  // -1 if the sum overflows.
+  // Bytes the datasets' elements take in staging (each array starts 64-byte aligned, one of at
+  // least piece::kDirectMinBytes page-aligned). -1 if the sum overflows.
   static int64_t BytesNeeded(const std::vector<piece::DatasetWrite>& datasets);
 
   // Whether `datasets` fit under the limit.
