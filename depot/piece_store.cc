@@ -174,10 +174,47 @@ class StreamPut : public PutSession {
 PieceStore::PieceStore(std::unique_ptr<PieceBackend> backend, StoreOptions options)
     : backend_(std::move(backend)), options_(std::move(options)) {}
 
+namespace {
+
+// The background pass hashes at idle priority: the CPU's (SCHED_IDLE) and the disk's (the idle
+// I/O class). On a node whose cores all run ranks, reading and hashing every byte of each new
+// piece at normal priority took that time from the solver (periodic_overhead at 256 MiB a rank:
+// 34-43 % with it, 12-13 % without); nothing depends on when the pass ends, since a read of a
+// piece the pass has not reached verifies it first (CheckIntegrity). Only the hashing runs idle:
+// the thread takes the store's locks at normal priority, so it cannot be left holding one while
+// the ranks keep the cores (a commit would wait for it). `tid`: a thread of this process.
+void SetIdlePriority(pthread_t thread, pid_t tid, bool idle) {
+  sched_param param{};
+  param.sched_priority = 0;
+  if (pthread_setschedparam(thread, idle ? SCHED_IDLE : SCHED_OTHER, &param) != 0) {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(tid), idle ? 19 : 0);  // the next best
+  }
+  // ioprio_set(IOPRIO_WHO_PROCESS, tid, IOPRIO_PRIO_VALUE(class, level)); glibc has no wrapper.
+  // Best effort: a kernel without it leaves the normal class.
+  constexpr int kWhoProcess = 1, kClassBestEffort = 2, kClassIdle = 3, kClassShift = 13;
+  const int value = idle ? kClassIdle << kClassShift : (kClassBestEffort << kClassShift) | 4;
+  syscall(SYS_ioprio_set, kWhoProcess, static_cast<int>(tid), value);
+}
+
+// How long the depot must have committed no piece before the background pass reads one, unless
+// the oldest piece waiting has waited kScrubMaxDelay: a job committing every second then gets
+// its pieces checked anyway (at idle priority), one at a time.
+constexpr absl::Duration kScrubQuiet = absl::Seconds(2);
+constexpr absl::Duration kScrubMaxDelay = absl::Seconds(30);
+// At most this many pieces wait; beyond, the oldest are left to their first read's check (a
+// depot taking a commit every few milliseconds must not grow a queue without bound).
+constexpr size_t kMaxScrubQueue = 4096;
+
+}  // namespace
+
 PieceStore::~PieceStore() {
   {
     absl::MutexLock lock(&verify_mu_);
     stopping_ = true;
+    // A hash in progress finishes at normal priority: shutdown does not wait on idle time.
+    if (verifier_.joinable() && verifier_tid_ != 0) {
+      SetIdlePriority(verifier_.native_handle(), verifier_tid_, false);
+    }
   }
   if (verifier_.joinable()) verifier_.join();
 }
@@ -185,44 +222,24 @@ PieceStore::~PieceStore() {
 void PieceStore::QueueVerification(const PieceRecord& record) {
   absl::MutexLock lock(&verify_mu_);
   if (stopping_) return;
-  to_verify_.push_back(record);
-  last_queued_ = absl::Now();
+  if (to_verify_.size() >= kMaxScrubQueue) to_verify_.pop_front();
+  const absl::Time now = absl::Now();
+  to_verify_.push_back({record, now});
+  last_queued_ = now;
   if (!verifier_.joinable()) verifier_ = std::thread([this] { VerifyLoop(); });
 }
 
-namespace {
-
-// The background pass runs only on idle time: the CPU's (SCHED_IDLE) and the disk's (the idle
-// I/O class). On a node whose cores all run ranks, reading and hashing every byte of each new
-// piece at normal priority took that time from the solver (periodic_overhead at 256 MiB a rank:
-// 34-43 % with it, 12-13 % without); nothing depends on when the pass ends, since a read of a
-// piece the pass has not reached verifies it first (CheckIntegrity).
-void LowerToIdlePriority() {
-  sched_param param{};
-  param.sched_priority = 0;
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);  // the next best
-  }
-  // ioprio_set(IOPRIO_WHO_PROCESS, this thread, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)); glibc
-  // has no wrapper. Best effort: a kernel without it leaves the normal class.
-  constexpr int kWhoProcess = 1, kClassIdle = 3, kClassShift = 13;
-  syscall(SYS_ioprio_set, kWhoProcess, static_cast<int>(syscall(SYS_gettid)),
-          kClassIdle << kClassShift);
-}
-
-// How long the depot must have committed no piece before the background pass reads one.
-constexpr absl::Duration kScrubQuiet = absl::Seconds(2);
-
-}  // namespace
-
 // Reads every byte of each piece committed on its writer's checksum and compares (the backend
-// remembers a match, so the first read of the piece need not hash it again), at idle priority
-// (LowerToIdlePriority) and only once no piece has been committed for kScrubQuiet: a job that
-// checkpoints every second is left alone until it pauses or ends. A mismatch is logged here and
-// refused to every reader (CheckIntegrity runs again before each read of an unverified piece).
-// Pieces deleted meanwhile are skipped.
+// remembers a match, so the first read of the piece need not hash it again), hashing at idle
+// priority (SetIdlePriority), once no piece has been committed for kScrubQuiet or the oldest has
+// waited kScrubMaxDelay. A mismatch is logged here and refused to every reader (CheckIntegrity
+// runs again before each read of an unverified piece). Pieces deleted meanwhile are skipped.
 void PieceStore::VerifyLoop() {
-  LowerToIdlePriority();
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  {
+    absl::MutexLock lock(&verify_mu_);
+    verifier_tid_ = tid;
+  }
   for (;;) {
     PieceRecord record;
     {
@@ -232,19 +249,25 @@ void PieceStore::VerifyLoop() {
             return self->stopping_ || !self->to_verify_.empty();
           },
           this));
-      while (!stopping_ && absl::Now() - last_queued_ < kScrubQuiet) {
-        verify_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                                    kScrubQuiet - (absl::Now() - last_queued_));
+      auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(verify_mu_) {
+        const absl::Time now = absl::Now();
+        return now - last_queued_ >= kScrubQuiet ||
+               now - to_verify_.front().queued >= kScrubMaxDelay;
+      };
+      while (!stopping_ && !due()) {
+        verify_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(500));
       }
       if (stopping_) return;
-      record = std::move(to_verify_.front());
+      record = std::move(to_verify_.front().record);
       to_verify_.pop_front();
     }
     {
       absl::MutexLock lock(&mu_);
       if (pieces_.count(record.info.piece_id()) == 0) continue;
     }
+    SetIdlePriority(pthread_self(), tid, true);
     absl::Status integrity = backend_->CheckIntegrity(record);
+    SetIdlePriority(pthread_self(), tid, false);
     absl::MutexLock lock(&mu_);
     if (!integrity.ok() && pieces_.count(record.info.piece_id()) != 0) {
       SRS_LOG(ERROR).Field("piece", record.info.piece_id())

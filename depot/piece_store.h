@@ -21,6 +21,8 @@
 #ifndef SRS_DEPOT_PIECE_STORE_H_
 #define SRS_DEPOT_PIECE_STORE_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -255,7 +257,12 @@ class PieceStore {
   int64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 
   absl::Mutex verify_mu_;
-  std::deque<PieceRecord> to_verify_ ABSL_GUARDED_BY(verify_mu_);
+  struct QueuedCheck {
+    PieceRecord record;
+    absl::Time queued;
+  };
+  std::deque<QueuedCheck> to_verify_ ABSL_GUARDED_BY(verify_mu_);
+  pid_t verifier_tid_ ABSL_GUARDED_BY(verify_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(verify_mu_) = false;
   absl::Time last_queued_ ABSL_GUARDED_BY(verify_mu_);  // the newest commit's
   std::thread verifier_;                                // started by the first QueueVerification
