@@ -321,10 +321,10 @@ absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& head
         H5Fclose);
     if (!file.ok()) return H5Error(absl::StatusCode::kInternal, path, "cannot create");
     // With direct writes the file reaches its full size at close, before its data is written:
-    // no write-behind thread (it would count holes); the direct writes count instead.
+    // no write-behind thread (it would count holes); the direct writes count instead, and
+    // Finish reports the whole file once it is durable.
     SRS_ASSIGN_OR_RETURN(
-        behind, WriteBehind::Start(path, any_direct ? 0 : buffered_bytes,
-                                   any_direct ? WriteBehind::OnDurable() : options.on_durable));
+        behind, WriteBehind::Start(path, any_direct ? 0 : buffered_bytes, options.on_durable));
     SRS_RETURN_IF_ERROR(Annotate(
         WriteContents(file.get(), header, datasets, ranges, any_direct ? &deferred : nullptr),
         path));
@@ -334,12 +334,7 @@ absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& head
   if (!deferred.empty()) {
     SRS_RETURN_IF_ERROR(WriteRangesDirect(path, deferred, options.on_durable));
   }
-  SRS_RETURN_IF_ERROR(behind->Finish());
-  if (any_direct && options.on_durable) {
-    struct stat st;
-    if (stat(path.c_str(), &st) == 0) options.on_durable(st.st_size);
-  }
-  return absl::OkStatus();
+  return behind->Finish();
 }
 
 }  // namespace
