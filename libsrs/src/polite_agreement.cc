@@ -31,6 +31,12 @@ void WaitPolitely(MPI_Request* request) {
 
 }  // namespace
 
+void PoliteBarrier(MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Ibarrier(comm, &request);
+  WaitPolitely(&request);
+}
+
 absl::Status AgreeStatusPolitely(MPI_Comm comm, const absl::Status& local) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);

@@ -22,6 +22,11 @@ namespace libsrs {
 // otherwise the status of the lowest failing rank, on every rank.
 absl::Status AgreeStatusPolitely(MPI_Comm comm, const absl::Status& local);
 
+// Collective. An MPI_Barrier waited for the same way: for the ranks that wait while one rank
+// talks to a service (rank 0's RSS calls in a checkpoint), so that they leave the cores to it
+// and to the node's depot instead of spinning on them.
+void PoliteBarrier(MPI_Comm comm);
+
 }  // namespace libsrs
 }  // namespace srs
 
