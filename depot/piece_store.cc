@@ -687,10 +687,11 @@ absl::Status PieceStore::Renew(const std::vector<std::string>& manage_caps, int6
   }
   const int64_t expires =
       lease_seconds == 0 ? 0 : UnixMs(options_.now() + absl::Seconds(lease_seconds));
-  for (PieceRecord& record : records) {
-    record.info.set_lease_expires_unix_ms(expires);
-    SRS_RETURN_IF_ERROR(backend_->UpdateRecord(record));
-    absl::MutexLock lock(&mu_);
+  for (PieceRecord& record : records) record.info.set_lease_expires_unix_ms(expires);
+  // One durable step for the whole batch (the file backend's lease journal).
+  SRS_RETURN_IF_ERROR(backend_->UpdateLeases(records));
+  absl::MutexLock lock(&mu_);
+  for (const PieceRecord& record : records) {
     auto it = pieces_.find(record.info.piece_id());
     if (it != pieces_.end()) it->second.info.set_lease_expires_unix_ms(expires);
   }

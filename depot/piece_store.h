@@ -121,7 +121,9 @@ class PieceBackend {
                                      size_t out_bytes) = 0;
   // Path of a committed piece for same-host readers; FAILED_PRECONDITION if not a file.
   virtual absl::StatusOr<std::string> LocalPath(const std::string& piece_id) = 0;
-  virtual absl::Status UpdateRecord(const PieceRecord& record) = 0;
+  // Makes the new lease_expires_unix_ms of every record durable (Renew; 0 = pinned), all or
+  // nothing from the caller's view: OK only once every one is.
+  virtual absl::Status UpdateLeases(const std::vector<PieceRecord>& records) = 0;
   virtual absl::Status Remove(const std::string& piece_id) = 0;
 };
 

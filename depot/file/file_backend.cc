@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -189,10 +190,10 @@ class FileStagedPiece : public StagedPiece {
     published_ = true;
     // Remembered as verified only if the commit read it (else the store checks it later).
     if (record.bytes_verified) backend_->MarkVerified(piece_id_);
-    // The piece is durable once the directory entries are: fsync pieces/ (and spool/, which
-    // lost an entry).
-    SRS_RETURN_IF_ERROR(FsyncDir(backend_->dir() + "/pieces"));
-    return FsyncDir(backend_->dir() + "/spool");
+    // The piece is durable once its entries in pieces/ are. spool/ is not fsynced: should its
+    // old entry for the .h5 come back after a crash, startup removes it from spool/, which
+    // leaves the committed piece (the same file under pieces/) as it is.
+    return FsyncDir(backend_->dir() + "/pieces");
   }
 
  private:
@@ -212,7 +213,20 @@ absl::StatusOr<std::unique_ptr<FileBackend>> FileBackend::Open(const std::string
   SRS_RETURN_IF_ERROR(MakeDir(dir));
   SRS_RETURN_IF_ERROR(MakeDir(dir + "/pieces"));
   SRS_RETURN_IF_ERROR(MakeDir(dir + "/spool"));
-  return std::unique_ptr<FileBackend>(new FileBackend(dir));
+  std::vector<LeaseJournal::Entry> unfolded;
+  SRS_ASSIGN_OR_RETURN(std::unique_ptr<LeaseJournal> journal,
+                       LeaseJournal::Open(dir + "/leases.journal", &unfolded));
+  return std::unique_ptr<FileBackend>(
+      new FileBackend(dir, std::move(journal), std::move(unfolded)));
+}
+
+FileBackend::~FileBackend() {
+  absl::MutexLock lock(&journal_mu_);
+  if (journaled_.empty()) return;
+  absl::Status folded = FoldJournalLocked();
+  if (!folded.ok()) {
+    SRS_LOG(WARNING) << "lease journal not folded at stop (the next start folds it): " << folded;
+  }
 }
 
 std::string FileBackend::PiecePath(const std::string& piece_id) const {
@@ -253,6 +267,20 @@ absl::StatusOr<std::vector<PieceRecord>> FileBackend::LoadRecords() {
       records.push_back(std::move(*record));
     }
   }
+  // Pins and renewals made since the last fold: applied (to the piece each was written for),
+  // then made the .meta files' own.
+  absl::MutexLock lock(&journal_mu_);
+  std::map<std::string, PieceRecord*> by_id;
+  for (PieceRecord& record : records) by_id[record.info.piece_id()] = &record;
+  for (const LeaseJournal::Entry& entry : unfolded_) {
+    auto it = by_id.find(entry.piece_id);
+    if (it == by_id.end() || it->second->info.xxh3_64() != entry.piece_xxh3) continue;
+    it->second->info.set_lease_expires_unix_ms(entry.expires_unix_ms);
+    journaled_[entry.piece_id] = entry;
+  }
+  unfolded_.clear();
+  if (journaled_.empty() && journal_->bytes() == 0) return records;
+  SRS_RETURN_IF_ERROR(FoldJournalLocked());
   return records;
 }
 
@@ -351,14 +379,48 @@ absl::Status FileBackend::WriteMeta(const PieceRecord& record) {
   return status;
 }
 
-absl::Status FileBackend::UpdateRecord(const PieceRecord& record) {
+absl::Status FileBackend::ReplaceMeta(const PieceRecord& record) {
   SRS_RETURN_IF_ERROR(WriteMeta(record));
   const std::string meta = MetaPath(record.info.piece_id());
   if (rename((meta + ".tmp").c_str(), meta.c_str()) != 0) return Errno("rename", meta);
-  return FsyncDir(dir_ + "/pieces");
+  return absl::OkStatus();
+}
+
+absl::Status FileBackend::UpdateLeases(const std::vector<PieceRecord>& records) {
+  std::vector<LeaseJournal::Entry> entries;
+  for (const PieceRecord& record : records) {
+    entries.push_back(
+        {record.info.piece_id(), record.info.lease_expires_unix_ms(), record.info.xxh3_64()});
+  }
+  absl::MutexLock lock(&journal_mu_);
+  SRS_RETURN_IF_ERROR(journal_->Append(entries));
+  for (LeaseJournal::Entry& entry : entries) journaled_[entry.piece_id] = std::move(entry);
+  if (journal_->bytes() < LeaseJournal::kCompactBytes) return absl::OkStatus();
+  // The leases are durable already; a failed fold only leaves the journal longer.
+  absl::Status folded = FoldJournalLocked();
+  if (!folded.ok()) {
+    SRS_LOG(WARNING) << "lease journal not folded: " << folded;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FileBackend::FoldJournalLocked() {
+  for (const auto& [id, entry] : journaled_) {
+    absl::StatusOr<PieceRecord> record = ParseMeta(MetaPath(id));
+    if (!record.ok() || record->info.xxh3_64() != entry.piece_xxh3) continue;  // removed since
+    if (record->info.lease_expires_unix_ms() == entry.expires_unix_ms) continue;
+    record->info.set_lease_expires_unix_ms(entry.expires_unix_ms);
+    SRS_RETURN_IF_ERROR(ReplaceMeta(*record));
+  }
+  SRS_RETURN_IF_ERROR(FsyncDir(dir_ + "/pieces"));
+  SRS_RETURN_IF_ERROR(journal_->Reset());
+  journaled_.clear();
+  return absl::OkStatus();
 }
 
 absl::Status FileBackend::Remove(const std::string& piece_id) {
+  absl::MutexLock journal_lock(&journal_mu_);
+  journaled_.erase(piece_id);
   // The record first: a crash after it leaves a .h5 without a record, removed at startup.
   unlink(MetaPath(piece_id).c_str());
   unlink(PiecePath(piece_id).c_str());

@@ -5,11 +5,19 @@
 //                                  capabilities (one line each), then the binary PieceInfo
 //   <dir>/spool/                   puts in flight (streamed <id>.part, local <id>.h5)
 //
+//   <dir>/leases.journal           lease changes (pins) not yet folded into the .meta files
+//                                  (lease_journal.h)
+//
 // Durability: a piece is written in spool/, fsynced, its .meta written to a temporary name and
 // fsynced, then the .h5 and the .meta are renamed into pieces/ (in that order) and pieces/ is
 // fsynced. A piece is committed once its .meta is in place; at startup spool/ is emptied and a
 // .h5 without its .meta (a depot killed between the two renames) is removed, so a put that was
 // never acknowledged is never visible. Delete removes the .meta first for the same reason.
+// A lease change is durable once its journal record is; the journal is folded into the .meta
+// files (each rewritten atomically, then pieces/ fsynced, then the journal emptied) at startup,
+// when it passes LeaseJournal::kCompactBytes and when the depot stops. An srs-depot older than
+// the journal that starts on a directory a newer one left after a crash would not see the
+// journal's pins (its pieces would expire with their put-time lease): a clean stop folds it.
 //
 // Integrity before reads: the XXH3 of the whole file is checked against the record, and the
 // result cached per (inode, size, mtime, ctime), so repeated ranged reads of a piece hash it
@@ -22,6 +30,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "depot/file/lease_journal.h"
 #include "depot/piece_store.h"
 
 namespace srs {
@@ -31,6 +40,8 @@ class FileBackend : public PieceBackend {
  public:
   // Creates <dir>, pieces/ and spool/ as needed (mode 0700: the capabilities live here).
   static absl::StatusOr<std::unique_ptr<FileBackend>> Open(const std::string& dir);
+  // Folds the lease journal into the .meta files (a failure is logged: the journal stays).
+  ~FileBackend() override;
 
   std::string Describe() const override { return dir_; }
   absl::StatusOr<std::vector<PieceRecord>> LoadRecords() override;
@@ -44,7 +55,7 @@ class FileBackend : public PieceBackend {
                              ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
                              void* out, size_t out_bytes) override;
   absl::StatusOr<std::string> LocalPath(const std::string& piece_id) override;
-  absl::Status UpdateRecord(const PieceRecord& record) override;
+  absl::Status UpdateLeases(const std::vector<PieceRecord>& records) override;
   absl::Status Remove(const std::string& piece_id) override;
 
   const std::string& dir() const { return dir_; }
@@ -52,9 +63,15 @@ class FileBackend : public PieceBackend {
   std::string MetaPath(const std::string& piece_id) const;
 
  private:
-  explicit FileBackend(std::string dir) : dir_(std::move(dir)) {}
+  FileBackend(std::string dir, std::unique_ptr<LeaseJournal> journal,
+              std::vector<LeaseJournal::Entry> unfolded)
+      : dir_(std::move(dir)), journal_(std::move(journal)), unfolded_(std::move(unfolded)) {}
   friend class FileStagedPiece;
   absl::Status WriteMeta(const PieceRecord& record);
+  // WriteMeta, then the rename over <id>.meta (the caller fsyncs pieces/).
+  absl::Status ReplaceMeta(const PieceRecord& record);
+  // Rewrites the .meta of every piece with a journaled lease, fsyncs pieces/, empties the journal.
+  absl::Status FoldJournalLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(journal_mu_);
   void Forget(const std::string& piece_id);
   // Records the just-published file as verified: its bytes were hashed on the way in, so the
   // first read need not hash it again. Any later change moves mtime/ctime and voids this.
@@ -71,6 +88,13 @@ class FileBackend : public PieceBackend {
   static bool StampOf(const std::string& path, FileStamp* stamp);
   absl::Mutex mu_;
   std::map<std::string, FileStamp> verified_ ABSL_GUARDED_BY(mu_);
+  // Held by lease changes and by Remove (a fold must not bring back a removed piece's .meta).
+  absl::Mutex journal_mu_;
+  std::unique_ptr<LeaseJournal> journal_ ABSL_GUARDED_BY(journal_mu_);
+  // The newest journaled lease of each piece since the last fold.
+  std::map<std::string, LeaseJournal::Entry> journaled_ ABSL_GUARDED_BY(journal_mu_);
+  // The journal's records found by Open, for LoadRecords to apply and fold.
+  std::vector<LeaseJournal::Entry> unfolded_ ABSL_GUARDED_BY(journal_mu_);
 };
 
 // Durability helpers, shared with the benchmark's raw baseline.

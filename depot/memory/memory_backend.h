@@ -34,7 +34,7 @@ class MemoryBackend : public PieceBackend {
                              ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
                              void* out, size_t out_bytes) override;
   absl::StatusOr<std::string> LocalPath(const std::string& piece_id) override;
-  absl::Status UpdateRecord(const PieceRecord& record) override { return absl::OkStatus(); }
+  absl::Status UpdateLeases(const std::vector<PieceRecord>&) override { return absl::OkStatus(); }
   absl::Status Remove(const std::string& piece_id) override;
 
  private:

@@ -130,6 +130,28 @@ TEST_F(DaemonFaultTest, KillDuringPutLeavesNoPartialPieceAndKeepsEarlierOnes) {
   EXPECT_TRUE(client_->PutBytes(b, image_b, 0, GrantFor(key_, b)).ok());  // the key is free
 }
 
+TEST_F(DaemonFaultTest, PinsSurviveKillNineAndOutliveTheirPutLease) {
+  // Two pieces with a 2 s lease; one is pinned (what the RSS does at commit), then kill -9: the
+  // pin lives only in the depot's lease journal, which the restarted depot must honour.
+  v1::PieceKey a = Key("fault-pin", 1, 0), b = Key("fault-pin", 1, 1);
+  auto put_a = client_->PutBytes(a, MakePieceImage(a, 1000), 2, GrantFor(key_, a));
+  auto put_b = client_->PutBytes(b, MakePieceImage(b, 1000), 2, GrantFor(key_, b));
+  ASSERT_TRUE(put_a.ok() && put_b.ok());
+  ASSERT_TRUE(client_->Renew({put_a->caps().manage()}, 0).ok());
+  std::ifstream journal(depot_dir() + "/leases.journal");
+  std::string line;
+  ASSERT_TRUE(std::getline(journal, line)) << "the pin is not in the lease journal";
+  EXPECT_EQ(line.substr(0, line.find(' ')), put_a->info().piece_id());
+  auto killed = process_->Stop(SIGKILL, absl::Seconds(5));
+  ASSERT_TRUE(killed.ok() && WIFSIGNALED(*killed));
+  StartDepot();
+  absl::SleepFor(absl::Seconds(3.5));  // past the put lease, with the depot's 1 s sweeps
+  auto stat = client_->Stat(put_a->caps().read());
+  ASSERT_TRUE(stat.ok()) << "the pinned piece was reclaimed after a crash: " << stat.status();
+  EXPECT_EQ(stat->lease_expires_unix_ms(), 0);
+  EXPECT_EQ(client_->Stat(put_b->caps().read()).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(DaemonFaultTest, FlippedByteAndTruncationAreDetectedNamingThePiece) {
   v1::PutResponse flipped = Put(Key("fault-corrupt", 1, 0), 50000);
   v1::PutResponse truncated = Put(Key("fault-corrupt", 1, 1), 50000);
