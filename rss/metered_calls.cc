@@ -1,5 +1,6 @@
-// RssService::MeterLargeCalls: RegisterRun, BeginCheckpoint and ReportPieces take their request
-// as bytes and parse it only inside the request budget (rss/request_budget.h).
+// RssService::MeterLargeCalls: RegisterRun, BeginCheckpoint, ReportPieces and CommitCheckpoint
+// (which may carry the pieces) take their request as bytes and parse it only inside the request
+// budget (rss/request_budget.h).
 //
 // Why not meter in the ordinary handlers: gRPC's synchronous server parses a unary request
 // before it calls the handler, and the parsed form is ~5-10x the wire size (a message and two
@@ -115,6 +116,10 @@ void RssService::MeterLargeCalls() {
       MethodIndex("ReportPieces"),
       Metered<v1::ReportPiecesRequest, v1::ReportPiecesResponse>(
           &budget_, "ReportPieces", std::bind(&RssService::ReportPieces, this, _1, _2, _3)));
+  MarkMethodStreamed(MethodIndex("CommitCheckpoint"),
+                     Metered<v1::CommitCheckpointRequest, v1::CommitCheckpointResponse>(
+                         &budget_, "CommitCheckpoint",
+                         std::bind(&RssService::CommitCheckpoint, this, _1, _2, _3)));
 }
 
 }  // namespace srs

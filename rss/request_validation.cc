@@ -261,14 +261,15 @@ absl::Status ValidateBeginCheckpoint(const v1::BeginCheckpointRequest& req, int3
   return absl::OkStatus();
 }
 
-absl::Status ValidateReportPieces(const v1::ReportPiecesRequest& req) {
-  constexpr absl::string_view kCall = "ReportPieces";
-  SRS_RETURN_IF_ERROR(ValidateToken(kCall, "run token", req.run_token()));
-  SRS_RETURN_IF_ERROR(CheckEpoch(kCall, req.epoch()));
-  if (req.pieces_size() > kMaxRanks) {
-    return Invalid(kCall, absl::StrCat(req.pieces_size(), " pieces; at most ", kMaxRanks));
+namespace {
+
+// The pieces of a ReportPieces or a CommitCheckpoint.
+absl::Status CheckPieces(absl::string_view kCall,
+                         const google::protobuf::RepeatedPtrField<v1::PieceRecord>& pieces) {
+  if (pieces.size() > kMaxRanks) {
+    return Invalid(kCall, absl::StrCat(pieces.size(), " pieces; at most ", kMaxRanks));
   }
-  for (const v1::PieceRecord& piece : req.pieces()) {
+  for (const v1::PieceRecord& piece : pieces) {
     std::string where = absl::StrCat("piece of rank ", piece.rank(), ": ");
     SRS_RETURN_IF_ERROR(CheckAddress(kCall, where + "depot address", piece.depot_address(), true));
     SRS_RETURN_IF_ERROR(
@@ -279,6 +280,15 @@ absl::Status ValidateReportPieces(const v1::ReportPiecesRequest& req) {
     SRS_RETURN_IF_ERROR(CheckPieceCopies(kCall, where, piece));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateReportPieces(const v1::ReportPiecesRequest& req) {
+  constexpr absl::string_view kCall = "ReportPieces";
+  SRS_RETURN_IF_ERROR(ValidateToken(kCall, "run token", req.run_token()));
+  SRS_RETURN_IF_ERROR(CheckEpoch(kCall, req.epoch()));
+  return CheckPieces(kCall, req.pieces());
 }
 
 absl::Status ValidateReportProgress(const v1::ReportProgressRequest& req) {
@@ -304,7 +314,8 @@ absl::Status ValidateCommitCheckpoint(const v1::CommitCheckpointRequest& req) {
   SRS_RETURN_IF_ERROR(CheckEpoch(kCall, req.epoch()));
   SRS_RETURN_IF_ERROR(CheckSeconds(kCall, "write_seconds", req.timings().write_seconds()));
   SRS_RETURN_IF_ERROR(CheckSeconds(kCall, "commit_seconds", req.timings().commit_seconds()));
-  return CheckNotNegative(kCall, "bytes", req.timings().bytes());
+  SRS_RETURN_IF_ERROR(CheckNotNegative(kCall, "bytes", req.timings().bytes()));
+  return CheckPieces(kCall, req.pieces());
 }
 
 absl::Status ValidateAbortCheckpoint(const v1::AbortCheckpointRequest& req) {

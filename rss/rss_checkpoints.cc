@@ -47,40 +47,40 @@ absl::Status ValidateArrays(const v1::BeginCheckpointRequest& req, int32_t nproc
   return absl::OkStatus();
 }
 
-absl::Status ValidatePiece(const v1::PieceRecord& piece, int32_t nprocs, const std::string& run) {
+absl::Status ValidatePiece(absl::string_view call, const v1::PieceRecord& piece, int32_t nprocs,
+                           const std::string& run) {
   if (piece.rank() < 0 || piece.rank() >= nprocs) {
-    return absl::InvalidArgumentError(absl::StrCat("ReportPieces: rank ", piece.rank(),
+    return absl::InvalidArgumentError(absl::StrCat(call, ": rank ", piece.rank(),
                                                    " does not exist in run ", run, " (ranks 0..",
                                                    nprocs - 1, ")"));
   }
   if (piece.depot_address().empty() || piece.read_cap().empty() || piece.manage_cap().empty() ||
       piece.size_bytes() < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("ReportPieces: rank ", piece.rank(),
+        absl::StrCat(call, ": rank ", piece.rank(),
                      ": a piece needs a depot address, read and manage capabilities and a size"));
   }
   if (piece.copies_size() > kMaxCopies) {
-    return absl::InvalidArgumentError(absl::StrCat("ReportPieces: rank ", piece.rank(), ": ",
-                                                   piece.copies_size(), " copies; at most ",
-                                                   kMaxCopies));
+    return absl::InvalidArgumentError(absl::StrCat(
+        call, ": rank ", piece.rank(), ": ", piece.copies_size(), " copies; at most ", kMaxCopies));
   }
   std::set<std::string> depots;
   for (const v1::PieceCopy& copy : piece.copies()) {
     if (copy.depot_address().empty() || copy.read_cap().empty() || copy.manage_cap().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("ReportPieces: rank ", piece.rank(),
+          absl::StrCat(call, ": rank ", piece.rank(),
                        ": every copy needs a depot address and read and manage capabilities"));
     }
     if (!depots.insert(copy.depot_id().empty() ? copy.depot_address() : copy.depot_id()).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat("ReportPieces: rank ", piece.rank(), ": two copies on the same depot"));
+          absl::StrCat(call, ": rank ", piece.rank(), ": two copies on the same depot"));
     }
   }
   if (piece.copies_size() > 0 && (piece.copies(0).depot_address() != piece.depot_address() ||
                                   piece.copies(0).read_cap() != piece.read_cap() ||
                                   piece.copies(0).manage_cap() != piece.manage_cap())) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "ReportPieces: rank ", piece.rank(),
+        call, ": rank ", piece.rank(),
         ": the legacy fields (depot_address, read_cap, manage_cap) must mirror copies[0]"));
   }
   return absl::OkStatus();
@@ -184,42 +184,53 @@ absl::StatusOr<std::pair<std::string, int32_t>> RssState::JobOfRun(const std::st
   return std::make_pair(run->row.job, run->row.config.nprocs());
 }
 
+absl::StatusOr<std::vector<v1::PieceRecord>> RssState::FreshPieces(
+    absl::string_view call, const std::string& run_id, const Checkpoint& ckpt,
+    const google::protobuf::RepeatedPtrField<v1::PieceRecord>& reported_pieces) {
+  std::vector<bool> in_request(ckpt.summary.nprocs());  // a bit a rank (a set: 40 B a rank)
+  std::vector<v1::PieceRecord> fresh;
+  for (const v1::PieceRecord& reported : reported_pieces) {
+    // Checked as reported (the legacy fields must mirror copies[0]: a client that says two
+    // things is refused, not corrected), then stored with every copy named by depot id (an old
+    // client's legacy fields become copies[0]).
+    SRS_RETURN_IF_ERROR(ValidatePiece(call, reported, ckpt.summary.nprocs(), run_id));
+    v1::PieceRecord piece = registry_.NormalizePiece(reported);
+    if (in_request[piece.rank()]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(call, ": rank ", piece.rank(), " appears twice in one request"));
+    }
+    in_request[piece.rank()] = true;
+    auto old = ckpt.pieces.find(piece.rank());
+    if (old == ckpt.pieces.end()) {
+      fresh.push_back(std::move(piece));
+    } else if (!SamePiece(old->second, piece)) {
+      return absl::AlreadyExistsError(absl::StrCat(call, ": rank ", piece.rank(),
+                                                   " already reported a different piece for "
+                                                   "epoch ",
+                                                   ckpt.summary.epoch()));
+    }  // the same record again is a retry after a lost answer: accepted
+  }
+  return fresh;
+}
+
+absl::Status RssState::StorePieces(const std::string& job, Checkpoint* ckpt,
+                                   const std::vector<v1::PieceRecord>& fresh) {
+  for (const v1::PieceRecord& piece : fresh) {
+    SRS_RETURN_IF_ERROR(store_->PutPiece({job, ckpt->summary.epoch(), piece}));
+    ckpt->pieces[piece.rank()] = piece;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RssState::ReportPieces(const std::string& run_id, const v1::ReportPiecesRequest& req) {
   absl::MutexLock lock(&mu_);
   SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
   SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
-  std::vector<bool> in_request(ckpt->summary.nprocs());  // a bit a rank (a set: 40 B a rank)
-  std::vector<v1::PieceRecord> fresh;
-  for (const v1::PieceRecord& reported : req.pieces()) {
-    // Checked as reported (the legacy fields must mirror copies[0]: a client that says two
-    // things is refused, not corrected), then stored with every copy named by depot id (an old
-    // client's legacy fields become copies[0]).
-    SRS_RETURN_IF_ERROR(ValidatePiece(reported, ckpt->summary.nprocs(), run_id));
-    v1::PieceRecord piece = registry_.NormalizePiece(reported);
-    if (in_request[piece.rank()]) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ReportPieces: rank ", piece.rank(), " appears twice in one request"));
-    }
-    in_request[piece.rank()] = true;
-    auto old = ckpt->pieces.find(piece.rank());
-    if (old == ckpt->pieces.end()) {
-      fresh.push_back(std::move(piece));
-    } else if (!SamePiece(old->second, piece)) {
-      return absl::AlreadyExistsError(absl::StrCat("ReportPieces: rank ", piece.rank(),
-                                                   " already reported a different piece for "
-                                                   "epoch ",
-                                                   req.epoch()));
-    }  // the same record again is a retry after a lost answer: accepted
-  }
+  SRS_ASSIGN_OR_RETURN(std::vector<v1::PieceRecord> fresh,
+                       FreshPieces("ReportPieces", run_id, *ckpt, req.pieces()));
   if (fresh.empty()) return absl::OkStatus();
   const std::string job = run->row.job;
-  return Transact([&]() -> absl::Status {
-    for (const v1::PieceRecord& piece : fresh) {
-      SRS_RETURN_IF_ERROR(store_->PutPiece({job, req.epoch(), piece}));
-      ckpt->pieces[piece.rank()] = piece;
-    }
-    return absl::OkStatus();
-  });
+  return Transact([&]() -> absl::Status { return StorePieces(job, ckpt, fresh); });
 }
 
 absl::Status RssState::ReportProgress(const std::string& run_id,
@@ -232,8 +243,11 @@ absl::Status RssState::ReportProgress(const std::string& run_id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<RssState::CapsByDepot> RssState::CapsToPin(const std::string& run_id, int64_t epoch,
+absl::StatusOr<RssState::CapsByDepot> RssState::CapsToPin(const std::string& run_id,
+                                                          const v1::CommitCheckpointRequest& req,
+                                                          std::vector<v1::PieceRecord>* fresh,
                                                           bool* committed) {
+  const int64_t epoch = req.epoch();
   absl::MutexLock lock(&mu_);
   SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
   Job& job = jobs_.at(run->row.job);
@@ -242,6 +256,16 @@ absl::StatusOr<RssState::CapsByDepot> RssState::CapsToPin(const std::string& run
                it->second.summary.state() == "committed";
   if (*committed) return CapsByDepot();  // a retry after a lost answer
   SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, epoch));
+  SRS_ASSIGN_OR_RETURN(*fresh, FreshPieces("CommitCheckpoint", run_id, *ckpt, req.pieces()));
+  // What the commit will hold: the reported pieces and the ones it brings. Checked on a copy
+  // (the pieces it brings are stored only by MarkCommitted's transaction, after the pin).
+  Checkpoint whole;
+  if (!fresh->empty()) {
+    whole.summary = ckpt->summary;
+    whole.pieces = ckpt->pieces;
+    for (const v1::PieceRecord& piece : *fresh) whole.pieces[piece.rank()] = piece;
+    ckpt = &whole;
+  }
   std::vector<int32_t> missing;
   for (int32_t rank = 0; rank < ckpt->summary.nprocs(); ++rank) {
     if (ckpt->pieces.count(rank) == 0) missing.push_back(rank);
@@ -268,10 +292,14 @@ absl::StatusOr<RssState::CapsByDepot> RssState::CapsToPin(const std::string& run
 absl::Status RssState::CommitCheckpoint(const std::string& run_id,
                                         const v1::CommitCheckpointRequest& req) {
   bool committed = false;
-  SRS_ASSIGN_OR_RETURN(CapsByDepot caps_by_depot, CapsToPin(run_id, req.epoch(), &committed));
+  std::vector<v1::PieceRecord> fresh;
+  SRS_ASSIGN_OR_RETURN(CapsByDepot caps_by_depot, CapsToPin(run_id, req, &fresh, &committed));
   if (committed) return absl::OkStatus();
   // Pinning talks to depots: done without the lock. Until it succeeds the checkpoint stays
-  // pending and the previous committed one stays the restart point.
+  // pending and the previous committed one stays the restart point. The pieces the request
+  // brings are pinned before they are stored: should this RSS die in between, the library's
+  // retry of the commit pins and stores them again, and a library that gives up deletes its
+  // pieces (only both dying at once leaves pinned pieces no checkpoint names).
   absl::Time pin_start = absl::Now();
   for (const auto& [depot, caps] : caps_by_depot) {
     absl::Status pinned = janitor_->Pin(depot, caps);
@@ -282,18 +310,33 @@ absl::Status RssState::CommitCheckpoint(const std::string& run_id,
                                            ": pinning pieces on depot ", depot));
     }
   }
-  return MarkCommitted(run_id, req, absl::Now() - pin_start);
+  return MarkCommitted(run_id, req, fresh, absl::Now() - pin_start);
 }
 
 absl::Status RssState::MarkCommitted(const std::string& run_id,
                                      const v1::CommitCheckpointRequest& req,
+                                     const std::vector<v1::PieceRecord>& fresh,
                                      absl::Duration pin_time) {
   absl::MutexLock lock(&mu_);
   // Looked up again: the run may have been lost (and this checkpoint discarded) meanwhile.
   SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
   SRS_ASSIGN_OR_RETURN(Checkpoint * ckpt, FindPending(*run, req.epoch()));
   Job& job = jobs_.at(run->row.job);
+  // A concurrent ReportPieces may have stored some of them meanwhile: the same record is fine,
+  // a different one refuses the commit.
+  std::vector<v1::PieceRecord> to_store;
+  for (const v1::PieceRecord& piece : fresh) {
+    auto old = ckpt->pieces.find(piece.rank());
+    if (old == ckpt->pieces.end()) {
+      to_store.push_back(piece);
+    } else if (!SamePiece(old->second, piece)) {
+      return absl::AlreadyExistsError(absl::StrCat("CommitCheckpoint: rank ", piece.rank(),
+                                                   " reported a different piece for epoch ",
+                                                   req.epoch(), " meanwhile"));
+    }
+  }
   SRS_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    SRS_RETURN_IF_ERROR(StorePieces(job.row.name, ckpt, to_store));
     v1::CheckpointSummary& summary = ckpt->summary;
     summary.set_state("committed");
     summary.set_committed_unix_ms(NowMs());

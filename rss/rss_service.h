@@ -87,8 +87,8 @@ class RssService final : public rss::v1::Rss::Service {
   absl::Status CheckJobAccess(const std::string& admin_token, const std::string& owner_secret,
                               const std::string& job, const char* call) const;
   absl::StatusOr<std::string> RunOf(const std::string& token, const char* call) const;
-  // Serves RegisterRun, BeginCheckpoint and ReportPieces from raw bytes parsed inside budget_
-  // (rss/metered_calls.cc); the constructor calls it.
+  // Serves RegisterRun, BeginCheckpoint, ReportPieces and CommitCheckpoint from raw bytes parsed
+  // inside budget_ (rss/metered_calls.cc); the constructor calls it.
   void MeterLargeCalls();
 
   RssState* state_;

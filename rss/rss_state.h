@@ -247,11 +247,27 @@ class RssState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Commit, phase 1: checks every rank reported; the manage caps to pin, per depot.
   using CapsByDepot = std::map<std::string, std::vector<std::string>>;
-  absl::StatusOr<CapsByDepot> CapsToPin(const std::string& run_id, int64_t epoch, bool* committed);
-  // Commit, phase 3 (after pinning): one transaction marks it committed, ends a stopping run,
-  // applies retention.
+  // `*fresh` receives the request's pieces not stored yet (checked as ReportPieces checks them);
+  // "every rank reported" counts them.
+  absl::StatusOr<CapsByDepot> CapsToPin(const std::string& run_id,
+                                        const rss::v1::CommitCheckpointRequest& req,
+                                        std::vector<rss::v1::PieceRecord>* fresh, bool* committed);
+  // Commit, phase 3 (after pinning): one transaction stores `fresh`, marks it committed, ends a
+  // stopping run, applies retention.
   absl::Status MarkCommitted(const std::string& run_id, const rss::v1::CommitCheckpointRequest& req,
+                             const std::vector<rss::v1::PieceRecord>& fresh,
                              absl::Duration pin_time);
+  // The reported pieces `ckpt` does not hold yet, normalized (copies named by depot id); refuses
+  // a malformed piece, a rank twice, or a rank that reported a different piece. `call` names
+  // the RPC in errors.
+  absl::StatusOr<std::vector<rss::v1::PieceRecord>> FreshPieces(
+      absl::string_view call, const std::string& run_id, const Checkpoint& ckpt,
+      const google::protobuf::RepeatedPtrField<rss::v1::PieceRecord>& reported_pieces)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside a transaction: stores `fresh` as pieces of `ckpt`.
+  absl::Status StorePieces(const std::string& job, Checkpoint* ckpt,
+                           const std::vector<rss::v1::PieceRecord>& fresh)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ApplyRetention(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inside a transaction: deletes the committed checkpoints of runs before `run_id` (the fresh
   // run that just committed or finished supersedes them).

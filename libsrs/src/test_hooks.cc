@@ -34,6 +34,11 @@ bool Matches(const char* variable, long long value, long long unset_default) {
 
 }  // namespace
 
+bool TestHookArmed(TestPoint point) {
+  const char* after = std::getenv("SRS_TEST_DIE_AFTER");
+  return after != nullptr && std::strcmp(after, PointName(point)) == 0;
+}
+
 void TestHookMaybeDie(TestPoint point, int64_t epoch, int rank) {
   const char* after = std::getenv("SRS_TEST_DIE_AFTER");
   if (after == nullptr || std::strcmp(after, PointName(point)) != 0) return;

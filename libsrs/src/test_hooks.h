@@ -4,7 +4,9 @@
 //
 // Inert unless the environment asks for it:
 //   SRS_TEST_DIE_AFTER = put     after this rank's piece is stored on its depot (not yet reported)
-//                        report  on rank 0, after ReportPieces, before CommitCheckpoint
+//                        report  on rank 0, after ReportPieces, before CommitCheckpoint (armed,
+//                                it makes the library report every piece apart from the commit,
+//                                as it does for an RSS older than commit_accepts_pieces)
 //                        commit  on rank 0, after the RSS committed the checkpoint
 //   SRS_TEST_DIE_EPOCH = E       only at epoch E (default: the first epoch the point is reached)
 //   SRS_TEST_DIE_RANK  = R       only on rank R (default 0)
@@ -38,12 +40,15 @@ enum class TestPoint { kAfterPut, kAfterReport, kAfterCommit };
 #ifdef SRS_TEST_HOOKS
 // Kills (or freezes) this process if the environment names `point`, `epoch` and `rank`.
 void TestHookMaybeDie(TestPoint point, int64_t epoch, int rank);
+// Whether SRS_TEST_DIE_AFTER names `point` (at any epoch and rank).
+bool TestHookArmed(TestPoint point);
 // Sleeps SRS_TEST_SLOW_READ_MS milliseconds if it is set.
 void TestHookSlowRead();
 // Sleeps SRS_TEST_SLOW_WRITE_MS milliseconds if it is set.
 void TestHookSlowWrite();
 #else
 inline void TestHookMaybeDie(TestPoint, int64_t, int) {}
+inline bool TestHookArmed(TestPoint) { return false; }
 inline void TestHookSlowRead() {}
 inline void TestHookSlowWrite() {}
 #endif

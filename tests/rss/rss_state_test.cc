@@ -299,6 +299,55 @@ TEST_F(RssStateTest, ResumeFromAnOlderKeptEpoch) {
   EXPECT_TRUE(absl::IsNotFound(missing.status()));
 }
 
+// The usual checkpoint reports and commits in one call (CommitCheckpointRequest.pieces): the
+// same checks as ReportPieces, counted as reported, pinned, and stored by the commit itself.
+TEST_F(RssStateTest, CommitCarriesThePiecesNotReportedYet) {
+  auto run = Register(RunRequest("heat", 3, kDepot));
+  EXPECT_TRUE(run.commit_accepts_pieces());
+  auto epoch =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 3, v1::REASON_STOP));
+  ASSERT_TRUE(epoch.ok());
+  ASSERT_TRUE(
+      state_->ReportPieces(run.run_id(), Report(run.run_token(), *epoch, 0, 1, kDepot)).ok());
+  auto commit_with = [&](int first, int last) {
+    v1::CommitCheckpointRequest commit;
+    commit.set_epoch(*epoch);
+    *commit.mutable_pieces() = Report(run.run_token(), *epoch, first, last, kDepot).pieces();
+    return commit;
+  };
+  // Rank 2 missing: refused before anything is pinned.
+  absl::Status status = state_->CommitCheckpoint(run.run_id(), commit_with(1, 2));
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("ranks 2)"));
+  EXPECT_TRUE(janitor_.pinned().empty());
+  // A different piece for the reported rank 0: refused.
+  v1::CommitCheckpointRequest conflict = commit_with(0, 3);
+  conflict.mutable_pieces(0)->set_size_bytes(1);
+  status = state_->CommitCheckpoint(run.run_id(), conflict);
+  EXPECT_TRUE(absl::IsAlreadyExists(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("CommitCheckpoint: rank 0"));
+  v1::CommitCheckpointRequest malformed = commit_with(1, 3);
+  malformed.mutable_pieces(1)->set_rank(7);
+  EXPECT_TRUE(absl::IsInvalidArgument(state_->CommitCheckpoint(run.run_id(), malformed)));
+  // A depot that does not answer: still pending and the carried pieces are not stored, so the
+  // same commit again (the library's retry) succeeds once it does.
+  janitor_.set_pin_error(absl::UnavailableError("depot down"));
+  v1::CommitCheckpointRequest commit = commit_with(0, 3);  // rank 0 again, as reported: fine
+  EXPECT_TRUE(absl::IsUnavailable(state_->CommitCheckpoint(run.run_id(), commit)));
+  EXPECT_EQ(State("heat", *epoch), "pending");
+  janitor_.set_pin_error(absl::OkStatus());
+  ASSERT_TRUE(state_->CommitCheckpoint(run.run_id(), commit).ok());
+  EXPECT_EQ(State("heat", *epoch), "committed");
+  EXPECT_EQ(janitor_.pinned().size(), 3u);
+  EXPECT_TRUE(state_->CommitCheckpoint(run.run_id(), commit).ok()) << "a retry after a lost answer";
+  // Stored durably with the commit: a restarted RSS gives every rank's piece to the restart.
+  Reopen();
+  auto again = Register(RunRequest("heat", 2, kDepot));
+  ASSERT_TRUE(again.restart());
+  ASSERT_EQ(again.manifest().pieces_size(), 3);
+  for (int rank = 0; rank < 3; ++rank) EXPECT_EQ(again.manifest().pieces(rank).rank(), rank);
+}
+
 TEST_F(RssStateTest, ReportPiecesRejectsBadRanksForeignEpochsAndConflicts) {
   auto run = Register(RunRequest("heat", 2, kDepot));
   auto epoch =

@@ -189,6 +189,16 @@ TEST(RssRequestValidation, CheckpointCallsCheckEpochsReasonsAndSizes) {
   commit.set_epoch(1);
   commit.mutable_timings()->set_write_seconds(std::numeric_limits<double>::quiet_NaN());
   ExpectInvalid(ValidateCommitCheckpoint(commit), "write_seconds must be a finite number");
+  // The pieces a commit carries get ReportPieces' checks, named as the commit's.
+  commit.mutable_timings()->set_write_seconds(1);
+  *commit.add_pieces() = *piece;
+  ExpectInvalid(ValidateCommitCheckpoint(commit), "CommitCheckpoint");
+  ExpectInvalid(ValidateCommitCheckpoint(commit), "size_bytes must not be negative");
+  commit.mutable_pieces(0)->set_size_bytes(1);
+  commit.mutable_pieces(0)->set_manage_cap(std::string(kMaxCapabilityBytes + 1, 'm'));
+  ExpectInvalid(ValidateCommitCheckpoint(commit), "manage capability is 129 bytes");
+  commit.mutable_pieces(0)->set_manage_cap("m");
+  EXPECT_TRUE(ValidateCommitCheckpoint(commit).ok());
   v1::AbortCheckpointRequest abort;
   abort.set_epoch(1);
   abort.set_reason(std::string(kMaxReasonBytes + 1, 'r'));
