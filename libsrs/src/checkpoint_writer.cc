@@ -223,6 +223,9 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   }
   if (record.ok()) TestHookMaybeDie(TestPoint::kAfterPut, epoch, env_->rank);
   const absl::Time gather_start = absl::Now();
+  // The ranks done first wait for the others politely: their cores go to the ranks still
+  // writing and to the depot committing their pieces.
+  PoliteBarrier(env_->comm);
   Gathered gathered = Gather(epoch, record, absl::ToDoubleSeconds(gather_start - start));
   const absl::Time commit_start = absl::Now();
   absl::Status verdict;
