@@ -761,7 +761,14 @@ int PieceStore::Sweep() {
     backend_->DiscardSpool(pending.piece_id);
     Release(pending);
   }
-  return static_cast<int>(expired.size() + abandoned.size());
+  bool check_strays = false;
+  {
+    absl::MutexLock lock(&mu_);
+    check_strays = now - last_stray_check_ >= kStrayCheckEvery;
+    if (check_strays) last_stray_check_ = now;
+  }
+  const int strays = check_strays ? backend_->RemoveStrayWrites(now - kStrayWriteAge) : 0;
+  return static_cast<int>(expired.size() + abandoned.size()) + strays;
 }
 
 }  // namespace depot

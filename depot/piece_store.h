@@ -125,6 +125,10 @@ class PieceBackend {
   // nothing from the caller's view: OK only once every one is.
   virtual absl::Status UpdateLeases(const std::vector<PieceRecord>& records) = 0;
   virtual absl::Status Remove(const std::string& piece_id) = 0;
+  // Removes files same-host writers left in the spool under their own names (`*.writing`, see
+  // depot/client/local_put.cc) last changed before `cutoff`: a writer that died before renaming
+  // its piece to its ticket's path. Returns how many.
+  virtual int RemoveStrayWrites(absl::Time cutoff) { return 0; }
 };
 
 // ---- the store -----------------------------------------------------------------------------
@@ -216,8 +220,9 @@ class PieceStore {
   };
   Usage GetUsage();
 
-  // Reclaims pieces whose lease ran out and local puts abandoned past their lease; returns how
-  // many it removed. The server calls it periodically.
+  // Reclaims pieces whose lease ran out and local puts abandoned past their lease, and (once a
+  // minute) writers' stray spool files an hour old; returns how many it removed. The server
+  // calls it periodically.
   int Sweep();
 
   const StoreOptions& options() const { return options_; }
@@ -255,6 +260,10 @@ class PieceStore {
   std::map<std::string, PieceRecord> pieces_ ABSL_GUARDED_BY(mu_);  // by piece id
   std::map<std::string, std::string> keys_ ABSL_GUARDED_BY(mu_);    // key -> piece id
   std::map<std::string, Pending> local_puts_ ABSL_GUARDED_BY(mu_);  // by put id
+  // Sweep's last look for stray writer files (RemoveStrayWrites).
+  static constexpr absl::Duration kStrayCheckEvery = absl::Minutes(1);
+  static constexpr absl::Duration kStrayWriteAge = absl::Hours(1);
+  absl::Time last_stray_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t used_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 

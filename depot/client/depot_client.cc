@@ -29,10 +29,6 @@ using depot::v1::PutResponse;
 
 namespace {
 
-std::string KeyText(const PieceKey& key) {
-  return absl::StrCat("job=", key.job(), " epoch=", key.epoch(), " rank=", key.rank());
-}
-
 // Bulk transfers get more time than small RPCs: at least 1 s per 64 MiB, so a slow disk or a
 // long network does not turn a healthy 10 GiB put into DEADLINE_EXCEEDED.
 absl::Duration StreamAllowance(size_t bytes) {
@@ -43,22 +39,6 @@ absl::Duration StreamAllowance(size_t bytes) {
 // (`written` OK). HDF5 reports a full disk as a generic write error, so look at the file system:
 // if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line naming the depot and the free
 // space) instead of passing on an internal HDF5 error. Otherwise `written`, annotated.
-absl::Status SpoolWriteError(const absl::Status& written, const std::string& spool_path,
-                             int64_t size_hint, const std::string& context) {
-  std::string dir = spool_path.substr(0, spool_path.find_last_of('/') + 1);
-  struct statvfs fs;
-  if (!dir.empty() && statvfs(dir.c_str(), &fs) == 0) {
-    int64_t free_bytes = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
-    if (free_bytes < size_hint) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(context, ": no space left on the depot's disk: ", free_bytes,
-                       " bytes free in ", dir, ", the piece needs about ", size_hint));
-    }
-  }
-  if (written.ok()) return written;
-  return Annotate(written, absl::StrCat(context, " to ", spool_path));
-}
-
 RetryOptions RetryAll() { return RetryOptions(); }
 
 // How long a put waits for Info to learn the depot's data channel before going over gRPC.
@@ -131,7 +111,7 @@ std::optional<absl::StatusOr<PutResponse>> DepotClient::PutOverChannel(
   request.mutable_header()->set_lease_seconds(lease_seconds);
   *request.mutable_header()->mutable_grant() = grant;
   request.set_total_bytes(size_bytes);
-  const std::string what = absl::StrCat("depot ", address_, ": Put ", KeyText(key));
+  const std::string what = absl::StrCat("depot ", address_, ": Put ", PieceKeyText(key));
   bool socket_failed = false;
   DataChannelClient::Upload upload = [&](int fd) -> absl::Status {
     Xxh3Hasher hasher;
@@ -226,7 +206,7 @@ absl::StatusOr<PutResponse> DepotClient::PutBytesOnce(const PieceKey& key, absl:
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
-  if (!status.ok()) return Error(status, absl::StrCat("Put ", KeyText(key)));
+  if (!status.ok()) return Error(status, absl::StrCat("Put ", PieceKeyText(key)));
   return response;
 }
 
@@ -274,75 +254,9 @@ absl::StatusOr<PutResponse> DepotClient::PutStreamOnce(const PieceKey& key, int6
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
-  if (!status.ok()) return Error(status, absl::StrCat("Put ", KeyText(key)));
+  if (!status.ok()) return Error(status, absl::StrCat("Put ", PieceKeyText(key)));
   if (!produced.ok()) return produced;  // the depot took an incomplete stream: cannot happen
   return response;
-}
-
-absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
-    const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
-    const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
-        write_file,
-    const depot::v1::WriteGrant& grant,
-    std::optional<depot::v1::CommitLocalPutRequest>* unanswered) {
-  if (unanswered->has_value()) {
-    PutResponse response;
-    grpc::Status status = stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(),
-                                                **unanswered, &response);
-    if (status.ok()) return response;
-    absl::Status failed = Error(status, absl::StrCat("CommitLocalPut (again) ", KeyText(key)));
-    if (!absl::IsNotFound(failed)) return failed;  // UNAVAILABLE: asked again next attempt
-    unanswered->reset();                           // lost with a depot restart: a new put below
-  }
-  depot::v1::BeginLocalPutRequest begin;
-  *begin.mutable_header()->mutable_grant() = grant;
-  *begin.mutable_header()->mutable_key() = key;
-  begin.mutable_header()->set_size_hint(size_hint);
-  begin.mutable_header()->set_lease_seconds(lease_seconds);
-  depot::v1::BeginLocalPutResponse spool;
-  grpc::Status status = stub_->BeginLocalPut(NewContext().get(), begin, &spool);
-  if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", KeyText(key)));
-
-  const std::string what = absl::StrCat("depot ", address_, ": local put ", KeyText(key));
-  // A disk that visibly cannot hold the piece fails here, before HDF5 runs out of space in the
-  // middle of the file.
-  absl::StatusOr<std::optional<FileDigest>> written =
-      [&]() -> absl::StatusOr<std::optional<FileDigest>> {
-    SRS_RETURN_IF_ERROR(SpoolWriteError(absl::OkStatus(), spool.spool_path(), size_hint, what));
-    absl::StatusOr<std::optional<FileDigest>> result = write_file(spool.spool_path());
-    if (!result.ok()) return SpoolWriteError(result.status(), spool.spool_path(), size_hint, what);
-    return result;
-  }();
-  absl::Status failed = written.status();
-  if (written.ok()) {
-    depot::v1::CommitLocalPutRequest commit;
-    commit.set_put_id(spool.put_id());
-    *commit.mutable_grant() = grant;
-    if (written->has_value()) {  // hashed on the way: the depot checks metadata only
-      commit.set_xxh3_64((*written)->xxh3);
-      commit.set_size_bytes((*written)->size);
-    }
-    PutResponse response;
-    // The depot fsyncs (and without a digest verifies) the file before adopting it: give it the
-    // time a stream of its size would get.
-    status =
-        stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
-    if (status.ok()) return response;
-    failed = Error(status, absl::StrCat("CommitLocalPut ", KeyText(key)));
-    const bool unknown_outcome = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
-    if (unknown_outcome && commit.has_xxh3_64()) {
-      // The commit may have gone through: no abort; the next attempt asks again.
-      *unanswered = commit;
-      return failed;
-    }
-  }
-  // Best effort: the depot also reclaims abandoned spool files at restart.
-  depot::v1::AbortLocalPutRequest abort;
-  abort.set_put_id(spool.put_id());
-  depot::v1::AbortLocalPutResponse aborted;
-  stub_->AbortLocalPut(NewContext().get(), abort, &aborted);
-  return LostPutIsRetryable(failed);
 }
 
 absl::Status DepotClient::LostPutIsRetryable(const absl::Status& failed) {
@@ -546,7 +460,7 @@ absl::StatusOr<PutResponse> DepotClient::ReplicateOnce(const depot::v1::Replicat
   grpc::Status status = stub_->Replicate(
       NewContext(static_cast<size_t>(std::max<int64_t>(size_bytes, 0))).get(), request, &response);
   if (!status.ok()) {
-    return Error(status, absl::StrCat("Replicate ", KeyText(request.key()), " to depot ",
+    return Error(status, absl::StrCat("Replicate ", PieceKeyText(request.key()), " to depot ",
                                       request.target_depot_id(), " at ", request.target_address()));
   }
   return response;
@@ -690,6 +604,10 @@ absl::StatusOr<std::vector<PieceInfo>> DepotClient::ListJob(const std::string& j
                                                             const depot::v1::WriteGrant& grant) {
   return RetryUntilValue<std::vector<PieceInfo>>(
       Deadline(), RetryAll(), "ListJob", [&](absl::Time) { return ListJobOnce(job, grant); });
+}
+
+std::string PieceKeyText(const PieceKey& key) {
+  return absl::StrCat("job=", key.job(), " epoch=", key.epoch(), " rank=", key.rank());
 }
 
 }  // namespace srs

@@ -42,6 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/datatype.h"
 #include "common/piece_format.h"
@@ -179,8 +180,10 @@ class DepotClient {
                                                        int64_t size_bytes, int64_t lease_seconds,
                                                        const ChunkProducer& produce,
                                                        const depot::v1::WriteGrant& grant);
-  // One local put: BeginLocalPut, `write_file` into the spool, CommitLocalPut (with the writer's
-  // digest when it returns one), AbortLocalPut on failure; `grant` goes with both calls.
+  // One local put (local_put.cc): BeginLocalPut, `write_file` into the spool, CommitLocalPut (with
+  // the writer's digest when it returns one), AbortLocalPut on failure; `grant` goes with both
+  // calls. Once the spool directory is known, `write_file` runs while BeginLocalPut is under way,
+  // on a path of the client's own in that directory, renamed to the ticket's before the commit.
   // `unanswered` carries, from one attempt to the next, a hashed commit that got no answer (the
   // connection broke, the depot restarted): the next attempt sends it again first, and the depot
   // answers it from the committed piece if the first one went through (a put is then never
@@ -213,12 +216,19 @@ class DepotClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<depot::v1::Depot::Stub> stub_;
   std::string address_;
+  // The depot's spool directory, learnt from the first local put (local_put.cc): later puts
+  // write there while their BeginLocalPut is under way.
+  absl::Mutex spool_mu_;
+  std::string spool_dir_ ABSL_GUARDED_BY(spool_mu_);
   absl::Duration rpc_timeout_;
   std::mutex data_mu_;
   bool data_enabled_ = true;  // guarded by data_mu_
   bool data_known_ = false;   // guarded by data_mu_: Info was asked
   std::unique_ptr<DataChannelClient> data_;
 };
+
+// "job=J epoch=E rank=R", for messages.
+std::string PieceKeyText(const depot::v1::PieceKey& key);
 
 }  // namespace srs
 

@@ -147,6 +147,7 @@ class FileStagedPiece : public StagedPiece {
     if (published_) return;
     unlink(path_.c_str());
     unlink((backend_->MetaPath(piece_id_) + ".tmp").c_str());
+    if (meta_renamed_) unlink(backend_->MetaPath(piece_id_).c_str());  // the record first
     if (moved_) unlink(backend_->PiecePath(piece_id_).c_str());
   }
 
@@ -181,19 +182,26 @@ class FileStagedPiece : public StagedPiece {
   }
 
   absl::Status Publish(const PieceRecord& record) override {
-    SRS_RETURN_IF_ERROR(backend_->WriteMeta(record));  // to <id>.meta.tmp, fsynced
+    // The record is written, both files renamed into place, and only then made durable: the
+    // record's fsync commits the file system's journal with the renames in it, so pieces/'s own
+    // fsync after it finds (on ext4, XFS) nothing left to write. Until both returned the put is
+    // not acknowledged, and what a crash leaves is dropped at startup: a .h5 without its .meta,
+    // or a .meta that does not parse (renamed before its bytes reached the disk).
+    SRS_RETURN_IF_ERROR(backend_->WriteMeta(record, /*sync=*/false));  // to <id>.meta.tmp
     const std::string final_path = backend_->PiecePath(piece_id_);
     const std::string meta = backend_->MetaPath(piece_id_);
     if (rename(path_.c_str(), final_path.c_str()) != 0) return Errno("rename", path_);
     moved_ = true;
     if (rename((meta + ".tmp").c_str(), meta.c_str()) != 0) return Errno("rename", meta);
+    meta_renamed_ = true;
+    SRS_RETURN_IF_ERROR(FsyncFile(meta));
+    // spool/ is not fsynced: should its old entry for the .h5 come back after a crash, startup
+    // removes it from spool/, which leaves the committed piece (the same file) as it is.
+    SRS_RETURN_IF_ERROR(FsyncDir(backend_->dir() + "/pieces"));
     published_ = true;
     // Remembered as verified only if the commit read it (else the store checks it later).
     if (record.bytes_verified) backend_->MarkVerified(piece_id_);
-    // The piece is durable once its entries in pieces/ are. spool/ is not fsynced: should its
-    // old entry for the .h5 come back after a crash, startup removes it from spool/, which
-    // leaves the committed piece (the same file under pieces/) as it is.
-    return FsyncDir(backend_->dir() + "/pieces");
+    return absl::OkStatus();
   }
 
  private:
@@ -203,6 +211,7 @@ class FileStagedPiece : public StagedPiece {
   int fd_;
   int64_t size_ = 0;
   bool moved_ = false;
+  bool meta_renamed_ = false;
   bool published_ = false;
 };
 
@@ -366,14 +375,14 @@ absl::StatusOr<std::string> FileBackend::LocalPath(const std::string& piece_id) 
   return PiecePath(piece_id);
 }
 
-absl::Status FileBackend::WriteMeta(const PieceRecord& record) {
+absl::Status FileBackend::WriteMeta(const PieceRecord& record, bool sync) {
   const std::string tmp = MetaPath(record.info.piece_id()) + ".tmp";
   std::string bytes = absl::StrCat(kMetaMagic, record.read_cap, "\n", record.manage_cap, "\n",
                                    record.info.SerializeAsString());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("create", tmp);
   absl::Status status = WriteAll(fd, bytes.data(), bytes.size(), tmp);
-  if (status.ok() && fsync(fd) != 0) status = Errno("fsync", tmp);
+  if (status.ok() && sync && fsync(fd) != 0) status = Errno("fsync", tmp);
   close(fd);
   if (!status.ok()) unlink(tmp.c_str());
   return status;
@@ -416,6 +425,20 @@ absl::Status FileBackend::FoldJournalLocked() {
   SRS_RETURN_IF_ERROR(journal_->Reset());
   journaled_.clear();
   return absl::OkStatus();
+}
+
+int FileBackend::RemoveStrayWrites(absl::Time cutoff) {
+  int removed = 0;
+  const std::string spool = dir_ + "/spool/";
+  for (const std::string& name : ListDir(spool)) {
+    struct stat st;
+    const std::string path = spool + name;
+    if (!absl::EndsWith(name, ".writing") || lstat(path.c_str(), &st) != 0) continue;
+    if (absl::FromUnixSeconds(st.st_mtim.tv_sec) >= cutoff) continue;
+    SRS_LOG(INFO).Field("file", name) << "removing a writer's stray spool file";
+    if (unlink(path.c_str()) == 0) ++removed;
+  }
+  return removed;
 }
 
 absl::Status FileBackend::Remove(const std::string& piece_id) {

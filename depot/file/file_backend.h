@@ -3,21 +3,23 @@
 //   <dir>/pieces/<piece_id>.h5     the piece (DESIGN.md §5)
 //   <dir>/pieces/<piece_id>.meta   its record: "srs-depot-meta 1\n", the read and manage
 //                                  capabilities (one line each), then the binary PieceInfo
-//   <dir>/spool/                   puts in flight (streamed <id>.part, local <id>.h5)
+//   <dir>/spool/                   puts in flight (streamed <id>.part, local <id>.h5, and a
+//                                  same-host writer's <random>.writing before its ticket)
 //
 //   <dir>/leases.journal           lease changes (pins) not yet folded into the .meta files
 //                                  (lease_journal.h)
 //
-// Durability: a piece is written in spool/, fsynced, its .meta written to a temporary name and
-// fsynced, then the .h5 and the .meta are renamed into pieces/ (in that order) and pieces/ is
-// fsynced. A piece is committed once its .meta is in place; at startup spool/ is emptied and a
-// .h5 without its .meta (a depot killed between the two renames) is removed, so a put that was
-// never acknowledged is never visible. Delete removes the .meta first for the same reason.
-// A lease change is durable once its journal record is; the journal is folded into the .meta
-// files (each rewritten atomically, then pieces/ fsynced, then the journal emptied) at startup,
-// when it passes LeaseJournal::kCompactBytes and when the depot stops. An srs-depot older than
-// the journal that starts on a directory a newer one left after a crash would not see the
-// journal's pins (its pieces would expire with their put-time lease): a clean stop folds it.
+// Durability: a piece is written in spool/ and fsynced, its .meta written to a temporary name,
+// the .h5 and the .meta are renamed into pieces/ (in that order), then the .meta and pieces/
+// are fsynced (a .meta that a crash left unreadable is dropped at startup with its .h5). A piece is
+// committed once its .meta is in place; at startup spool/ is emptied and a .h5 without its .meta (a
+// depot killed between the two renames) is removed, so a put that was never acknowledged is never
+// visible. Delete removes the .meta first for the same reason. A lease change is durable once its
+// journal record is; the journal is folded into the .meta files (each rewritten atomically, then
+// pieces/ fsynced, then the journal emptied) at startup, when it passes LeaseJournal::kCompactBytes
+// and when the depot stops. An srs-depot older than the journal that starts on a directory a newer
+// one left after a crash would not see the journal's pins (its pieces would expire with their
+// put-time lease): a clean stop folds it.
 //
 // Integrity before reads: the XXH3 of the whole file is checked against the record, and the
 // result cached per (inode, size, mtime, ctime), so repeated ranged reads of a piece hash it
@@ -57,6 +59,7 @@ class FileBackend : public PieceBackend {
   absl::StatusOr<std::string> LocalPath(const std::string& piece_id) override;
   absl::Status UpdateLeases(const std::vector<PieceRecord>& records) override;
   absl::Status Remove(const std::string& piece_id) override;
+  int RemoveStrayWrites(absl::Time cutoff) override;
 
   const std::string& dir() const { return dir_; }
   std::string PiecePath(const std::string& piece_id) const;
@@ -67,7 +70,8 @@ class FileBackend : public PieceBackend {
               std::vector<LeaseJournal::Entry> unfolded)
       : dir_(std::move(dir)), journal_(std::move(journal)), unfolded_(std::move(unfolded)) {}
   friend class FileStagedPiece;
-  absl::Status WriteMeta(const PieceRecord& record);
+  // Writes <id>.meta.tmp (mode 0600), fsynced if `sync`.
+  absl::Status WriteMeta(const PieceRecord& record, bool sync = true);
   // WriteMeta, then the rename over <id>.meta (the caller fsyncs pieces/).
   absl::Status ReplaceMeta(const PieceRecord& record);
   // Rewrites the .meta of every piece with a journaled lease, fsyncs pieces/, empties the journal.

@@ -1,6 +1,8 @@
 // The conformance suite on PieceStore over both backends, in-process, with a fake lease clock;
 // plus unit tests of the store's helpers.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -182,9 +184,11 @@ TEST(FileBackend, RestartDropsPartialPutsAndKeepsCommittedPieces) {
               .value()
               .caps.read();
   }
-  // What a killed depot leaves: a spool file, a renamed piece without its record, a temp record.
+  // What a killed depot leaves: a spool file, a renamed piece without its record, a temp record,
+  // and a piece whose record was renamed into place before its bytes reached the disk.
   ASSERT_EQ(std::system(("echo x > " + dir + "/spool/abc.part && echo x > " + dir +
-                         "/pieces/dead.h5 && echo x > " + dir + "/pieces/dead.meta.tmp")
+                         "/pieces/dead.h5 && echo x > " + dir + "/pieces/dead.meta.tmp && : > " +
+                         dir + "/pieces/torn.meta && echo x > " + dir + "/pieces/torn.h5")
                             .c_str()),
             0);
   auto store =
@@ -193,7 +197,37 @@ TEST(FileBackend, RestartDropsPartialPutsAndKeepsCommittedPieces) {
   EXPECT_EQ(access((dir + "/spool/abc.part").c_str(), F_OK), -1);
   EXPECT_EQ(access((dir + "/pieces/dead.h5").c_str(), F_OK), -1);
   EXPECT_EQ(access((dir + "/pieces/dead.meta.tmp").c_str(), F_OK), -1);
+  EXPECT_EQ(access((dir + "/pieces/torn.meta").c_str(), F_OK), -1);
+  EXPECT_EQ(access((dir + "/pieces/torn.h5").c_str(), F_OK), -1);
   EXPECT_EQ(store->GetUsage().pieces, 1);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(FileBackend, SweepRemovesAWritersStraySpoolFileOnlyOnceItIsAnHourOld) {
+  std::string dir = TempDir();
+  const absl::Time now = absl::FromUnixSeconds(1800000000);
+  depot::StoreOptions options;
+  options.now = [now] { return now; };
+  auto store =
+      std::move(PieceStore::Open(std::move(depot::FileBackend::Open(dir)).value(), options))
+          .value();
+  // What a same-host writer that died before its rename leaves (depot/client/local_put.cc),
+  // one written 2 hours ago and one 10 minutes ago by the store's clock; and a depot file.
+  auto make = [&](const std::string& name, absl::Duration age) {
+    std::string path = dir + "/spool/" + name;
+    EXPECT_EQ(std::system(("echo x > " + path).c_str()), 0);
+    timespec times[2];
+    times[0] = times[1] = absl::ToTimespec(now - age);
+    EXPECT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+    return path;
+  };
+  std::string old_write = make("0123456789abcdef.writing", absl::Hours(2));
+  std::string new_write = make("fedcba9876543210.writing", absl::Minutes(10));
+  std::string depot_file = make("aaaaaaaaaaaaaaaa.part", absl::Hours(2));
+  EXPECT_EQ(store->Sweep(), 1);
+  EXPECT_EQ(access(old_write.c_str(), F_OK), -1);
+  EXPECT_EQ(access(new_write.c_str(), F_OK), 0) << "a writer may still be writing it";
+  EXPECT_EQ(access(depot_file.c_str(), F_OK), 0) << "the depot's own spool files are not strays";
   std::system(("rm -rf " + dir).c_str());
 }
 

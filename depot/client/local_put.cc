@@ -1,0 +1,147 @@
+// DepotClient::PutLocalOnce: one same-host put, the piece written into the depot's spool by this
+// process.
+//
+// The depot's answer to BeginLocalPut (the spool path and a put id) costs a round trip, ~1 ms on
+// a loaded node, which the writer used to wait for before writing a byte. Once the client knows
+// the depot's spool directory (from an earlier put), it asks for the ticket on another thread
+// while it writes the piece into that directory under a name of its own, then renames the file
+// to the ticket's path (same directory: atomic, no copy) and commits as before. The depot
+// removes such files if the writer dies before the rename: all of spool/ at its start, and
+// stray files an hour old while it runs (depot/piece_store.h, Sweep).
+#include <grpcpp/grpcpp.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <future>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/random.h"
+#include "common/status_macros.h"
+#include "depot/client/depot_client.h"
+
+namespace srs {
+
+using depot::v1::PieceKey;
+using depot::v1::PutResponse;
+
+namespace {
+
+std::string DirOf(const std::string& path) { return path.substr(0, path.find_last_of('/')); }
+
+absl::Status SpoolWriteError(const absl::Status& written, const std::string& spool_path,
+                             int64_t size_hint, const std::string& context) {
+  std::string dir = DirOf(spool_path) + "/";
+  struct statvfs fs;
+  if (dir.size() > 1 && statvfs(dir.c_str(), &fs) == 0) {
+    int64_t free_bytes = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+    if (free_bytes < size_hint) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(context, ": no space left on the depot's disk: ", free_bytes,
+                       " bytes free in ", dir, ", the piece needs about ", size_hint));
+    }
+  }
+  if (written.ok()) return written;
+  return Annotate(written, absl::StrCat(context, " to ", spool_path));
+}
+
+}  // namespace
+
+absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
+    const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
+    const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
+        write_file,
+    const depot::v1::WriteGrant& grant,
+    std::optional<depot::v1::CommitLocalPutRequest>* unanswered) {
+  if (unanswered->has_value()) {
+    PutResponse response;
+    grpc::Status status = stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(),
+                                                **unanswered, &response);
+    if (status.ok()) return response;
+    absl::Status failed = Error(status, absl::StrCat("CommitLocalPut (again) ", PieceKeyText(key)));
+    if (!absl::IsNotFound(failed)) return failed;  // UNAVAILABLE: asked again next attempt
+    unanswered->reset();                           // lost with a depot restart: a new put below
+  }
+  depot::v1::BeginLocalPutRequest begin;
+  *begin.mutable_header()->mutable_grant() = grant;
+  *begin.mutable_header()->mutable_key() = key;
+  begin.mutable_header()->set_size_hint(size_hint);
+  begin.mutable_header()->set_lease_seconds(lease_seconds);
+  depot::v1::BeginLocalPutResponse spool;
+  auto ask_for_ticket = [&]() { return stub_->BeginLocalPut(NewContext().get(), begin, &spool); };
+  const std::string what = absl::StrCat("depot ", address_, ": local put ", PieceKeyText(key));
+  // A disk that visibly cannot hold the piece fails before HDF5 runs out of space in the middle
+  // of the file.
+  auto write_at = [&](const std::string& path) -> absl::StatusOr<std::optional<FileDigest>> {
+    SRS_RETURN_IF_ERROR(SpoolWriteError(absl::OkStatus(), path, size_hint, what));
+    absl::StatusOr<std::optional<FileDigest>> result = write_file(path);
+    if (!result.ok()) return SpoolWriteError(result.status(), path, size_hint, what);
+    return result;
+  };
+
+  std::string known_dir;
+  {
+    absl::MutexLock lock(&spool_mu_);
+    known_dir = spool_dir_;
+  }
+  absl::StatusOr<std::optional<FileDigest>> written;
+  grpc::Status status;
+  if (known_dir.empty()) {  // the first local put to this depot: ticket first, then the write
+    status = ask_for_ticket();
+    if (status.ok()) written = write_at(spool.spool_path());
+  } else {
+    std::future<grpc::Status> ticket = std::async(std::launch::async, ask_for_ticket);
+    const std::string own_path = absl::StrCat(known_dir, "/", RandomHex(16), ".writing");
+    written = write_at(own_path);
+    status = ticket.get();
+    if (status.ok() && written.ok() && DirOf(spool.spool_path()) != known_dir) {
+      written = write_at(spool.spool_path());  // the depot moved its spool: write it again
+    } else if (status.ok() && written.ok() &&
+               rename(own_path.c_str(), spool.spool_path().c_str()) != 0) {
+      written = absl::InternalError(absl::StrCat(what, ": rename ", own_path, " to ",
+                                                 spool.spool_path(), ": ", strerror(errno)));
+    }
+    unlink(own_path.c_str());  // a no-op once renamed
+  }
+  if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", PieceKeyText(key)));
+  {
+    absl::MutexLock lock(&spool_mu_);
+    spool_dir_ = DirOf(spool.spool_path());
+  }
+
+  absl::Status failed = written.status();
+  if (written.ok()) {
+    depot::v1::CommitLocalPutRequest commit;
+    commit.set_put_id(spool.put_id());
+    *commit.mutable_grant() = grant;
+    if (written->has_value()) {  // hashed on the way: the depot checks metadata only
+      commit.set_xxh3_64((*written)->xxh3);
+      commit.set_size_bytes((*written)->size);
+    }
+    PutResponse response;
+    // The depot fsyncs (and without a digest verifies) the file before adopting it: give it the
+    // time a stream of its size would get.
+    status =
+        stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
+    if (status.ok()) return response;
+    failed = Error(status, absl::StrCat("CommitLocalPut ", PieceKeyText(key)));
+    const bool unknown_outcome = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+    if (unknown_outcome && commit.has_xxh3_64()) {
+      // The commit may have gone through: no abort; the next attempt asks again.
+      *unanswered = commit;
+      return failed;
+    }
+  }
+  // Best effort: the depot also reclaims abandoned spool files at restart.
+  depot::v1::AbortLocalPutRequest abort;
+  abort.set_put_id(spool.put_id());
+  depot::v1::AbortLocalPutResponse aborted;
+  stub_->AbortLocalPut(NewContext().get(), abort, &aborted);
+  return LostPutIsRetryable(failed);
+}
+
+}  // namespace srs
