@@ -12,9 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <future>
 #include <utility>
 
@@ -97,14 +95,15 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
     const std::string own_path = absl::StrCat(known_dir, "/", RandomHex(16), ".writing");
     written = write_at(own_path);
     status = ticket.get();
-    if (status.ok() && written.ok() && DirOf(spool.spool_path()) != known_dir) {
-      written = write_at(spool.spool_path());  // the depot moved its spool: write it again
-    } else if (status.ok() && written.ok() &&
-               rename(own_path.c_str(), spool.spool_path().c_str()) != 0) {
-      written = absl::InternalError(absl::StrCat(what, ": rename ", own_path, " to ",
-                                                 spool.spool_path(), ": ", strerror(errno)));
-    }
+    const bool moved = status.ok() && written.ok() && DirOf(spool.spool_path()) == known_dir &&
+                       rename(own_path.c_str(), spool.spool_path().c_str()) == 0;
     unlink(own_path.c_str());  // a no-op once renamed
+    if (status.ok() && written.ok() && !moved) {
+      // The depot moved its spool, or the file is not there (a depot restart swept it, or the
+      // writer wrote nothing): written again at the ticket's own path, as for a first put (the
+      // depot's commit then refuses a file that is still missing).
+      written = write_at(spool.spool_path());
+    }
   }
   if (!status.ok()) return Error(status, absl::StrCat("BeginLocalPut ", PieceKeyText(key)));
   {

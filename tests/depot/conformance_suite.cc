@@ -222,10 +222,34 @@ TEST_P(DepotConformance, LocalPutAdoptsTheWritersFile) {
   auto failed = depot_->PutLocal(
       key2, 100, 0, [](const std::string&) { return absl::InternalError("writer crashed"); });
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kInternal);
-  EXPECT_FALSE(
-      depot_->PutLocal(key2, 100, 0, [](const std::string&) { return absl::OkStatus(); }).ok());
+  // Refused at once (not retried as a lost put until the deadline), whether the client wrote at
+  // the ticket's path or under its own name while the ticket came (a second put).
+  absl::Time start = absl::Now();
+  auto nothing =
+      depot_->PutLocal(key2, 100, 0, [](const std::string&) { return absl::OkStatus(); });
+  EXPECT_EQ(nothing.status().code(), absl::StatusCode::kFailedPrecondition) << nothing.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_TRUE(depot_->PutBytes(key2, MakePieceImage(key2, 10), 0).ok());
   EXPECT_EQ(depot_->ListJob("conf-local")->size(), 2u);
+  // Later puts (the spool now known) leave nothing of the writer's own names behind.
+  for (int epoch = 3; epoch < 6; ++epoch) {
+    v1::PieceKey more = Key("conf-local", epoch, 0);
+    ASSERT_TRUE(
+        depot_
+            ->PutLocal(more, 5000 * 8, 0,
+                       [&](const std::string& path) {
+                         return piece::WritePieceFile(path, {"conf-local", epoch, 0, 1, ""}, {ds});
+                       })
+            .ok());
+  }
+  EXPECT_EQ(depot_->ListJob("conf-local")->size(), 5u);
+  if (depot_->has_local_paths()) {
+    auto path = depot_->OpenLocal(put->caps().read());
+    ASSERT_TRUE(path.ok());
+    const std::string spool = path->substr(0, path->rfind("/pieces/")) + "/spool";
+    EXPECT_EQ(std::system(("test -z \"$(ls -A " + spool + ")\"").c_str()), 0)
+        << "the spool holds leftovers";
+  }
 }
 
 TEST_P(DepotConformance, LeasesExpireUnlessPinned) {
