@@ -58,7 +58,9 @@ grpc::Status ServeParsed(
   status = grpc::SerializationTraits<Response>::Serialize(response, &out, &own_buffer);
   if (!status.ok()) return status;
   response.Clear();
-  stream->Write(out);
+  // Sent with the status in one write, as a plain unary answer is (a write for the message and
+  // another for the trailers made a BeginCheckpoint take 1.30 ms instead of 1.13, median of 16).
+  stream->Write(out, grpc::WriteOptions().set_last_message());
   return grpc::Status::OK;
 }
 
