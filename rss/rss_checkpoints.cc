@@ -299,18 +299,60 @@ absl::Status RssState::CommitCheckpoint(const std::string& run_id,
   // pending and the previous committed one stays the restart point. The pieces the request
   // brings are pinned before they are stored: should this RSS die in between, the library's
   // retry of the commit pins and stores them again, and a library that gives up deletes its
-  // pieces (only both dying at once leaves pinned pieces no checkpoint names).
+  // pieces (only both dying at once leaves pinned pieces no checkpoint names). A commit that
+  // fails once pinning has begun keeps them (FailedCommitKeeps), so whatever ends the
+  // checkpoint deletes them too.
   absl::Time pin_start = absl::Now();
+  absl::Status done;
   for (const auto& [depot, caps] : caps_by_depot) {
     absl::Status pinned = janitor_->Pin(depot, caps);
     if (!pinned.ok()) {
       SRS_LOG(WARNING).Field("run", run_id).Field("epoch", req.epoch()).Field("depot", depot)
           << "commit failed, pieces not pinned: " << pinned;
-      return Annotate(pinned, absl::StrCat("CommitCheckpoint epoch ", req.epoch(),
+      done = Annotate(pinned, absl::StrCat("CommitCheckpoint epoch ", req.epoch(),
                                            ": pinning pieces on depot ", depot));
+      break;
     }
   }
-  return MarkCommitted(run_id, req, fresh, absl::Now() - pin_start);
+  if (done.ok()) done = MarkCommitted(run_id, req, fresh, absl::Now() - pin_start);
+  if (!done.ok() && !fresh.empty()) FailedCommitKeeps(run_id, req.epoch(), fresh);
+  return done;
+}
+
+void RssState::FailedCommitKeeps(const std::string& run_id, int64_t epoch,
+                                 const std::vector<v1::PieceRecord>& fresh) {
+  absl::MutexLock lock(&mu_);
+  absl::Status kept = [&]() -> absl::Status {
+    SRS_ASSIGN_OR_RETURN(Run * run, FindRun(run_id));
+    Job& job = jobs_.at(run->row.job);
+    absl::StatusOr<Checkpoint*> pending = FindPending(*run, epoch);
+    std::vector<v1::PieceRecord> to_store, to_delete;
+    for (const v1::PieceRecord& piece : fresh) {
+      if (!pending.ok()) {
+        to_delete.push_back(piece);  // the checkpoint ended meanwhile: nothing will name them
+        continue;
+      }
+      auto old = (*pending)->pieces.find(piece.rank());
+      if (old == (*pending)->pieces.end()) {
+        to_store.push_back(piece);
+      } else if (!SamePiece(old->second, piece)) {
+        to_delete.push_back(piece);  // another piece of that rank was reported meanwhile
+      }
+    }
+    return Transact([&]() -> absl::Status {
+      if (!to_store.empty()) SRS_RETURN_IF_ERROR(StorePieces(job.row.name, *pending, to_store));
+      for (const v1::PieceRecord& piece : to_delete) {
+        SRS_RETURN_IF_ERROR(QueuePieceDeletion(job.row.name, epoch, piece));
+      }
+      return absl::OkStatus();
+    });
+  }();
+  if (!kept.ok()) {
+    SRS_LOG(WARNING).Field("run", run_id).Field("epoch", epoch)
+        << "the pieces of a failed commit are neither stored nor queued for deletion (their "
+           "library deletes them when it gives up): "
+        << kept;
+  }
 }
 
 absl::Status RssState::MarkCommitted(const std::string& run_id,
@@ -390,26 +432,33 @@ absl::Status RssState::DropSuperseded(Job* job, const std::string& run_id) {
   return absl::OkStatus();
 }
 
+absl::Status RssState::QueuePieceDeletion(const std::string& job, int64_t epoch,
+                                          const v1::PieceRecord& piece, int64_t now_ms) {
+  if (now_ms == 0) now_ms = NowMs();
+  // Every copy: a replica left behind would leak its depot's space for good once pinned.
+  // By depot id: the address is looked up when the deletion is tried.
+  for (const v1::PieceCopy& copy : CopiesOf(piece)) {
+    DeleteTask task{0,
+                    CopyAddress(copy),
+                    copy.manage_cap(),
+                    absl::StrCat("job ", job, " epoch ", epoch, " rank ", piece.rank(),
+                                 copy.depot_id().empty() ? "" : " on depot ", copy.depot_id()),
+                    0,
+                    now_ms,
+                    copy.depot_id(),
+                    false};
+    SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
+    deletes_[task.id] = std::move(task);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RssState::DropCheckpoint(Job* job, int64_t epoch, const std::string& state) {
   Checkpoint& ckpt = job->checkpoints.at(epoch);
   ckpt.summary.set_state(state);
   int64_t now = NowMs();
   for (const auto& [rank, piece] : ckpt.pieces) {
-    // Every copy: a replica left behind would leak its depot's space for good once pinned.
-    // By depot id: the address is looked up when the deletion is tried.
-    for (const v1::PieceCopy& copy : CopiesOf(piece)) {
-      DeleteTask task{0,
-                      CopyAddress(copy),
-                      copy.manage_cap(),
-                      absl::StrCat("job ", job->row.name, " epoch ", epoch, " rank ", rank,
-                                   copy.depot_id().empty() ? "" : " on depot ", copy.depot_id()),
-                      0,
-                      now,
-                      copy.depot_id(),
-                      false};
-      SRS_RETURN_IF_ERROR(store_->EnqueueDelete(&task));
-      deletes_[task.id] = std::move(task);
-    }
+    SRS_RETURN_IF_ERROR(QueuePieceDeletion(job->row.name, epoch, piece, now));
   }
   SRS_RETURN_IF_ERROR(store_->DeletePieces(job->row.name, epoch));
   ckpt.pieces.clear();

@@ -264,6 +264,16 @@ class RssState {
       absl::string_view call, const std::string& run_id, const Checkpoint& ckpt,
       const google::protobuf::RepeatedPtrField<rss::v1::PieceRecord>& reported_pieces)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a commit that carried `fresh` failed once pinning had begun (some may be pinned):
+  // stores them with the pending checkpoint, so that whatever ends it deletes them, or, when it
+  // ended meanwhile (or holds another piece for that rank), queues them for deletion. Best
+  // effort: logged if it fails.
+  void FailedCommitKeeps(const std::string& run_id, int64_t epoch,
+                         const std::vector<rss::v1::PieceRecord>& fresh);
+  // Inside a transaction: queues every copy of `piece` for deletion (`now_ms` 0: now).
+  absl::Status QueuePieceDeletion(const std::string& job, int64_t epoch,
+                                  const rss::v1::PieceRecord& piece, int64_t now_ms = 0)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inside a transaction: stores `fresh` as pieces of `ckpt`.
   absl::Status StorePieces(const std::string& job, Checkpoint* ckpt,
                            const std::vector<rss::v1::PieceRecord>& fresh)

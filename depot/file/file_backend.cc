@@ -289,7 +289,12 @@ absl::StatusOr<std::vector<PieceRecord>> FileBackend::LoadRecords() {
   }
   unfolded_.clear();
   if (journaled_.empty() && journal_->bytes() == 0) return records;
-  SRS_RETURN_IF_ERROR(FoldJournalLocked());
+  // Applied in memory already: a fold that fails (a full disk) leaves the journal for later and
+  // does not keep the depot from serving its pieces.
+  absl::Status folded = FoldJournalLocked();
+  if (!folded.ok()) {
+    SRS_LOG(WARNING) << "lease journal not folded at start (kept; folded later): " << folded;
+  }
   return records;
 }
 
@@ -433,7 +438,9 @@ int FileBackend::RemoveStrayWrites(absl::Time cutoff) {
   for (const std::string& name : ListDir(spool)) {
     struct stat st;
     const std::string path = spool + name;
-    if (!absl::EndsWith(name, ".writing") || lstat(path.c_str(), &st) != 0) continue;
+    if (!absl::EndsWith(name, ".writing") || lstat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) {
+      continue;
+    }
     if (absl::FromUnixSeconds(st.st_mtim.tv_sec) >= cutoff) continue;
     SRS_LOG(INFO).Field("file", name) << "removing a writer's stray spool file";
     if (unlink(path.c_str()) == 0) ++removed;

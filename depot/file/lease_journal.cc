@@ -81,16 +81,21 @@ absl::StatusOr<std::unique_ptr<LeaseJournal>> LeaseJournal::Open(const std::stri
   absl::Status read = ReadAll(fd, path, &bytes);
   if (!read.ok()) return read;
   size_t valid = 0;
+  int64_t corrupt = 0;
   entries->clear();
-  while (valid < bytes.size()) {
-    size_t end = bytes.find('\n', valid);
+  for (size_t end; valid < bytes.size() && (end = bytes.find('\n', valid)) != std::string::npos;
+       valid = end + 1) {
     Entry entry;
-    if (end == std::string::npos ||
-        !ParseRecord(absl::string_view(bytes).substr(valid, end - valid), &entry)) {
-      break;
+    if (ParseRecord(absl::string_view(bytes).substr(valid, end - valid), &entry)) {
+      entries->push_back(std::move(entry));
+    } else {
+      ++corrupt;  // a damaged line among whole ones: only its own lease is lost
     }
-    entries->push_back(std::move(entry));
-    valid = end + 1;
+  }
+  if (corrupt > 0) {
+    SRS_LOG(ERROR).Field("file", path).Field("records", static_cast<long long>(corrupt))
+        << "lease journal: skipping records that fail their checksum (their pieces keep the "
+           "lease of their .meta)";
   }
   if (valid < bytes.size()) {
     // Written but never acknowledged (Append syncs before it returns): cut before appending.

@@ -11,9 +11,10 @@
 //
 // Record (one line): "<piece_id> <expires_unix_ms> <piece xxh3, 16 hex> <xxh3 of what precedes,
 // 16 hex>\n". The piece's checksum ties the record to the piece it was written for. Records are
-// only appended and every Append ends in fdatasync, so a crash can only tear the tail: reading
-// stops at the first record that does not check, and Open cuts the file there before anything
-// is appended after it.
+// only appended and every Append ends in fdatasync, so a crash can only tear the tail: what
+// follows the last newline is cut by Open before anything is appended after it. A whole line
+// that fails its checksum (a damaged disk block) is skipped and logged; the records after it
+// still count.
 #ifndef SRS_DEPOT_FILE_LEASE_JOURNAL_H_
 #define SRS_DEPOT_FILE_LEASE_JOURNAL_H_
 
@@ -40,8 +41,9 @@ class LeaseJournal {
   };
 
   // Opens `path`, creating it (mode 0600) if absent, and returns the records in it, oldest first,
-  // in `*entries`. A torn or corrupt tail is cut off (and logged). Errors: the file cannot be
-  // opened, read, cut or synced (INTERNAL; RESOURCE_EXHAUSTED when the disk is full).
+  // in `*entries`. A torn tail is cut off and damaged lines are skipped (both logged). Errors: the
+  // file cannot be opened, read, cut or synced (INTERNAL; RESOURCE_EXHAUSTED when the disk is
+  // full).
   static absl::StatusOr<std::unique_ptr<LeaseJournal>> Open(const std::string& path,
                                                             std::vector<Entry>* entries);
   ~LeaseJournal();

@@ -85,19 +85,22 @@ TEST_F(LeaseJournalTest, ATornTailIsCutBeforeTheNextAppend) {
   EXPECT_EQ(entries[1].piece_id, "cc03") << "a record appended after a cut tail is read back";
 }
 
-TEST_F(LeaseJournalTest, ReadingStopsAtACorruptRecord) {
+TEST_F(LeaseJournalTest, ADamagedRecordIsSkippedAndTheOnesAfterItStillCount) {
   std::string a = LeaseJournal::Format({"aa01", 0, 1});
   std::string b = LeaseJournal::Format({"bb02", 0, 2});
   std::string c = LeaseJournal::Format({"cc03", 0, 3});
   b[1] ^= 1;  // a flipped bit: its checksum no longer matches
   Write(a + b + c);
   std::vector<LeaseJournal::Entry> entries = Reopen();
-  ASSERT_EQ(entries.size(), 1u);
+  ASSERT_EQ(entries.size(), 2u) << "acknowledged pins after a damaged line must not be dropped";
   EXPECT_EQ(entries[0].piece_id, "aa01");
+  EXPECT_EQ(entries[1].piece_id, "cc03");
+  EXPECT_EQ(Contents(), a + b + c) << "whole lines are kept, damaged or not";
   Write(a + "garbage without a newline");
   EXPECT_EQ(Reopen().size(), 1u);
+  EXPECT_EQ(Contents(), a);
   Write("\n\n" + a);
-  EXPECT_TRUE(Reopen().empty());
+  EXPECT_EQ(Reopen().size(), 1u);
 }
 
 TEST_F(LeaseJournalTest, MalformedEntriesAreRefusedAndResetEmpties) {
@@ -200,6 +203,35 @@ TEST_F(LeaseJournalTest, PinsSurviveACrashAndAreFoldedAtTheNextStart) {
   EXPECT_EQ(again.store->Sweep(), 1) << "the renewal has run out, the pin has not";
   EXPECT_TRUE(again.store->Stat(pinned.caps().read()).ok());
   EXPECT_EQ(again.store->Stat(renewed.caps().read()).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LeaseJournalTest, AFoldThatFailsAtStartKeepsTheJournalAndTheDepotServes) {
+  const absl::Time t0 = absl::FromUnixSeconds(1800000000);
+  const std::string depot_dir = dir_ + "/depot", journal = depot_dir + "/leases.journal";
+  v1::PutResponse pinned;
+  {
+    Depot depot = Depot::Open(depot_dir, t0);
+    pinned = PutWithLease(depot.store.get(), Key("lj-full", 1, 0), 10);
+    ASSERT_TRUE(depot.store->Renew({pinned.caps().manage()}, 0).ok());
+    depot.Crash();
+  }
+  // The .meta cannot be rewritten (as on a full disk): a directory where its temporary goes.
+  const std::string blocker = depot_dir + "/pieces/" + pinned.info().piece_id() + ".meta.tmp";
+  ASSERT_EQ(mkdir(blocker.c_str(), 0700), 0);
+  {
+    Depot depot = Depot::Open(depot_dir, t0 + absl::Hours(2));
+    ASSERT_NE(depot.store, nullptr);
+    EXPECT_EQ(depot.store->Sweep(), 0) << "the journal's pin holds although the fold failed";
+    auto stat = depot.store->Stat(pinned.caps().read());
+    ASSERT_TRUE(stat.ok()) << stat.status();
+    EXPECT_EQ(stat->lease_expires_unix_ms(), 0);
+    EXPECT_GT(FileSize(journal), 0) << "kept for a later fold";
+    depot.Crash();
+  }
+  ASSERT_EQ(rmdir(blocker.c_str()), 0);
+  Depot depot = Depot::Open(depot_dir, t0 + absl::Hours(3));
+  EXPECT_EQ(FileSize(journal), 0);
+  EXPECT_EQ(depot.store->Stat(pinned.caps().read())->lease_expires_unix_ms(), 0);
 }
 
 TEST_F(LeaseJournalTest, ACleanStopFoldsTheJournal) {

@@ -224,7 +224,10 @@ TEST(FileBackend, SweepRemovesAWritersStraySpoolFileOnlyOnceItIsAnHourOld) {
   std::string old_write = make("0123456789abcdef.writing", absl::Hours(2));
   std::string new_write = make("fedcba9876543210.writing", absl::Minutes(10));
   std::string depot_file = make("aaaaaaaaaaaaaaaa.part", absl::Hours(2));
+  const std::string odd_dir = dir + "/spool/odd.writing";  // not a writer's file: left alone
+  ASSERT_EQ(mkdir(odd_dir.c_str(), 0700), 0);
   EXPECT_EQ(store->Sweep(), 1);
+  EXPECT_EQ(access(odd_dir.c_str(), F_OK), 0);
   EXPECT_EQ(access(old_write.c_str(), F_OK), -1);
   EXPECT_EQ(access(new_write.c_str(), F_OK), 0) << "a writer may still be writing it";
   EXPECT_EQ(access(depot_file.c_str(), F_OK), 0) << "the depot's own spool files are not strays";

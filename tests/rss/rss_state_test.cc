@@ -348,6 +348,44 @@ TEST_F(RssStateTest, CommitCarriesThePiecesNotReportedYet) {
   for (int rank = 0; rank < 3; ++rank) EXPECT_EQ(again.manifest().pieces(rank).rank(), rank);
 }
 
+// A commit that carried pieces and failed once pinning had begun (a depot down after another
+// was pinned, a run ended meanwhile) keeps them: stored with the pending checkpoint, so the
+// abort deletes them; or queued for deletion at once when the checkpoint is gone.
+TEST_F(RssStateTest, AFailedCommitKeepsTheCarriedPiecesForTheCleanup) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  auto epoch =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 2, v1::REASON_PERIODIC));
+  ASSERT_TRUE(epoch.ok());
+  v1::CommitCheckpointRequest commit;
+  commit.set_epoch(*epoch);
+  *commit.mutable_pieces() = Report(run.run_token(), *epoch, 0, 2, kDepot).pieces();
+  janitor_.set_pin_error(absl::DeadlineExceededError("depot hangs"));
+  EXPECT_FALSE(state_->CommitCheckpoint(run.run_id(), commit).ok());
+  v1::AbortCheckpointRequest abort;
+  abort.set_epoch(*epoch);
+  ASSERT_TRUE(state_->AbortCheckpoint(run.run_id(), abort).ok());
+  janitor_.set_pin_error(absl::OkStatus());
+  EXPECT_EQ(state_->ProcessDeleteQueue(), 0);
+  EXPECT_EQ(janitor_.deleted(), (std::set<std::string>{absl::StrCat("e", *epoch, "r0.manage"),
+                                                       absl::StrCat("e", *epoch, "r1.manage")}))
+      << "the abort must delete the pieces the failed commit carried";
+  // The checkpoint ends between the pin and the transaction: queued for deletion directly.
+  auto second =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 2, v1::REASON_PERIODIC));
+  ASSERT_TRUE(second.ok());
+  commit.set_epoch(*second);
+  *commit.mutable_pieces() = Report(run.run_token(), *second, 0, 2, kDepot).pieces();
+  janitor_.on_pin([&] {
+    v1::AbortCheckpointRequest meanwhile;
+    meanwhile.set_epoch(*second);
+    EXPECT_TRUE(state_->AbortCheckpoint(run.run_id(), meanwhile).ok());
+  });
+  EXPECT_TRUE(absl::IsFailedPrecondition(state_->CommitCheckpoint(run.run_id(), commit)));
+  EXPECT_EQ(state_->ProcessDeleteQueue(), 0);
+  EXPECT_EQ(janitor_.deleted().count(absl::StrCat("e", *second, "r1.manage")), 1u)
+      << "pinned pieces of a checkpoint that ended meanwhile must be deleted";
+}
+
 TEST_F(RssStateTest, ReportPiecesRejectsBadRanksForeignEpochsAndConflicts) {
   auto run = Register(RunRequest("heat", 2, kDepot));
   auto epoch =

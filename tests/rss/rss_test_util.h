@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -78,10 +79,21 @@ inline rss::v1::ReportPiecesRequest Report(const std::string& token, int64_t epo
 class FakeJanitor : public DepotJanitor {
  public:
   absl::Status Pin(const std::string& depot, const std::vector<std::string>& caps) override {
-    absl::MutexLock lock(&mu_);
-    if (!pin_error_.ok()) return pin_error_;
-    for (const std::string& cap : caps) pinned_.insert(cap);
+    std::function<void()> hook;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!pin_error_.ok()) return pin_error_;
+      for (const std::string& cap : caps) pinned_.insert(cap);
+      hook = std::move(on_pin_);
+      on_pin_ = nullptr;
+    }
+    if (hook) hook();  // once, after the pin (without the janitor's lock)
     return absl::OkStatus();
+  }
+  // Runs `hook` once, right after the next successful Pin (a test's "meanwhile").
+  void on_pin(std::function<void()> hook) {
+    absl::MutexLock lock(&mu_);
+    on_pin_ = std::move(hook);
   }
   absl::Status Delete(const std::string& depot, const std::string& cap) override {
     absl::MutexLock lock(&mu_);
@@ -123,6 +135,7 @@ class FakeJanitor : public DepotJanitor {
   absl::Status delete_error_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> pinned_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_pin_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> deleted_at_ ABSL_GUARDED_BY(mu_);
   int delete_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
