@@ -2,7 +2,6 @@
 
 #include <grpcpp/grpcpp.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cstring>
@@ -35,10 +34,6 @@ absl::Duration StreamAllowance(size_t bytes) {
   return absl::Seconds(static_cast<double>(bytes) / (64 << 20));
 }
 
-// The library's write into the depot's spool failed (`written`), or is about to be tried
-// (`written` OK). HDF5 reports a full disk as a generic write error, so look at the file system:
-// if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line naming the depot and the free
-// space) instead of passing on an internal HDF5 error. Otherwise `written`, annotated.
 RetryOptions RetryAll() { return RetryOptions(); }
 
 // How long a put waits for Info to learn the depot's data channel before going over gRPC.

@@ -30,6 +30,10 @@ namespace {
 
 std::string DirOf(const std::string& path) { return path.substr(0, path.find_last_of('/')); }
 
+// The library's write into the depot's spool failed (`written`), or is about to be tried
+// (`written` OK). HDF5 reports a full disk as a generic write error, so look at the file system:
+// if the piece cannot fit, say so (RESOURCE_EXHAUSTED, one line naming the depot and the free
+// space) instead of passing on an internal HDF5 error. Otherwise `written`, annotated.
 absl::Status SpoolWriteError(const absl::Status& written, const std::string& spool_path,
                              int64_t size_hint, const std::string& context) {
   std::string dir = DirOf(spool_path) + "/";
