@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <map>
 #include <vector>
 
@@ -166,13 +167,14 @@ class FileStagedPiece : public StagedPiece {
       return Sealed{size_};
     }
     // Adopted: the writer created (and normally fsynced) the file; the depot makes it durable
-    // itself all the same, which costs little when the writer already did.
+    // itself all the same, which costs little when the writer already did. The fsync runs
+    // while the commit checks the file (Summarize, Verify): Publish waits for it first.
     struct stat st;
     if (stat(path_.c_str(), &st) != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("local put: the writer did not create ", path_));
     }
-    SRS_RETURN_IF_ERROR(FsyncFile(path_));
+    durable_ = std::async(std::launch::async, [path = path_] { return FsyncFile(path); });
     return Sealed{static_cast<int64_t>(st.st_size)};
   }
 
@@ -187,6 +189,7 @@ class FileStagedPiece : public StagedPiece {
     // fsync after it finds (on ext4, XFS) nothing left to write. Until both returned the put is
     // not acknowledged, and what a crash leaves is dropped at startup: a .h5 without its .meta,
     // or a .meta that does not parse (renamed before its bytes reached the disk).
+    if (durable_.valid()) SRS_RETURN_IF_ERROR(durable_.get());         // Seal's fsync of the file
     SRS_RETURN_IF_ERROR(backend_->WriteMeta(record, /*sync=*/false));  // to <id>.meta.tmp
     const std::string final_path = backend_->PiecePath(piece_id_);
     const std::string meta = backend_->MetaPath(piece_id_);
@@ -210,6 +213,7 @@ class FileStagedPiece : public StagedPiece {
   std::string path_;
   int fd_;
   int64_t size_ = 0;
+  std::future<absl::Status> durable_;  // an adopted file's fsync, started by Seal
   bool moved_ = false;
   bool meta_renamed_ = false;
   bool published_ = false;
