@@ -20,6 +20,7 @@
 #include "common/status_macros.h"
 #include "depot/client/data_wire.h"
 #include "depot/client/socket_io.h"
+#include "depot/local_put_calls.h"
 #include "depot/raw_dataset.h"
 
 namespace srs {
@@ -316,6 +317,64 @@ absl::StatusOr<int> Listen(const std::string& host, int* port) {
   return fd;
 }
 
+// A same-host put's BeginLocalPut or CommitLocalPut (data_wire.h): the gRPC call's answer as
+// one DATA frame.
+template <typename Request, typename Call>
+absl::Status HandleLocalPutCall(const std::string& body, const char* name, const Call& call,
+                                FrameWriter& out) {
+  Request request;
+  if (!request.ParseFromString(body)) {
+    return absl::InvalidArgumentError(absl::StrCat("data channel: malformed ", name, " request"));
+  }
+  auto response = call(request);
+  if (!response.ok()) return response.status();
+  out.Data(response->SerializeAsString());  // a failed send is the connection's end
+  return absl::OkStatus();
+}
+
+const char* OpName(uint32_t op) {
+  switch (op) {
+    case data_wire::kOpReadRange:
+      return "data ReadRange";
+    case data_wire::kOpGet:
+      return "data Get";
+    case data_wire::kOpPut:
+      return "data Put";
+    case data_wire::kOpBeginLocalPut:
+      return "data BeginLocalPut";
+    case data_wire::kOpCommitLocalPut:
+      return "data CommitLocalPut";
+  }
+  return nullptr;  // not an operation
+}
+
+// One request of any operation.
+absl::Status Handle(PieceStore* store, const GrantCheck* grants, uint32_t op, int fd,
+                    const std::string& body, FrameWriter& out) {
+  switch (op) {
+    case data_wire::kOpReadRange:
+      return HandleReadRange(store, body, out);
+    case data_wire::kOpGet:
+      return HandleGet(store, body, out);
+    case data_wire::kOpPut:
+      return HandlePut(store, grants, fd, body, out);
+    case data_wire::kOpBeginLocalPut:
+      return HandleLocalPutCall<v1::BeginLocalPutRequest>(
+          body, "BeginLocalPut",
+          [store, grants](const v1::BeginLocalPutRequest& r) {
+            return BeginLocalPutCall(store, grants, r);
+          },
+          out);
+    default:  // data_wire::kOpCommitLocalPut (Serve admits no other op)
+      return HandleLocalPutCall<v1::CommitLocalPutRequest>(
+          body, "CommitLocalPut",
+          [store, grants](const v1::CommitLocalPutRequest& r) {
+            return CommitLocalPutCall(store, grants, r);
+          },
+          out);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DataChannelServer>> DataChannelServer::Start(
@@ -392,7 +451,7 @@ void DataChannelServer::Serve(Connection* connection) {
     if (!sockets::RecvAll(fd, header, sizeof header, "data channel").ok()) break;
     const uint32_t op = data_wire::GetU32(header + 4), n = data_wire::GetU32(header + 8);
     if (data_wire::GetU32(header) != data_wire::kMagic || n > data_wire::kMaxRequestBytes ||
-        (op != data_wire::kOpReadRange && op != data_wire::kOpGet && op != data_wire::kOpPut)) {
+        OpName(op) == nullptr) {
       SRS_LOG(WARNING) << "data channel: malformed request header: connection closed";
       break;
     }
@@ -404,15 +463,9 @@ void DataChannelServer::Serve(Connection* connection) {
       connection->busy = true;
     }
     FrameWriter out(fd);
-    absl::Status status = op == data_wire::kOpReadRange ? HandleReadRange(store_, body, out)
-                          : op == data_wire::kOpGet     ? HandleGet(store_, body, out)
-                                                        : HandlePut(store_, grants_, fd, body, out);
+    absl::Status status = Handle(store_, grants_, op, fd, body, out);
     if (!status.ok() && status.code() != absl::StatusCode::kPermissionDenied) {
-      SRS_LOG(INFO)
-              .Field("op", op == data_wire::kOpGet   ? "data Get"
-                           : op == data_wire::kOpPut ? "data Put"
-                                                     : "data ReadRange")
-              .Field("code", absl::StatusCodeToString(status.code()))
+      SRS_LOG(INFO).Field("op", OpName(op)).Field("code", absl::StatusCodeToString(status.code()))
           << status.message();
     }
     bool ended = !out.ok() || !out.End(status);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_codes.h"
 #include "common/log.h"
+#include "depot/local_put_calls.h"
 
 namespace srs {
 namespace depot {
@@ -114,13 +115,9 @@ grpc::Status DepotService::BeginLocalPut(grpc::ServerContext* context,
                                          const v1::BeginLocalPutRequest* request,
                                          v1::BeginLocalPutResponse* response) {
   SRS_DEPOT_ADMIT();
-  absl::Status granted =
-      grants_->CheckWrite(request->header().grant(), request->header().key(), "BeginLocalPut");
-  if (!granted.ok()) return ToGrpcStatus(granted);
-  absl::StatusOr<LocalPutTicket> ticket = store_->BeginLocalPut(request->header());
-  if (!ticket.ok()) return Reply(ticket.status(), "BeginLocalPut");
-  response->set_put_id(ticket->put_id);
-  response->set_spool_path(ticket->spool_path);
+  absl::StatusOr<v1::BeginLocalPutResponse> begun = BeginLocalPutCall(store_, grants_, *request);
+  if (!begun.ok()) return Reply(begun.status(), "BeginLocalPut");
+  *response = std::move(begun).value();
   return grpc::Status::OK;
 }
 
@@ -128,31 +125,9 @@ grpc::Status DepotService::CommitLocalPut(grpc::ServerContext* context,
                                           const v1::CommitLocalPutRequest* request,
                                           v1::PutResponse* response) {
   SRS_DEPOT_ADMIT();
-  std::optional<FileDigest> written;
-  if (request->has_xxh3_64()) written = FileDigest{request->size_bytes(), request->xxh3_64()};
-  absl::StatusOr<v1::PieceKey> key = store_->LocalPutKey(request->put_id());
-  if (absl::IsNotFound(key.status()) && written.has_value()) {
-    // Perhaps a retry whose first answer was lost (the writer's connection broke after the
-    // commit): the grant names the key; the same bytes committed there get the same answer.
-    v1::PieceKey granted_key;
-    granted_key.set_job(request->grant().job());
-    granted_key.set_epoch(request->grant().epoch());
-    granted_key.set_rank(request->grant().rank());
-    absl::Status granted = grants_->CheckWrite(request->grant(), granted_key, "CommitLocalPut");
-    if (!granted.ok()) return ToGrpcStatus(granted);
-    absl::StatusOr<PutResult> committed = store_->CommittedPut(granted_key, *written);
-    if (!committed.ok()) return Reply(committed.status(), "CommitLocalPut");
-    *response->mutable_caps() = committed->caps;
-    *response->mutable_info() = committed->info;
-    return grpc::Status::OK;
-  }
-  if (!key.ok()) return Reply(key.status(), "CommitLocalPut");
-  absl::Status granted = grants_->CheckWrite(request->grant(), *key, "CommitLocalPut");
-  if (!granted.ok()) return ToGrpcStatus(granted);
-  absl::StatusOr<PutResult> result = store_->CommitLocalPut(request->put_id(), written);
-  if (!result.ok()) return Reply(result.status(), "CommitLocalPut");
-  *response->mutable_caps() = result->caps;
-  *response->mutable_info() = result->info;
+  absl::StatusOr<v1::PutResponse> committed = CommitLocalPutCall(store_, grants_, *request);
+  if (!committed.ok()) return Reply(committed.status(), "CommitLocalPut");
+  *response = std::move(committed).value();
   return grpc::Status::OK;
 }
 

@@ -393,6 +393,7 @@ absl::StatusOr<v1::RegisterRunResponse> RssState::RegisterRun(const v1::Register
     for (const std::string& depot : depots) resp.add_rank_depots(depot);
     resp.set_lease_seconds(absl::ToInt64Seconds(options_.lease));
     resp.set_commit_accepts_pieces(true);
+    resp.set_next_epoch(job.row.next_epoch);
     if (new_owner) resp.set_owner_secret(owner_secret);
     job.run_ids.push_back(run.row.run_id);
     run_by_token_[run.row.token] = run.row.run_id;

@@ -7,8 +7,9 @@
 //
 // Wire format, every integer little-endian:
 //
-//   request   u32 magic kMagic | u32 op (kOpReadRange, kOpGet, kOpPut) | u32 n | n bytes: the
-//             serialized srs.depot.v1.ReadRangeRequest / GetRequest / DataPutRequest
+//   request   u32 magic kMagic | u32 op (kOpReadRange, kOpGet, kOpPut, kOpBeginLocalPut,
+//             kOpCommitLocalPut) | u32 n | n bytes: the serialized srs.depot.v1.ReadRangeRequest
+//             / GetRequest / DataPutRequest / BeginLocalPutRequest / CommitLocalPutRequest
 //             (n <= kMaxRequestBytes)
 //   response  any number of DATA frames, then exactly one END frame:
 //             DATA  u32 kFrameData | u64 n | n payload bytes (the next bytes of the answer)
@@ -24,6 +25,11 @@
 // store the put (a write error) with more than 1 GiB of payload still to come answers END at
 // once and closes instead of reading the rest: the client stops sending and reads that END.
 // A depot shutting down lets a put in flight finish (until its deadline), as a gRPC Put.
+//
+// The same-host put's two calls (kOpBeginLocalPut, kOpCommitLocalPut) move no payload: the
+// answer is one DATA frame holding the serialized BeginLocalPutResponse / PutResponse, then END
+// (END alone when refused). They are the gRPC calls of the same names, with the same checks
+// and errors (depot/local_put_calls.h), at the cost of a socket round trip.
 //
 // A connection carries any number of requests one after the other. Either side closes it on
 // any framing error. The payload is exactly what the gRPC call would stream (same bytes, same
@@ -42,6 +48,8 @@ inline constexpr uint32_t kMagic = 0x44535253;  // "SRSD"
 inline constexpr uint32_t kOpReadRange = 1;
 inline constexpr uint32_t kOpGet = 2;
 inline constexpr uint32_t kOpPut = 3;
+inline constexpr uint32_t kOpBeginLocalPut = 4;
+inline constexpr uint32_t kOpCommitLocalPut = 5;
 inline constexpr uint32_t kFrameData = 1;
 inline constexpr uint32_t kFrameEnd = 2;
 inline constexpr uint32_t kFrameReady = 3;

@@ -522,7 +522,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocal(
 absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file,
-    const depot::v1::WriteGrant& grant) {
+    const depot::v1::WriteGrant& grant, EarlyLocalWrite* early) {
   std::optional<depot::v1::CommitLocalPutRequest> unanswered;
   return RetryUntilValue<PutResponse>(
       Deadline(std::max<int64_t>(size_hint, 0)), RetryAll(), "local put", [&](absl::Time) {
@@ -532,7 +532,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalHashed(
               SRS_ASSIGN_OR_RETURN(FileDigest digest, write_file(path));
               return std::optional<FileDigest>(digest);
             },
-            grant, &unanswered);
+            grant, &unanswered, early);
       });
 }
 

@@ -48,6 +48,7 @@
 #include "common/piece_format.h"
 #include "common/written_file_hash.h"
 #include "depot/client/data_channel_client.h"
+#include "depot/client/early_local_write.h"
 #include "srs/depot/v1/depot.grpc.pb.h"
 
 namespace srs {
@@ -109,11 +110,21 @@ class DepotClient {
 
   // PutLocal whose writer also returns the size and XXH3 of the file as it wrote it
   // (piece::WritePieceFileHashed): the depot then commits without reading the piece back
-  // (depot/README.md, "What a commit checks").
+  // (depot/README.md, "What a commit checks"). `early` (may be null): the same piece, started
+  // by StartEarlyLocalWrite with the same key; the first attempt adopts its file (waiting for
+  // it) instead of running `write_file`, which later attempts run.
   absl::StatusOr<depot::v1::PutResponse> PutLocalHashed(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
       const std::function<absl::StatusOr<FileDigest>(const std::string& spool_path)>& write_file,
-      const depot::v1::WriteGrant& grant = {});
+      const depot::v1::WriteGrant& grant = {}, EarlyLocalWrite* early = nullptr);
+
+  // Starts writing `key`'s piece into this depot's spool before its put can begin (no write
+  // grant yet; early_local_write.h): `write_file(path)` on a thread of its own, under a name of
+  // this client's, once the same free-space check as a put's passed. Null (nothing started)
+  // until a local put to this depot has taught the client the spool directory.
+  std::unique_ptr<EarlyLocalWrite> StartEarlyLocalWrite(const depot::v1::PieceKey& key,
+                                                        int64_t size_hint,
+                                                        EarlyLocalWrite::Writer write_file);
 
   // Ranged read: the selected elements of `dataset`, concatenated in request order, converted
   // to `wire_type` (little-endian), into `out`. INVALID_ARGUMENT (before any RPC) when out_bytes
@@ -184,16 +195,29 @@ class DepotClient {
   // the writer's digest when it returns one), AbortLocalPut on failure; `grant` goes with both
   // calls. Once the spool directory is known, `write_file` runs while BeginLocalPut is under way,
   // on a path of the client's own in that directory, renamed to the ticket's before the commit.
-  // `unanswered` carries, from one attempt to the next, a hashed commit that got no answer (the
-  // connection broke, the depot restarted): the next attempt sends it again first, and the depot
-  // answers it from the committed piece if the first one went through (a put is then never
-  // refused as ALREADY_EXISTS by its own retry), or NOT_FOUND if it was lost (then a new put).
+  // `early` (if still available()): the piece's file, written ahead; adopted instead of
+  // running `write_file`. `unanswered` carries, from one attempt to the next, a hashed commit that
+  // got no answer (the connection broke, the depot restarted): the next attempt sends it again
+  // first, and the depot answers it from the committed piece if the first one went through (a put
+  // is then never refused as ALREADY_EXISTS by its own retry), or NOT_FOUND if it was lost (then a
+  // new put).
   absl::StatusOr<depot::v1::PutResponse> PutLocalOnce(
       const depot::v1::PieceKey& key, int64_t size_hint, int64_t lease_seconds,
       const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
           write_file,
       const depot::v1::WriteGrant& grant,
-      std::optional<depot::v1::CommitLocalPutRequest>* unanswered);
+      std::optional<depot::v1::CommitLocalPutRequest>* unanswered,
+      EarlyLocalWrite* early = nullptr);
+  // A local put's BeginLocalPut and CommitLocalPut (local_put.cc): over the depot's data channel
+  // when it has one (a socket round trip instead of a gRPC one; depot/local_put_calls.h), else,
+  // or when the channel's connection fails, over gRPC. The same answer either way.
+  template <typename Request, typename Response>
+  std::optional<grpc::Status> LocalPutOverChannel(uint32_t op, const Request& request,
+                                                  Response* response);
+  grpc::Status BeginLocalPutCall(const depot::v1::BeginLocalPutRequest& request,
+                                 depot::v1::BeginLocalPutResponse* response);
+  grpc::Status CommitLocalPutCall(const depot::v1::CommitLocalPutRequest& request,
+                                  int64_t size_hint, depot::v1::PutResponse* response);
   absl::Status ReadRangeOnce(const std::string& read_cap, const std::string& dataset,
                              ElementType wire_type, const std::vector<piece::Hyperslab>& selections,
                              void* out, size_t out_bytes,

@@ -1,13 +1,14 @@
 // DepotClient::PutLocalOnce: one same-host put, the piece written into the depot's spool by this
-// process.
+// process; and StartEarlyLocalWrite, the same write started before the put can begin.
 //
 // The depot's answer to BeginLocalPut (the spool path and a put id) costs a round trip, ~1 ms on
 // a loaded node, which the writer used to wait for before writing a byte. Once the client knows
 // the depot's spool directory (from an earlier put), it asks for the ticket on another thread
 // while it writes the piece into that directory under a name of its own, then renames the file
-// to the ticket's path (same directory: atomic, no copy) and commits as before. The depot
-// removes such files if the writer dies before the rename: all of spool/ at its start, and
-// stray files an hour old while it runs (depot/piece_store.h, Sweep).
+// to the ticket's path (same directory: atomic, no copy) and commits as before. A piece started
+// early (early_local_write.h) is written the same way, only sooner. The depot removes such
+// files if the writer dies before the rename: all of spool/ at its start, and stray files an
+// hour old while it runs (depot/piece_store.h, Sweep).
 #include <grpcpp/grpcpp.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -17,8 +18,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_codes.h"
 #include "common/random.h"
 #include "common/status_macros.h"
+#include "depot/client/data_wire.h"
 #include "depot/client/depot_client.h"
 
 namespace srs {
@@ -50,18 +53,83 @@ absl::Status SpoolWriteError(const absl::Status& written, const std::string& spo
   return Annotate(written, absl::StrCat(context, " to ", spool_path));
 }
 
+// A name of the client's own in the spool directory `dir`.
+std::string OwnSpoolPath(const std::string& dir) {
+  return absl::StrCat(dir, "/", RandomHex(16), ".writing");
+}
+
 }  // namespace
+
+std::unique_ptr<EarlyLocalWrite> DepotClient::StartEarlyLocalWrite(
+    const PieceKey& key, int64_t size_hint, EarlyLocalWrite::Writer write_file) {
+  std::string dir;
+  {
+    absl::MutexLock lock(&spool_mu_);
+    dir = spool_dir_;
+  }
+  if (dir.empty()) return nullptr;
+  const std::string what =
+      absl::StrCat("depot ", address_, ": local put ", PieceKeyText(key), " (written early)");
+  return std::make_unique<EarlyLocalWrite>(
+      OwnSpoolPath(dir),
+      [size_hint, what,
+       write_file = std::move(write_file)](const std::string& path) -> absl::StatusOr<FileDigest> {
+        SRS_RETURN_IF_ERROR(SpoolWriteError(absl::OkStatus(), path, size_hint, what));
+        absl::StatusOr<FileDigest> digest = write_file(path);
+        if (!digest.ok()) return SpoolWriteError(digest.status(), path, size_hint, what);
+        return digest;
+      });
+}
+
+template <typename Request, typename Response>
+std::optional<grpc::Status> DepotClient::LocalPutOverChannel(uint32_t op, const Request& request,
+                                                             Response* response) {
+  DataChannelClient* channel = DataChannel(/*retry_info=*/false);
+  if (channel == nullptr) return std::nullopt;
+  std::string answer;
+  constexpr uint64_t kMaxAnswerBytes = 1 << 20;  // a PutResponse lists a piece's datasets
+  DataChannelClient::Result result = channel->Call(op, request, [&answer](uint64_t n) -> char* {
+    if (!answer.empty() || n > kMaxAnswerBytes) return nullptr;
+    answer.resize(static_cast<size_t>(n));
+    return answer.data();
+  });
+  // The connection failed: the gRPC call (the same request, same answer) finds out why, and
+  // answers a commit that went through from the piece committed (local_put_calls.h).
+  if (result.transport_failed) return std::nullopt;
+  if (result.status.ok() && !response->ParseFromString(answer)) {
+    return grpc::Status(grpc::StatusCode::DATA_LOSS, "malformed answer on the data channel");
+  }
+  return ToGrpcStatus(result.status);
+}
+
+grpc::Status DepotClient::BeginLocalPutCall(const depot::v1::BeginLocalPutRequest& request,
+                                            depot::v1::BeginLocalPutResponse* response) {
+  std::optional<grpc::Status> answered =
+      LocalPutOverChannel(data_wire::kOpBeginLocalPut, request, response);
+  if (answered.has_value()) return *answered;
+  return stub_->BeginLocalPut(NewContext().get(), request, response);
+}
+
+grpc::Status DepotClient::CommitLocalPutCall(const depot::v1::CommitLocalPutRequest& request,
+                                             int64_t size_hint, PutResponse* response) {
+  std::optional<grpc::Status> answered =
+      LocalPutOverChannel(data_wire::kOpCommitLocalPut, request, response);
+  if (answered.has_value()) return *answered;
+  // The depot fsyncs (and without a digest verifies) the file before adopting it: give it the
+  // time a stream of its size would get.
+  return stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), request,
+                               response);
+}
 
 absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
     const PieceKey& key, int64_t size_hint, int64_t lease_seconds,
     const std::function<absl::StatusOr<std::optional<FileDigest>>(const std::string& spool_path)>&
         write_file,
-    const depot::v1::WriteGrant& grant,
-    std::optional<depot::v1::CommitLocalPutRequest>* unanswered) {
+    const depot::v1::WriteGrant& grant, std::optional<depot::v1::CommitLocalPutRequest>* unanswered,
+    EarlyLocalWrite* early) {
   if (unanswered->has_value()) {
     PutResponse response;
-    grpc::Status status = stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(),
-                                                **unanswered, &response);
+    grpc::Status status = CommitLocalPutCall(**unanswered, size_hint, &response);
     if (status.ok()) return response;
     absl::Status failed = Error(status, absl::StrCat("CommitLocalPut (again) ", PieceKeyText(key)));
     if (!absl::IsNotFound(failed)) return failed;  // UNAVAILABLE: asked again next attempt
@@ -73,7 +141,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   begin.mutable_header()->set_size_hint(size_hint);
   begin.mutable_header()->set_lease_seconds(lease_seconds);
   depot::v1::BeginLocalPutResponse spool;
-  auto ask_for_ticket = [&]() { return stub_->BeginLocalPut(NewContext().get(), begin, &spool); };
+  auto ask_for_ticket = [&]() { return BeginLocalPutCall(begin, &spool); };
   const std::string what = absl::StrCat("depot ", address_, ": local put ", PieceKeyText(key));
   // A disk that visibly cannot hold the piece fails before HDF5 runs out of space in the middle
   // of the file.
@@ -91,15 +159,25 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   }
   absl::StatusOr<std::optional<FileDigest>> written;
   grpc::Status status;
-  if (known_dir.empty()) {  // the first local put to this depot: ticket first, then the write
+  if (known_dir.empty() && (early == nullptr || !early->available())) {
+    // The first local put to this depot: ticket first, then the write.
     status = ask_for_ticket();
     if (status.ok()) written = write_at(spool.spool_path());
   } else {
-    std::future<grpc::Status> ticket = std::async(std::launch::async, ask_for_ticket);
-    const std::string own_path = absl::StrCat(known_dir, "/", RandomHex(16), ".writing");
-    written = write_at(own_path);
-    status = ticket.get();
-    const bool moved = status.ok() && written.ok() && DirOf(spool.spool_path()) == known_dir &&
+    std::string own_path;
+    if (early != nullptr && early->available()) {  // being written already: ask, then adopt it
+      status = ask_for_ticket();
+      own_path = early->path();
+      absl::StatusOr<FileDigest> digest = early->Take();
+      written = digest.ok() ? absl::StatusOr<std::optional<FileDigest>>(*digest) : digest.status();
+    } else {
+      std::future<grpc::Status> ticket = std::async(std::launch::async, ask_for_ticket);
+      own_path = OwnSpoolPath(known_dir);
+      written = write_at(own_path);
+      status = ticket.get();
+    }
+    const bool moved = status.ok() && written.ok() &&
+                       DirOf(spool.spool_path()) == DirOf(own_path) &&
                        rename(own_path.c_str(), spool.spool_path().c_str()) == 0;
     unlink(own_path.c_str());  // a no-op once renamed
     if (status.ok() && written.ok() && !moved) {
@@ -125,10 +203,7 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
       commit.set_size_bytes((*written)->size);
     }
     PutResponse response;
-    // The depot fsyncs (and without a digest verifies) the file before adopting it: give it the
-    // time a stream of its size would get.
-    status =
-        stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), commit, &response);
+    status = CommitLocalPutCall(commit, size_hint, &response);
     if (status.ok()) return response;
     failed = Error(status, absl::StrCat("CommitLocalPut ", PieceKeyText(key)));
     const bool unknown_outcome = status.error_code() == grpc::StatusCode::UNAVAILABLE ||

@@ -70,6 +70,7 @@ void AsyncCheckpoints::Advance(const int64_t agreed[4]) {
       // BeginCheckpoint failed (-1 on every rank): nothing is written then.
       RankWriteGrant grant;
       if (shared_epoch_ > 0) {
+        env_->last_epoch_begun = shared_epoch_;  // the next synchronous one's guess
         rss::v1::BeginCheckpointResponse begun;
         if (env_->rank == 0) {
           absl::MutexLock lock(&mu_);

@@ -14,12 +14,14 @@ constexpr absl::Duration kReportTimeout = absl::Seconds(1);
 }  // namespace
 
 CheckpointProgress::CheckpointProgress(RssClient* rss, std::string run_token, int64_t epoch,
-                                       int64_t total_bytes, int64_t my_bytes)
+                                       int64_t total_bytes, int64_t my_bytes,
+                                       const std::atomic<int64_t>* my_done)
     : rss_(rss),
       run_token_(std::move(run_token)),
       epoch_(epoch),
       total_(total_bytes),
-      mine_(my_bytes) {
+      mine_(my_bytes),
+      counted_(my_done != nullptr ? my_done : &my_done_) {
   if (rss_ != nullptr && total_ >= kMinBytes && mine_ > 0) {
     thread_ = std::thread([this] { Loop(); });
   }
@@ -54,7 +56,7 @@ void CheckpointProgress::Loop() {
   bool last_round = false;
   while (!stop_ || !last_round) {
     last_round = stop_;
-    const int64_t done = Estimate(my_done_.load(std::memory_order_relaxed), mine_, total_);
+    const int64_t done = Estimate(counted_->load(std::memory_order_relaxed), mine_, total_);
     if (done != reported) {
       lock.unlock();
       rss::v1::ReportProgressRequest req;

@@ -38,8 +38,11 @@ class CheckpointProgress {
 
   // `rss`: rank 0's RSS client (null: never reports). `total_bytes`: the checkpoint's data over
   // all ranks; `my_bytes`: this rank's share of it (0: nothing to scale, never reports).
+  // `my_done` (may be null: my_done() then): where the piece writer counts this rank's bytes,
+  // when the write started before this object (an early write, piece_writer.h); it must
+  // outlive this object.
   CheckpointProgress(RssClient* rss, std::string run_token, int64_t epoch, int64_t total_bytes,
-                     int64_t my_bytes);
+                     int64_t my_bytes, const std::atomic<int64_t>* my_done = nullptr);
   // Stops the thread (waiting for a report in flight, at most 1 s).
   ~CheckpointProgress();
   CheckpointProgress(const CheckpointProgress&) = delete;
@@ -61,6 +64,7 @@ class CheckpointProgress {
   const int64_t total_;
   const int64_t mine_;
   std::atomic<int64_t> my_done_{0};
+  const std::atomic<int64_t>* const counted_;  // &my_done_ or the caller's
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;

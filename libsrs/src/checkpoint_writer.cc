@@ -1,8 +1,10 @@
 #include "libsrs/src/checkpoint_writer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -120,6 +122,7 @@ absl::StatusOr<int64_t> CheckpointWriter::BeginOnRoot(const std::vector<rss::v1:
   SRS_RETURN_IF_ERROR(BroadcastStatus(env_->comm, 0, begun.status()));
   int64_t epoch = env_->rank == 0 ? begun->epoch() : 0;
   MPI_Bcast(&epoch, 1, MPI_INT64_T, 0, env_->comm);
+  env_->last_epoch_begun = epoch;  // the next checkpoint's guess (RunEnv::PredictedEpoch)
   *grant =
       ScatterWriteGrants(env_->comm, env_->rank, env_->nprocs, env_->rank == 0 ? &*begun : nullptr);
   return epoch;
@@ -211,15 +214,34 @@ absl::StatusOr<CheckpointResult> CheckpointWriter::Run(rss::v1::CheckpointReason
   // AgreeOnArrays' verdict is the same on every rank (it comes from collectives).
   SRS_RETURN_IF_ERROR(arrays.status());
   const absl::Time begin_start = absl::Now();
+  // This rank's piece is started now, under the epoch the begin will most probably answer, so
+  // the RSS's round trip and durable write run while the piece is written (StartEarlyPiece);
+  // a wrong guess costs the write again. Declared before `early`, which may use them until it
+  // is destroyed.
+  std::vector<std::vector<int64_t>> indices;
+  absl::StatusOr<std::vector<piece::DatasetWrite>> datasets =
+      BuildPieceDatasets(*env_, *registry_, &indices);
+  std::atomic<int64_t> done_bytes{0};
+  const int64_t guess = env_->PredictedEpoch() + TestHookEpochGuessOffset();
+  std::unique_ptr<EarlyLocalWrite> early;
+  if (datasets.ok()) early = StartEarlyPiece(*env_, *datasets, guess, &done_bytes);
   RankWriteGrant grant;
   SRS_ASSIGN_OR_RETURN(int64_t epoch, BeginOnRoot(*arrays, reason, request_id, &grant));
+  if (early != nullptr && epoch != guess) {  // written under another epoch: removed, written anew
+    SRS_LOG(DEBUG) << "checkpoint epoch " << epoch << ": the piece written early as epoch " << guess
+                   << " is discarded";
+    early.reset();
+  }
   absl::Time start = absl::Now();
-  absl::StatusOr<rss::v1::PieceRecord> record;
+  absl::StatusOr<rss::v1::PieceRecord> record = absl::InternalError("piece not written");
   {
     // Rank 0 tells the RSS how far the write has got (`srs stop --wait` shows it).
     CheckpointProgress progress(env_->rank == 0 ? env_->rss.get() : nullptr, env_->run.run_token(),
-                                epoch, DataBytesOf(*arrays), PieceDataBytes(*registry_));
-    record = WriteRankPiece(*env_, *registry_, epoch, grant, progress.my_done());
+                                epoch, DataBytesOf(*arrays), PieceDataBytes(*registry_),
+                                &done_bytes);
+    record = datasets.ok() ? WritePieceDatasets(*env_, *datasets, epoch, grant, &done_bytes,
+                                                /*direct_io=*/false, early.get())
+                           : datasets.status();
   }
   if (record.ok()) TestHookMaybeDie(TestPoint::kAfterPut, epoch, env_->rank);
   const absl::Time gather_start = absl::Now();

@@ -29,6 +29,45 @@ rss::v1::PieceRecord RecordOf(const RunEnv& env, const depot::v1::PutResponse& p
   return record;
 }
 
+depot::v1::PieceKey KeyOf(const RunEnv& env, int64_t epoch) {
+  depot::v1::PieceKey key;
+  key.set_job(env.settings.app);
+  key.set_epoch(epoch);
+  key.set_rank(env.rank);
+  return key;
+}
+
+// What the depot reserves for the piece: its data plus headroom for HDF5 metadata, attributes
+// and index tables.
+int64_t SizeHintOf(const std::vector<piece::DatasetWrite>& datasets) {
+  int64_t size_hint = (64 << 10) + static_cast<int64_t>(datasets.size()) * 4096;
+  for (const piece::DatasetWrite& ds : datasets) {
+    size_hint += ds.count * static_cast<int64_t>(ElementSize(ds.type));
+    if (ds.global_index != nullptr) size_hint += ds.count * 8;
+  }
+  return size_hint;
+}
+
+// Keeps `done_bytes` (may be null) at the piece's bytes done as they get there; the test hook
+// slows each step.
+WriteBehind::OnDurable CountDone(std::atomic<int64_t>* done_bytes) {
+  return [done_bytes](int64_t bytes) {
+    TestHookSlowWrite();
+    if (done_bytes != nullptr) done_bytes->store(bytes, std::memory_order_relaxed);
+  };
+}
+
+// Writes the piece's HDF5 file at `path` (a spool path of a same-host depot), hashed on the way:
+// the file's checksum comes from the bytes as they are written, so the depot's commit does not
+// read the piece back.
+absl::StatusOr<FileDigest> WriteSpoolFile(const std::string& path, const piece::PieceHeader& header,
+                                          const std::vector<piece::DatasetWrite>& datasets,
+                                          std::atomic<int64_t>* done_bytes, bool direct_io) {
+  if (done_bytes != nullptr) done_bytes->store(0, std::memory_order_relaxed);
+  return piece::WritePieceFileHashed(path, header, datasets,
+                                     piece::WriteOptions{CountDone(done_bytes), direct_io});
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
@@ -65,54 +104,45 @@ int64_t PieceDataBytes(const ArrayRegistry& registry) {
   return bytes;
 }
 
-absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
-                                                    const ArrayRegistry& registry, int64_t epoch,
-                                                    const RankWriteGrant& grant,
-                                                    std::atomic<int64_t>* done_bytes) {
-  std::vector<std::vector<int64_t>> indices;
-  SRS_ASSIGN_OR_RETURN(std::vector<piece::DatasetWrite> datasets,
-                       BuildPieceDatasets(env, registry, &indices));
-  return WritePieceDatasets(env, datasets, epoch, grant, done_bytes);
+std::unique_ptr<EarlyLocalWrite> StartEarlyPiece(const RunEnv& env,
+                                                 const std::vector<piece::DatasetWrite>& datasets,
+                                                 int64_t epoch, std::atomic<int64_t>* done_bytes) {
+  if (epoch <= 0) return nullptr;
+  const std::string& address = env.my_depot();
+  absl::StatusOr<std::shared_ptr<DepotClient>> depot = env.depots->Get(address);
+  absl::StatusOr<bool> local = env.depots->SharesHost(address);
+  if (!depot.ok() || !local.ok() || !*local) return nullptr;
+  const piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
+  return (*depot)->StartEarlyLocalWrite(KeyOf(env, epoch), SizeHintOf(datasets),
+                                        [header, &datasets, done_bytes](const std::string& path) {
+                                          return WriteSpoolFile(path, header, datasets, done_bytes,
+                                                                /*direct_io=*/false);
+                                        });
 }
 
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const RankWriteGrant& ticket, std::atomic<int64_t>* done_bytes, bool direct_io) {
+    const RankWriteGrant& ticket, std::atomic<int64_t>* done_bytes, bool direct_io,
+    EarlyLocalWrite* early) {
   const depot::v1::WriteGrant& grant = ticket.grant;
-  // Counts the piece's bytes done (on disk, or sent) as they are; the test hook slows each step.
-  auto count_done = [done_bytes](int64_t bytes) {
-    TestHookSlowWrite();
-    if (done_bytes != nullptr) done_bytes->store(bytes, std::memory_order_relaxed);
-  };
-  piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
-  depot::v1::PieceKey key;
-  key.set_job(env.settings.app);
-  key.set_epoch(epoch);
-  key.set_rank(env.rank);
+  const piece::PieceHeader header{env.settings.app, epoch, env.rank, env.nprocs, ""};
+  const depot::v1::PieceKey key = KeyOf(env, epoch);
   const std::string& address = env.my_depot();
   SRS_ASSIGN_OR_RETURN(std::shared_ptr<DepotClient> depot, env.depots->Get(address));
   SRS_ASSIGN_OR_RETURN(bool local, env.depots->SharesHost(address));
-  // Headroom for HDF5 metadata, attributes and index tables.
-  int64_t size_hint = (64 << 10) + static_cast<int64_t>(datasets.size()) * 4096;
-  for (const piece::DatasetWrite& ds : datasets) {
-    size_hint += ds.count * static_cast<int64_t>(ElementSize(ds.type));
-    if (ds.global_index != nullptr) size_hint += ds.count * 8;
-  }
+  const int64_t size_hint = SizeHintOf(datasets);
   absl::StatusOr<depot::v1::PutResponse> put;
-  absl::Time start = absl::Now(), written;
+  absl::Time start = absl::Now(), written = absl::InfinitePast();
   if (local) {
-    // Hash on the way: the file's checksum comes from the bytes as they are written, so the
-    // depot's commit does not read the piece back.
     put = depot->PutLocalHashed(
         key, size_hint, 0,
         [&](const std::string& spool_path) {
-          if (done_bytes != nullptr) done_bytes->store(0, std::memory_order_relaxed);
-          absl::StatusOr<FileDigest> digest = piece::WritePieceFileHashed(
-              spool_path, header, datasets, piece::WriteOptions{count_done, direct_io});
+          absl::StatusOr<FileDigest> digest =
+              WriteSpoolFile(spool_path, header, datasets, done_bytes, direct_io);
           written = absl::Now();
           return digest;
         },
-        grant);
+        grant, early);
     // The spool is private to the depot's user: a process of another user cannot create its
     // piece there. Use the depot's RPCs from now on (the depot's permissions stay as they are).
     if (!put.ok() && absl::StrContains(put.status().message(), "Permission denied")) {
@@ -128,6 +158,7 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     put = depot->PutStream(
         key, static_cast<int64_t>(bytes.size()), 0,
         [&](const DepotClient::ChunkSend& send) {
+          const WriteBehind::OnDurable count_done = CountDone(done_bytes);
           for (size_t at = 0; at < bytes.size(); at += WriteBehind::kChunkBytes) {
             if (!send(bytes.substr(at, WriteBehind::kChunkBytes))) break;
             count_done(static_cast<int64_t>(std::min(bytes.size(), at + WriteBehind::kChunkBytes)));
@@ -136,6 +167,7 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
         },
         grant);
   }
+  if (written == absl::InfinitePast()) written = start;  // an early write's file was adopted
   // Where the time goes (SRS_LOG=debug): building the HDF5 file vs the depot adopting it.
   SRS_LOG(DEBUG) << "piece epoch " << epoch << ": hdf5 " << absl::ToDoubleSeconds(written - start)
                  << " s, depot " << absl::ToDoubleSeconds(absl::Now() - written) << " s";

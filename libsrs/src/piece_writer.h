@@ -7,10 +7,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/piece_format.h"
+#include "depot/client/early_local_write.h"
 #include "libsrs/src/array_registry.h"
 #include "libsrs/src/run_env.h"
 #include "libsrs/src/write_grants.h"
@@ -36,17 +38,23 @@ absl::StatusOr<std::vector<piece::DatasetWrite>> BuildPieceDatasets(
 // (checkpoint_progress.h). `direct_io`: the datasets' memory is the caller's own page-aligned
 // staging (an asynchronous checkpoint), written to a shared-host depot's spool with direct I/O
 // (piece::WriteOptions::direct_io); the application's own arrays are written buffered.
+// `early` (may be null): this piece of this epoch, started by StartEarlyPiece; its file is
+// adopted instead of writing the piece again.
 absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
     const RunEnv& env, const std::vector<piece::DatasetWrite>& datasets, int64_t epoch,
-    const RankWriteGrant& grant, std::atomic<int64_t>* done_bytes = nullptr,
-    bool direct_io = false);
+    const RankWriteGrant& grant, std::atomic<int64_t>* done_bytes = nullptr, bool direct_io = false,
+    EarlyLocalWrite* early = nullptr);
 
-// Local. The record to report to the RSS (depot, capabilities, size, checksum of the file).
-// `grant`: this rank's write grant for the epoch (from BeginCheckpoint, scattered by rank 0).
-absl::StatusOr<rss::v1::PieceRecord> WriteRankPiece(const RunEnv& env,
-                                                    const ArrayRegistry& registry, int64_t epoch,
-                                                    const RankWriteGrant& grant,
-                                                    std::atomic<int64_t>* done_bytes = nullptr);
+// Local, no MPI. Starts writing `datasets` as this rank's piece of `epoch` into its depot's
+// spool on a thread of its own, before the checkpoint is begun (the epoch is a guess:
+// RunEnv::PredictedEpoch; early_local_write.h). Null, nothing started, when the depot is not on
+// this host or the client has not learnt its spool yet (no local put so far), or epoch <= 0.
+// `datasets` (and the memory they point at) and `done_bytes` (may be null) must outlive the
+// result; destroying the result without handing it to WritePieceDatasets waits for the write
+// and removes the file.
+std::unique_ptr<EarlyLocalWrite> StartEarlyPiece(const RunEnv& env,
+                                                 const std::vector<piece::DatasetWrite>& datasets,
+                                                 int64_t epoch, std::atomic<int64_t>* done_bytes);
 
 // Bytes of array data this rank's piece holds (for size hints and timings).
 int64_t PieceDataBytes(const ArrayRegistry& registry);

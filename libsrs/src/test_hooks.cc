@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace srs {
 namespace libsrs {
@@ -74,6 +75,11 @@ void SleepMillisecondsFrom(const char* variable) {
 void TestHookSlowRead() { SleepMillisecondsFrom("SRS_TEST_SLOW_READ_MS"); }
 
 void TestHookSlowWrite() { SleepMillisecondsFrom("SRS_TEST_SLOW_WRITE_MS"); }
+
+int64_t TestHookEpochGuessOffset() {
+  const char* guess = std::getenv("SRS_TEST_EPOCH_GUESS");
+  return guess != nullptr && std::string(guess) == "wrong" ? 1 : 0;
+}
 
 }  // namespace libsrs
 }  // namespace srs

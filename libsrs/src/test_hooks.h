@@ -23,6 +23,9 @@
 // and a slow write, so a test sees `srs stop --wait`'s progress move (checkpoint_progress.h):
 //   SRS_TEST_SLOW_WRITE_MS = N   every 8 MiB of a checkpoint piece written back to disk
 //                                (common/write_behind.h) or sent to a remote depot then waits N ms
+// and a wrong guess of the epoch a checkpoint's begin will answer, so a test takes the path where
+// the piece written early (piece_writer.h, StartEarlyPiece) is discarded and written again:
+//   SRS_TEST_EPOCH_GUESS = wrong every synchronous checkpoint guesses one epoch too far
 //
 // Compiled only with the CMake option SRS_TEST_HOOKS (default: on when the tests are built,
 // SRS_BUILD_TESTS; an install/package build with -DSRS_BUILD_TESTS=OFF has no hook at all: the
@@ -46,11 +49,14 @@ bool TestHookArmed(TestPoint point);
 void TestHookSlowRead();
 // Sleeps SRS_TEST_SLOW_WRITE_MS milliseconds if it is set.
 void TestHookSlowWrite();
+// 1 when SRS_TEST_EPOCH_GUESS=wrong (added to the guessed epoch), else 0.
+int64_t TestHookEpochGuessOffset();
 #else
 inline void TestHookMaybeDie(TestPoint, int64_t, int) {}
 inline bool TestHookArmed(TestPoint) { return false; }
 inline void TestHookSlowRead() {}
 inline void TestHookSlowWrite() {}
+inline int64_t TestHookEpochGuessOffset() { return 0; }
 #endif
 
 }  // namespace libsrs

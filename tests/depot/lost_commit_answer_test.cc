@@ -33,9 +33,13 @@ class LosingProxy final : public v1::Depot::Service {
   explicit LosingProxy(const std::string& depot)
       : stub_(v1::Depot::NewStub(grpc::CreateChannel(depot, grpc::InsecureChannelCredentials()))) {}
 
+  // The proxy forwards gRPC only: it does not advertise the depot's data channel, whose local
+  // put calls would bypass it (the client then uses gRPC for them, as with any depot without one).
   grpc::Status Info(grpc::ServerContext*, const v1::InfoRequest* in, v1::DepotInfo* out) override {
     grpc::ClientContext context;
-    return stub_->Info(&context, *in, out);
+    grpc::Status status = stub_->Info(&context, *in, out);
+    out->set_data_port(0);
+    return status;
   }
   grpc::Status BeginLocalPut(grpc::ServerContext*, const v1::BeginLocalPutRequest* in,
                              v1::BeginLocalPutResponse* out) override {

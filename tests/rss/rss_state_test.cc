@@ -104,6 +104,30 @@ TEST_F(RssStateTest, FreshRunThenStopThenRestartGetsManifestWithoutManageCaps) {
   EXPECT_EQ(again.manifest().arrays(0).local_counts_size(), 4);
 }
 
+// Every registration names the epoch the job's next begin will get (RegisterRunResponse.
+// next_epoch): the library writes its first piece under it while the begin is under way. An
+// aborted checkpoint's epoch is not given again.
+TEST_F(RssStateTest, RegistrationNamesTheNextEpochTheBeginGives) {
+  auto run = Register(RunRequest("heat", 2, kDepot));
+  ASSERT_GT(run.next_epoch(), 0);
+  auto first =
+      state_->BeginCheckpoint(run.run_id(), BeginRequest(run.run_token(), 2, v1::REASON_PERIODIC));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, run.next_epoch());
+  v1::AbortCheckpointRequest abort;
+  abort.set_run_token(run.run_token());
+  abort.set_epoch(*first);
+  ASSERT_TRUE(state_->AbortCheckpoint(run.run_id(), abort).ok());
+  int64_t committed = Checkpoint(run, 2, v1::REASON_STOP);
+  EXPECT_EQ(committed, *first + 1);
+  auto again = Register(RunRequest("heat", 3, kDepot));
+  EXPECT_EQ(again.next_epoch(), committed + 1);
+  auto next =
+      state_->BeginCheckpoint(again.run_id(), BeginRequest(again.run_token(), 3, v1::REASON_STOP));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, again.next_epoch());
+}
+
 TEST_F(RssStateTest, CommitRefusesMissingRanksAndNamesThem) {
   auto run = Register(RunRequest("heat", 6, kDepot));
   auto epoch =
