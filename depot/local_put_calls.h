@@ -16,8 +16,9 @@ namespace srs {
 namespace depot {
 
 // Checks the write grant for the request's key, then reserves the piece's space and names the
-// spool file the writer creates (PieceStore::BeginLocalPut). PERMISSION_DENIED without the
-// grant; RESOURCE_EXHAUSTED when the depot cannot hold `size_hint`.
+// spool file the writer creates (PieceStore::BeginLocalPut; an uncommitted ticket of the same
+// key, whose answer its writer never got, is replaced). UNAUTHENTICATED / PERMISSION_DENIED
+// without the grant; RESOURCE_EXHAUSTED when the depot cannot hold `size_hint`.
 absl::StatusOr<v1::BeginLocalPutResponse> BeginLocalPutCall(
     PieceStore* store, const GrantCheck* grants, const v1::BeginLocalPutRequest& request);
 

@@ -426,7 +426,30 @@ absl::StatusOr<std::unique_ptr<PutSession>> PieceStore::BeginPut(const v1::PutHe
       new StreamPut(this, std::move(pending), std::move(staged).value()));
 }
 
+void PieceStore::DropLocalTicketOf(const v1::PieceKey& key) {
+  const std::string wanted = KeyString(key);
+  Pending old;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = std::find_if(local_puts_.begin(), local_puts_.end(),
+                           [&wanted](const auto& entry) { return entry.second.key == wanted; });
+    if (it == local_puts_.end()) return;
+    old = std::move(it->second);
+    local_puts_.erase(it);
+  }
+  SRS_LOG(INFO).Field("piece", old.piece_id).Field("key", KeyText(key))
+      << "local put ticket replaced by a new BeginLocalPut for its key";
+  backend_->DiscardSpool(old.piece_id);
+  Release(old);
+}
+
 absl::StatusOr<LocalPutTicket> PieceStore::BeginLocalPut(const v1::PutHeader& header) {
+  // A ticket of this key not committed yet is the same writer's (only the key's write grant
+  // admits the call, and one writer holds it), whose answer never arrived: the connection broke
+  // after the depot answered, or the writer gave up waiting. Replaced, so the writer's retry
+  // is not refused as ALREADY_EXISTS until that ticket's lease ends. A commit under way has
+  // taken its ticket already and keeps the key.
+  DropLocalTicketOf(header.key());
   SRS_ASSIGN_OR_RETURN(Pending pending, Reserve(header));
   absl::StatusOr<std::string> path = backend_->SpoolPath(pending.piece_id);
   if (!path.ok()) {

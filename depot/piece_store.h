@@ -168,6 +168,8 @@ class PieceStore {
   ~PieceStore();
 
   absl::StatusOr<std::unique_ptr<PutSession>> BeginPut(const v1::PutHeader& header);
+  // A ticket for `header`'s key (the caller checked the write grant); an uncommitted earlier
+  // ticket of the same key is aborted first (a writer's retry whose first answer was lost).
   absl::StatusOr<LocalPutTicket> BeginLocalPut(const v1::PutHeader& header);
   // `written`: the writer's size and XXH3 of the file (WritePieceFileHashed). Then the commit
   // checks the size and the HDF5 metadata only, and the piece's bytes are checked against the
@@ -239,6 +241,8 @@ class PieceStore {
   PieceStore(std::unique_ptr<PieceBackend> backend, StoreOptions options);
 
   absl::StatusOr<Pending> Reserve(const v1::PutHeader& header);
+  // Aborts the uncommitted local put ticket of `key`, if there is one (BeginLocalPut).
+  void DropLocalTicketOf(const v1::PieceKey& key);
   absl::Status GrowReservation(Pending& pending, int64_t total);
   void Release(const Pending& pending);
   // Verifies and publishes. `expected_xxh3`: the hash of the streamed bytes, which the stored

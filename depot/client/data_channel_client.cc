@@ -60,8 +60,9 @@ absl::Status DataChannelClient::SendPayload(int fd, absl::string_view bytes, abs
 
 DataChannelClient::Result DataChannelClient::Call(uint32_t op,
                                                   const google::protobuf::MessageLite& request,
-                                                  const Place& place, const Received& received) {
-  return Run(op, request, place, received, nullptr);
+                                                  const Place& place, const Received& received,
+                                                  absl::Duration timeout) {
+  return Run(op, request, place, received, nullptr, timeout);
 }
 
 DataChannelClient::Result DataChannelClient::Put(const google::protobuf::MessageLite& request,
@@ -72,7 +73,7 @@ DataChannelClient::Result DataChannelClient::Put(const google::protobuf::Message
 DataChannelClient::Result DataChannelClient::Run(uint32_t op,
                                                  const google::protobuf::MessageLite& request,
                                                  const Place& place, const Received& received,
-                                                 const Upload& upload) {
+                                                 const Upload& upload, absl::Duration timeout) {
   std::string body;
   if (!request.SerializeToString(&body) || body.size() > data_wire::kMaxRequestBytes) {
     return Result{absl::InvalidArgumentError("data channel: request too large"), false};
@@ -87,8 +88,11 @@ DataChannelClient::Result DataChannelClient::Run(uint32_t op,
     if (!connected.ok()) return Transport(connected.status());
     fd = *connected;
   }
+  const bool longer = timeout > timeout_;
+  if (longer) sockets::SetTimeouts(fd, timeout);
   bool reusable = false;
   Result result = Exchange(fd, op, body, place, received, upload, &reusable);
+  if (longer && reusable) sockets::SetTimeouts(fd, timeout_);
   std::lock_guard<std::mutex> lock(mu_);
   if (reusable && idle_.size() < kMaxIdle) {
     idle_.push_back(fd);
@@ -108,6 +112,14 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
   data_wire::PutU32(&header, static_cast<uint32_t>(body.size()));
   absl::Status sent = sockets::SendAll(fd, header + body, what);
   if (!sent.ok()) return Transport(sent);
+  Result result = Receive(fd, what, place, received, upload, reusable);
+  result.sent = true;
+  return result;
+}
+
+DataChannelClient::Result DataChannelClient::Receive(int fd, const std::string& what,
+                                                     const Place& place, const Received& received,
+                                                     const Upload& upload, bool* reusable) {
   bool ready = false;
   // Why the upload stopped early, when the depot's answer was waiting all the same.
   absl::Status cut;

@@ -47,6 +47,10 @@ class DataChannelClient {
     // failure after it may have left the piece committed with its answer lost, like a streamed
     // Put whose stream broke after the trailer.
     bool ready = false;
+    // The whole request reached the socket: a transport failure after it may come after the
+    // depot acted on it (only its answer lost), so a call that is not idempotent must not be
+    // sent again blindly.
+    bool sent = false;
   };
 
   // A put's payload and trailer (data_wire.h), written to the connected socket `fd` once the
@@ -70,9 +74,12 @@ class DataChannelClient {
                                   bool* answered);
 
   // One request (op: data_wire::kOpReadRange with a ReadRangeRequest, kOpGet with a
-  // GetRequest). The payload goes where `place` says, in order.
+  // GetRequest, kOpBeginLocalPut / kOpCommitLocalPut with theirs). The payload goes where
+  // `place` says, in order. `timeout` (if longer than the client's) bounds this call's sends and
+  // receives instead: a call whose depot side takes longer (a commit that makes a large file
+  // durable).
   Result Call(uint32_t op, const google::protobuf::MessageLite& request, const Place& place,
-              const Received& received = nullptr);
+              const Received& received = nullptr, absl::Duration timeout = absl::ZeroDuration());
 
   // One put (data_wire::kOpPut with a DataPutRequest): `upload` sends the payload after READY;
   // the answer (a serialized PutResponse) goes where `place` says.
@@ -81,9 +88,13 @@ class DataChannelClient {
 
  private:
   Result Run(uint32_t op, const google::protobuf::MessageLite& request, const Place& place,
-             const Received& received, const Upload& upload);
+             const Received& received, const Upload& upload,
+             absl::Duration timeout = absl::ZeroDuration());
   Result Exchange(int fd, uint32_t op, const std::string& body, const Place& place,
                   const Received& received, const Upload& upload, bool* reusable);
+  // The depot's answer to a request sent on `fd` (Exchange's second half).
+  Result Receive(int fd, const std::string& what, const Place& place, const Received& received,
+                 const Upload& upload, bool* reusable);
   const std::string host_;
   const int port_;
   const absl::Duration timeout_;

@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<DepotClient>> DepotClient::Connect(
     std::shared_ptr<grpc::ChannelCredentials> credentials) {
   if (address.empty()) return absl::InvalidArgumentError("depot address is empty");
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(8 << 20);
+  args.SetMaxReceiveMessageSize(kMaxAnswerBytes);
   args.SetMaxSendMessageSize(8 << 20);
   // Reconnect within about a second after a depot restart (the default backs off up to 2
   // minutes); the minimum backoff is also the connect timeout, so keep it at 1 s.
@@ -72,14 +72,17 @@ DepotClient::DepotClient(std::shared_ptr<grpc::Channel> channel, std::string add
       address_(std::move(address)),
       rpc_timeout_(rpc_timeout) {}
 
+absl::Duration DepotClient::CallTimeout(size_t stream_bytes) const {
+  return rpc_timeout_ + StreamAllowance(stream_bytes);
+}
+
 absl::Time DepotClient::Deadline(size_t stream_bytes) const {
-  return absl::Now() + rpc_timeout_ + StreamAllowance(stream_bytes);
+  return absl::Now() + CallTimeout(stream_bytes);
 }
 
 std::unique_ptr<grpc::ClientContext> DepotClient::NewContext(size_t stream_bytes) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(
-      absl::ToChronoTime(absl::Now() + rpc_timeout_ + StreamAllowance(stream_bytes)));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + CallTimeout(stream_bytes)));
   return context;
 }
 

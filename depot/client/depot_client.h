@@ -57,6 +57,9 @@ class DepotClient {
  public:
   // Bytes per streamed chunk (the proto's "~1 MiB").
   static constexpr size_t kChunkBytes = 1 << 20;
+  // The largest answer of a unary call, on either transport (a PutResponse lists every dataset
+  // of its piece).
+  static constexpr int kMaxAnswerBytes = 8 << 20;
 
   // Creates the channel; does not contact the depot (the first RPC does).
   static absl::StatusOr<std::unique_ptr<DepotClient>> Connect(const std::string& address,
@@ -168,6 +171,8 @@ class DepotClient {
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext(size_t stream_bytes = 0) const;
+  // The time one call moving `stream_bytes` gets: rpc_timeout plus at least 1 s per 64 MiB.
+  absl::Duration CallTimeout(size_t stream_bytes) const;
   // The data channel, learnt from Info on first use; nullptr when the depot has none, it is
   // switched off, or Info failed (then the gRPC call reports the depot's state). `retry_info`:
   // learn it with the retried Info (reads) or one Probe of at most 5 s (puts, which are retried
@@ -211,9 +216,10 @@ class DepotClient {
   // A local put's BeginLocalPut and CommitLocalPut (local_put.cc): over the depot's data channel
   // when it has one (a socket round trip instead of a gRPC one; depot/local_put_calls.h), else,
   // or when the channel's connection fails, over gRPC. The same answer either way.
+  // `stream_bytes` scales the call's deadline as NewContext's. nullopt: send it over gRPC.
   template <typename Request, typename Response>
   std::optional<grpc::Status> LocalPutOverChannel(uint32_t op, const Request& request,
-                                                  Response* response);
+                                                  int64_t stream_bytes, Response* response);
   grpc::Status BeginLocalPutCall(const depot::v1::BeginLocalPutRequest& request,
                                  depot::v1::BeginLocalPutResponse* response);
   grpc::Status CommitLocalPutCall(const depot::v1::CommitLocalPutRequest& request,

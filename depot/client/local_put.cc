@@ -83,19 +83,30 @@ std::unique_ptr<EarlyLocalWrite> DepotClient::StartEarlyLocalWrite(
 
 template <typename Request, typename Response>
 std::optional<grpc::Status> DepotClient::LocalPutOverChannel(uint32_t op, const Request& request,
+                                                             int64_t stream_bytes,
                                                              Response* response) {
   DataChannelClient* channel = DataChannel(/*retry_info=*/false);
   if (channel == nullptr) return std::nullopt;
   std::string answer;
-  constexpr uint64_t kMaxAnswerBytes = 1 << 20;  // a PutResponse lists a piece's datasets
-  DataChannelClient::Result result = channel->Call(op, request, [&answer](uint64_t n) -> char* {
-    if (!answer.empty() || n > kMaxAnswerBytes) return nullptr;
-    answer.resize(static_cast<size_t>(n));
-    return answer.data();
-  });
-  // The connection failed: the gRPC call (the same request, same answer) finds out why, and
-  // answers a commit that went through from the piece committed (local_put_calls.h).
-  if (result.transport_failed) return std::nullopt;
+  DataChannelClient::Result result = channel->Call(
+      op, request,
+      [&answer](uint64_t n) -> char* {
+        // The gRPC answer's limit: a PutResponse lists every dataset of the piece.
+        if (!answer.empty() || n > static_cast<uint64_t>(kMaxAnswerBytes)) return nullptr;
+        answer.resize(static_cast<size_t>(n));
+        return answer.data();
+      },
+      nullptr, CallTimeout(static_cast<size_t>(std::max<int64_t>(0, stream_bytes))));
+  if (result.transport_failed && !result.sent) {
+    return std::nullopt;  // the depot never saw it: the gRPC call asks it, the same answer
+  }
+  if (result.transport_failed) {
+    // The depot may have acted on it and only the answer be lost: not sent again here. The
+    // caller's retry asks again (a commit with its digest is answered from the committed piece,
+    // a new BeginLocalPut replaces a ticket whose answer never arrived; local_put_calls.h).
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        std::string(result.status.message()) + " (after the request was sent)");
+  }
   if (result.status.ok() && !response->ParseFromString(answer)) {
     return grpc::Status(grpc::StatusCode::DATA_LOSS, "malformed answer on the data channel");
   }
@@ -105,18 +116,18 @@ std::optional<grpc::Status> DepotClient::LocalPutOverChannel(uint32_t op, const 
 grpc::Status DepotClient::BeginLocalPutCall(const depot::v1::BeginLocalPutRequest& request,
                                             depot::v1::BeginLocalPutResponse* response) {
   std::optional<grpc::Status> answered =
-      LocalPutOverChannel(data_wire::kOpBeginLocalPut, request, response);
+      LocalPutOverChannel(data_wire::kOpBeginLocalPut, request, 0, response);
   if (answered.has_value()) return *answered;
   return stub_->BeginLocalPut(NewContext().get(), request, response);
 }
 
 grpc::Status DepotClient::CommitLocalPutCall(const depot::v1::CommitLocalPutRequest& request,
                                              int64_t size_hint, PutResponse* response) {
-  std::optional<grpc::Status> answered =
-      LocalPutOverChannel(data_wire::kOpCommitLocalPut, request, response);
-  if (answered.has_value()) return *answered;
   // The depot fsyncs (and without a digest verifies) the file before adopting it: give it the
-  // time a stream of its size would get.
+  // time a stream of its size would get, on either transport.
+  std::optional<grpc::Status> answered =
+      LocalPutOverChannel(data_wire::kOpCommitLocalPut, request, size_hint, response);
+  if (answered.has_value()) return *answered;
   return stub_->CommitLocalPut(NewContext(std::max<int64_t>(size_hint, 0)).get(), request,
                                response);
 }

@@ -170,9 +170,13 @@ class FileStagedPiece : public StagedPiece {
     // itself all the same, which costs little when the writer already did. The fsync runs
     // while the commit checks the file (Summarize, Verify): Publish waits for it first.
     struct stat st;
-    if (stat(path_.c_str(), &st) != 0) {
+    if (lstat(path_.c_str(), &st) != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("local put: the writer did not create ", path_));
+    }
+    if (!S_ISREG(st.st_mode)) {  // a symlink would adopt a file outside the depot
+      return absl::FailedPreconditionError(
+          absl::StrCat("local put: ", path_, " is not a regular file"));
     }
     durable_ = std::async(std::launch::async, [path = path_] { return FsyncFile(path); });
     return Sealed{static_cast<int64_t>(st.st_size)};

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "depot/client/data_wire.h"
 #include "depot/client/depot_client.h"
 #include "depot/client/socket_io.h"
@@ -216,6 +218,90 @@ TEST_F(LocalPutChannelTest, RefusedCallsGiveTheGrpcCodesAndKeepTheConnection) {
   ASSERT_TRUE(stat.ok()) << stat.status();
   EXPECT_EQ(stat->size_bytes(), digest->size);
   EXPECT_EQ(Spooled(), 0u);
+  close(fd);
+}
+
+// A BeginLocalPut whose answer never reached its writer (here: a raw peer that closes without
+// reading it) leaves a ticket that holds the key; the writer's next BeginLocalPut replaces it
+// instead of being refused as ALREADY_EXISTS until the ticket's lease ends, and the old ticket
+// can no longer be committed.
+TEST_F(LocalPutChannelTest, ALostTicketIsReplacedByTheWritersRetry) {
+  const v1::PieceKey key = Key("lost", 1, 0);
+  const int fd = std::move(sockets::Connect("127.0.0.1", port_, absl::Seconds(20))).value();
+  std::string data;
+  ASSERT_EQ(Ask(fd, data_wire::kOpBeginLocalPut, Begin(key).SerializeAsString(), &data),
+            absl::StatusCode::kOk);
+  v1::BeginLocalPutResponse first;
+  ASSERT_TRUE(first.ParseFromString(data));
+  ASSERT_TRUE(WritePiece(key, first.spool_path()).ok());
+  // Asked again and gone before the answer.
+  std::string request;
+  const std::string body = Begin(key).SerializeAsString();
+  data_wire::PutU32(&request, data_wire::kMagic);
+  data_wire::PutU32(&request, data_wire::kOpBeginLocalPut);
+  data_wire::PutU32(&request, static_cast<uint32_t>(body.size()));
+  const int lost = std::move(sockets::Connect("127.0.0.1", port_, absl::Seconds(20))).value();
+  ASSERT_TRUE(sockets::SendAll(lost, request + body, "test").ok());
+  close(lost);
+  absl::SleepFor(absl::Milliseconds(200));  // the depot answers into the closed connection
+  auto put = PutHashed(key);
+  ASSERT_TRUE(put.ok()) << put.status();
+  v1::CommitLocalPutRequest stale;
+  stale.set_put_id(first.put_id());
+  *stale.mutable_grant() = GrantFor(key_, key);
+  data.clear();
+  EXPECT_EQ(Ask(fd, data_wire::kOpCommitLocalPut, stale.SerializeAsString(), &data),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(client_->ListJob("lost", JobGrant(key_, "lost"))->size(), 1u);
+  EXPECT_EQ(Spooled(), 0u);
+  EXPECT_EQ(client_->Info()->used_bytes(), put->info().size_bytes()) << "a reservation leaked";
+  close(fd);
+}
+
+// A commit answer larger than the channel's old 1 MiB bound (a piece of many long-named
+// datasets): the same answer as over gRPC, not DATA_LOSS with the piece committed anyway.
+TEST_F(LocalPutChannelTest, ALargeCommitAnswerComesBack) {
+  const v1::PieceKey key = Key("wide", 1, 0);
+  std::vector<piece::DatasetWrite> datasets;
+  std::vector<std::string> names;
+  for (int i = 0; i < 4200; ++i) names.push_back(absl::StrCat(std::string(240, 'a'), i));
+  for (const std::string& name : names) {
+    datasets.push_back({name, ElementType::kDouble, values_.data(), 1, 1, "none", {}});
+  }
+  auto put = client_->PutLocalHashed(
+      key, 64 << 20, 0,
+      [&](const std::string& path) {
+        return piece::WritePieceFileHashed(path, {"wide", 1, 0, 1, ""}, datasets);
+      },
+      GrantFor(key_, key));
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_GT(put->ByteSizeLong(), size_t{1} << 20);
+  EXPECT_EQ(put->info().datasets_size(), 4200);
+  EXPECT_EQ(Spooled(), 0u);
+}
+
+// The file at a ticket's path must be the writer's own regular file: a symlink (to a piece
+// elsewhere) is refused and nothing is stored.
+TEST_F(LocalPutChannelTest, ASymlinkAtTheTicketsPathIsRefused) {
+  const v1::PieceKey key = Key("link", 1, 0);
+  const std::string outside = tmp_ + "/outside.h5";
+  ASSERT_TRUE(WritePiece(key, outside).ok());
+  const int fd = std::move(sockets::Connect("127.0.0.1", port_, absl::Seconds(20))).value();
+  std::string data;
+  ASSERT_EQ(Ask(fd, data_wire::kOpBeginLocalPut, Begin(key).SerializeAsString(), &data),
+            absl::StatusCode::kOk);
+  v1::BeginLocalPutResponse ticket;
+  ASSERT_TRUE(ticket.ParseFromString(data));
+  ASSERT_EQ(symlink(outside.c_str(), ticket.spool_path().c_str()), 0);
+  v1::CommitLocalPutRequest commit;
+  commit.set_put_id(ticket.put_id());
+  *commit.mutable_grant() = GrantFor(key_, key);
+  data.clear();
+  EXPECT_EQ(Ask(fd, data_wire::kOpCommitLocalPut, commit.SerializeAsString(), &data),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client_->ListJob("link", JobGrant(key_, "link"))->size(), 0u);
+  EXPECT_EQ(Spooled(), 0u);
+  EXPECT_EQ(access(outside.c_str(), F_OK), 0) << "the link's target was touched";
   close(fd);
 }
 
