@@ -112,14 +112,6 @@ DataChannelClient::Result DataChannelClient::Exchange(int fd, uint32_t op, const
   data_wire::PutU32(&header, static_cast<uint32_t>(body.size()));
   absl::Status sent = sockets::SendAll(fd, header + body, what);
   if (!sent.ok()) return Transport(sent);
-  Result result = Receive(fd, what, place, received, upload, reusable);
-  result.sent = true;
-  return result;
-}
-
-DataChannelClient::Result DataChannelClient::Receive(int fd, const std::string& what,
-                                                     const Place& place, const Received& received,
-                                                     const Upload& upload, bool* reusable) {
   bool ready = false;
   // Why the upload stopped early, when the depot's answer was waiting all the same.
   absl::Status cut;

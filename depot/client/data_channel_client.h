@@ -47,10 +47,6 @@ class DataChannelClient {
     // failure after it may have left the piece committed with its answer lost, like a streamed
     // Put whose stream broke after the trailer.
     bool ready = false;
-    // The whole request reached the socket: a transport failure after it may come after the
-    // depot acted on it (only its answer lost), so a call that is not idempotent must not be
-    // sent again blindly.
-    bool sent = false;
   };
 
   // A put's payload and trailer (data_wire.h), written to the connected socket `fd` once the
@@ -92,9 +88,6 @@ class DataChannelClient {
              absl::Duration timeout = absl::ZeroDuration());
   Result Exchange(int fd, uint32_t op, const std::string& body, const Place& place,
                   const Received& received, const Upload& upload, bool* reusable);
-  // The depot's answer to a request sent on `fd` (Exchange's second half).
-  Result Receive(int fd, const std::string& what, const Place& place, const Received& received,
-                 const Upload& upload, bool* reusable);
   const std::string host_;
   const int port_;
   const absl::Duration timeout_;

@@ -97,16 +97,12 @@ std::optional<grpc::Status> DepotClient::LocalPutOverChannel(uint32_t op, const 
         return answer.data();
       },
       nullptr, CallTimeout(static_cast<size_t>(std::max<int64_t>(0, stream_bytes))));
-  if (result.transport_failed && !result.sent) {
-    return std::nullopt;  // the depot never saw it: the gRPC call asks it, the same answer
-  }
-  if (result.transport_failed) {
-    // The depot may have acted on it and only the answer be lost: not sent again here. The
-    // caller's retry asks again (a commit with its digest is answered from the committed piece,
-    // a new BeginLocalPut replaces a ticket whose answer never arrived; local_put_calls.h).
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        std::string(result.status.message()) + " (after the request was sent)");
-  }
+  // The connection failed: the same request goes over gRPC. Asking again is safe even if the
+  // depot acted on the first and only its answer was lost (local_put_calls.h): a new
+  // BeginLocalPut replaces the ticket whose answer never arrived, and a commit with its digest
+  // is answered from the committed piece. And it must be asked: a depot whose channel is full
+  // closes new connections at once, after the request may already have been sent.
+  if (result.transport_failed) return std::nullopt;
   if (result.status.ok() && !response->ParseFromString(answer)) {
     return grpc::Status(grpc::StatusCode::DATA_LOSS, "malformed answer on the data channel");
   }

@@ -22,6 +22,7 @@
 #include "depot/client/data_wire.h"
 #include "depot/client/depot_client.h"
 #include "depot/client/socket_io.h"
+#include "depot/data_channel.h"
 #include "depot/depot_server.h"
 #include "tests/depot/conformance.h"
 #include "tests/depot/test_grants.h"
@@ -256,6 +257,28 @@ TEST_F(LocalPutChannelTest, ALostTicketIsReplacedByTheWritersRetry) {
   EXPECT_EQ(Spooled(), 0u);
   EXPECT_EQ(client_->Info()->used_bytes(), put->info().size_bytes()) << "a reservation leaked";
   close(fd);
+}
+
+// A depot whose data channel is full (every connection past kMaxConnections is closed at
+// once, after the client may already have sent its request): the local put's calls go over
+// gRPC instead and the put succeeds.
+TEST_F(LocalPutChannelTest, AFullChannelSendsTheCallsOverGrpc) {
+  std::vector<int> crowd;
+  for (int i = 0; i < depot::DataChannelServer::kMaxConnections + 4; ++i) {
+    crowd.push_back(std::move(sockets::Connect("127.0.0.1", port_, absl::Seconds(20))).value());
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  // A client of its own: the fixture's has learnt the channel already, through Info only.
+  auto fresh = std::move(DepotClient::Connect(server_->address(), absl::Seconds(20))).value();
+  const v1::PieceKey key = Key("crowd", 1, 0);
+  absl::Time start = absl::Now();
+  auto put = fresh->PutLocalHashed(
+      key, 1 << 20, 0, [&](const std::string& path) { return WritePiece(key, path); },
+      GrantFor(key_, key));
+  EXPECT_TRUE(put.ok()) << put.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "the put waited for retries";
+  for (int fd : crowd) close(fd);
+  EXPECT_EQ(Spooled(), 0u);
 }
 
 // A commit answer larger than the channel's old 1 MiB bound (a piece of many long-named
