@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <deque>
 #include <limits>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -785,12 +786,19 @@ int PieceStore::Sweep() {
     Release(pending);
   }
   bool check_strays = false;
+  std::set<std::string> in_flight;  // the piece ids of puts not committed yet
   {
     absl::MutexLock lock(&mu_);
     check_strays = now - last_stray_check_ >= kStrayCheckEvery;
-    if (check_strays) last_stray_check_ = now;
+    if (check_strays) {
+      last_stray_check_ = now;
+      for (const auto& [key, piece_id] : keys_) {
+        if (pieces_.count(piece_id) == 0) in_flight.insert(piece_id);
+      }
+    }
   }
-  const int strays = check_strays ? backend_->RemoveStrayWrites(now - kStrayWriteAge) : 0;
+  const int strays =
+      check_strays ? backend_->RemoveStrayWrites(now - kStrayWriteAge, in_flight) : 0;
   return static_cast<int>(expired.size() + abandoned.size()) + strays;
 }
 

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -125,10 +126,15 @@ class PieceBackend {
   // nothing from the caller's view: OK only once every one is.
   virtual absl::Status UpdateLeases(const std::vector<PieceRecord>& records) = 0;
   virtual absl::Status Remove(const std::string& piece_id) = 0;
-  // Removes files same-host writers left in the spool under their own names (`*.writing`, see
-  // depot/client/local_put.cc) last changed before `cutoff`: a writer that died before renaming
-  // its piece to its ticket's path. Returns how many.
-  virtual int RemoveStrayWrites(absl::Time cutoff) { return 0; }
+  // Removes files same-host writers left in the spool, last changed before `cutoff`: under their
+  // own names (`*.writing`, see depot/client/local_put.cc: a writer that died before renaming
+  // its piece to its ticket's path), and at the path of a ticket no put holds any more (a ticket
+  // reclaimed or replaced while its writer was still writing there: its file came after the
+  // ticket's own clean-up). `live_ids`: the piece ids of the puts in flight, whose files stay.
+  // Returns how many.
+  virtual int RemoveStrayWrites(absl::Time cutoff, const std::set<std::string>& live_ids) {
+    return 0;
+  }
 };
 
 // ---- the store -----------------------------------------------------------------------------
@@ -223,7 +229,8 @@ class PieceStore {
   Usage GetUsage();
 
   // Reclaims pieces whose lease ran out and local puts abandoned past their lease, and (once a
-  // minute) writers' stray spool files an hour old; returns how many it removed. The server
+  // minute) writers' stray spool files an hour old (PieceBackend::RemoveStrayWrites); returns
+  // how many it removed. The server
   // calls it periodically.
   int Sweep();
 

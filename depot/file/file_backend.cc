@@ -440,13 +440,17 @@ absl::Status FileBackend::FoldJournalLocked() {
   return absl::OkStatus();
 }
 
-int FileBackend::RemoveStrayWrites(absl::Time cutoff) {
+int FileBackend::RemoveStrayWrites(absl::Time cutoff, const std::set<std::string>& live_ids) {
   int removed = 0;
   const std::string spool = dir_ + "/spool/";
   for (const std::string& name : ListDir(spool)) {
     struct stat st;
     const std::string path = spool + name;
-    if (!absl::EndsWith(name, ".writing") || lstat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) {
+    // A ticket's file (SpoolPath: <piece id>.h5) no put in flight holds.
+    const bool orphan =
+        absl::EndsWith(name, ".h5") && live_ids.count(name.substr(0, name.size() - 3)) == 0;
+    if (!(absl::EndsWith(name, ".writing") || orphan) || lstat(path.c_str(), &st) != 0 ||
+        S_ISDIR(st.st_mode)) {
       continue;
     }
     if (absl::FromUnixSeconds(st.st_mtim.tv_sec) >= cutoff) continue;

@@ -29,6 +29,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -59,7 +60,7 @@ class FileBackend : public PieceBackend {
   absl::StatusOr<std::string> LocalPath(const std::string& piece_id) override;
   absl::Status UpdateLeases(const std::vector<PieceRecord>& records) override;
   absl::Status Remove(const std::string& piece_id) override;
-  int RemoveStrayWrites(absl::Time cutoff) override;
+  int RemoveStrayWrites(absl::Time cutoff, const std::set<std::string>& live_ids) override;
 
   const std::string& dir() const { return dir_; }
   std::string PiecePath(const std::string& piece_id) const;

@@ -203,7 +203,7 @@ TEST(FileBackend, RestartDropsPartialPutsAndKeepsCommittedPieces) {
   std::system(("rm -rf " + dir).c_str());
 }
 
-TEST(FileBackend, SweepRemovesAWritersStraySpoolFileOnlyOnceItIsAnHourOld) {
+TEST(FileBackend, SweepRemovesWritersStraySpoolFilesOnlyOnceTheyAreAnHourOld) {
   std::string dir = TempDir();
   const absl::Time now = absl::FromUnixSeconds(1800000000);
   depot::StoreOptions options;
@@ -226,7 +226,19 @@ TEST(FileBackend, SweepRemovesAWritersStraySpoolFileOnlyOnceItIsAnHourOld) {
   std::string depot_file = make("aaaaaaaaaaaaaaaa.part", absl::Hours(2));
   const std::string odd_dir = dir + "/spool/odd.writing";  // not a writer's file: left alone
   ASSERT_EQ(mkdir(odd_dir.c_str(), 0700), 0);
-  EXPECT_EQ(store->Sweep(), 1);
+  // A file at the path of a ticket no put holds any more (replaced or reclaimed while its
+  // writer still wrote there), and the file of a ticket still held, both 2 hours old.
+  std::string orphan = make("0000111122223333.h5", absl::Hours(2));
+  v1::PutHeader header;
+  *header.mutable_key() = Key("held", 1, 0);
+  header.set_size_hint(100);
+  auto ticket = store->BeginLocalPut(header);
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  std::string held =
+      make(ticket->spool_path.substr(ticket->spool_path.rfind('/') + 1), absl::Hours(2));
+  EXPECT_EQ(store->Sweep(), 2);
+  EXPECT_EQ(access(orphan.c_str(), F_OK), -1);
+  EXPECT_EQ(access(held.c_str(), F_OK), 0) << "a ticket in hand keeps its file";
   EXPECT_EQ(access(odd_dir.c_str(), F_OK), 0);
   EXPECT_EQ(access(old_write.c_str(), F_OK), -1);
   EXPECT_EQ(access(new_write.c_str(), F_OK), 0) << "a writer may still be writing it";
