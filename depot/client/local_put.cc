@@ -53,6 +53,17 @@ absl::Status SpoolWriteError(const absl::Status& written, const std::string& spo
   return Annotate(written, absl::StrCat(context, " to ", spool_path));
 }
 
+// `write(path)` into the depot's spool, with SpoolWriteError's free-space check before it and
+// its reading of a failure after it. Result: absl::StatusOr<FileDigest> or of an optional one.
+template <typename Result, typename Write>
+Result CheckedSpoolWrite(const std::string& path, int64_t size_hint, const std::string& context,
+                         const Write& write) {
+  SRS_RETURN_IF_ERROR(SpoolWriteError(absl::OkStatus(), path, size_hint, context));
+  Result result = write(path);
+  if (!result.ok()) return SpoolWriteError(result.status(), path, size_hint, context);
+  return result;
+}
+
 // A name of the client's own in the spool directory `dir`.
 std::string OwnSpoolPath(const std::string& dir) {
   return absl::StrCat(dir, "/", RandomHex(16), ".writing");
@@ -72,12 +83,8 @@ std::unique_ptr<EarlyLocalWrite> DepotClient::StartEarlyLocalWrite(
       absl::StrCat("depot ", address_, ": local put ", PieceKeyText(key), " (written early)");
   return std::make_unique<EarlyLocalWrite>(
       OwnSpoolPath(dir),
-      [size_hint, what,
-       write_file = std::move(write_file)](const std::string& path) -> absl::StatusOr<FileDigest> {
-        SRS_RETURN_IF_ERROR(SpoolWriteError(absl::OkStatus(), path, size_hint, what));
-        absl::StatusOr<FileDigest> digest = write_file(path);
-        if (!digest.ok()) return SpoolWriteError(digest.status(), path, size_hint, what);
-        return digest;
+      [size_hint, what, write_file = std::move(write_file)](const std::string& path) {
+        return CheckedSpoolWrite<absl::StatusOr<FileDigest>>(path, size_hint, what, write_file);
       });
 }
 
@@ -152,11 +159,9 @@ absl::StatusOr<PutResponse> DepotClient::PutLocalOnce(
   const std::string what = absl::StrCat("depot ", address_, ": local put ", PieceKeyText(key));
   // A disk that visibly cannot hold the piece fails before HDF5 runs out of space in the middle
   // of the file.
-  auto write_at = [&](const std::string& path) -> absl::StatusOr<std::optional<FileDigest>> {
-    SRS_RETURN_IF_ERROR(SpoolWriteError(absl::OkStatus(), path, size_hint, what));
-    absl::StatusOr<std::optional<FileDigest>> result = write_file(path);
-    if (!result.ok()) return SpoolWriteError(result.status(), path, size_hint, what);
-    return result;
+  auto write_at = [&](const std::string& path) {
+    return CheckedSpoolWrite<absl::StatusOr<std::optional<FileDigest>>>(path, size_hint, what,
+                                                                        write_file);
   };
 
   std::string known_dir;

@@ -26,6 +26,7 @@
 #include "depot/client/socket_io.h"
 #include "depot/depot_server.h"
 #include "tests/depot/conformance.h"
+#include "tests/depot/raw_data_peer.h"
 #include "tests/depot/test_grants.h"
 
 namespace srs {
@@ -34,42 +35,8 @@ namespace {
 
 namespace v1 = ::srs::depot::v1;
 
-// One frame of the depot's answer as a raw peer sees it.
-struct Frame {
-  uint32_t type = 0;  // 0: the connection ended instead
-  std::string data;   // DATA payload or END message
-  absl::StatusCode code = absl::StatusCode::kOk;
-};
-
-Frame ReadFrame(int fd) {
-  Frame frame;
-  char head[12];
-  if (!sockets::RecvAll(fd, head, 4, "test").ok()) return frame;
-  const uint32_t type = data_wire::GetU32(head);
-  if (type == data_wire::kFrameReady) {
-    frame.type = type;
-  } else if (type == data_wire::kFrameData) {
-    if (!sockets::RecvAll(fd, head + 4, 8, "test").ok()) return frame;
-    frame.data.resize(data_wire::GetU64(head + 4));
-    if (!sockets::RecvAll(fd, frame.data.data(), frame.data.size(), "test").ok()) return frame;
-    frame.type = type;
-  } else if (type == data_wire::kFrameEnd) {
-    if (!sockets::RecvAll(fd, head + 4, 8, "test").ok()) return frame;
-    frame.code = static_cast<absl::StatusCode>(data_wire::GetU32(head + 4));
-    frame.data.resize(data_wire::GetU32(head + 8));
-    if (!sockets::RecvAll(fd, frame.data.data(), frame.data.size(), "test").ok()) return frame;
-    frame.type = type;
-  }
-  return frame;
-}
-
 std::string RequestBytes(const v1::DataPutRequest& request) {
-  const std::string body = request.SerializeAsString();
-  std::string out;
-  data_wire::PutU32(&out, data_wire::kMagic);
-  data_wire::PutU32(&out, data_wire::kOpPut);
-  data_wire::PutU32(&out, static_cast<uint32_t>(body.size()));
-  return out + body;
+  return RequestFrame(data_wire::kOpPut, request.SerializeAsString());
 }
 
 std::string Trailer(const std::string& payload) {

@@ -25,6 +25,7 @@
 #include "depot/data_channel.h"
 #include "depot/depot_server.h"
 #include "tests/depot/conformance.h"
+#include "tests/depot/raw_data_peer.h"
 #include "tests/depot/test_grants.h"
 
 namespace srs {
@@ -60,26 +61,15 @@ class LocalPutChannelTest : public ::testing::Test {
 
   // One request of `op` on `fd`; the answer's code, and its DATA payload in *data.
   absl::StatusCode Ask(int fd, uint32_t op, const std::string& body, std::string* data) {
-    std::string request;
-    data_wire::PutU32(&request, data_wire::kMagic);
-    data_wire::PutU32(&request, op);
-    data_wire::PutU32(&request, static_cast<uint32_t>(body.size()));
-    EXPECT_TRUE(sockets::SendAll(fd, request + body, "test").ok());
+    EXPECT_TRUE(sockets::SendAll(fd, RequestFrame(op, body), "test").ok());
     for (;;) {
-      char head[12];
-      if (!sockets::RecvAll(fd, head, 4, "test").ok()) return absl::StatusCode::kUnknown;
-      const uint32_t type = data_wire::GetU32(head);
-      if (type == data_wire::kFrameData) {
-        EXPECT_TRUE(sockets::RecvAll(fd, head + 4, 8, "test").ok());
-        data->resize(data_wire::GetU64(head + 4));
-        EXPECT_TRUE(sockets::RecvAll(fd, data->data(), data->size(), "test").ok());
+      Frame frame = ReadFrame(fd);
+      if (frame.type == data_wire::kFrameData) {
+        *data = std::move(frame.data);
         continue;
       }
-      EXPECT_EQ(type, data_wire::kFrameEnd);
-      EXPECT_TRUE(sockets::RecvAll(fd, head + 4, 8, "test").ok());
-      std::string message(data_wire::GetU32(head + 8), '\0');
-      EXPECT_TRUE(sockets::RecvAll(fd, message.data(), message.size(), "test").ok());
-      return static_cast<absl::StatusCode>(data_wire::GetU32(head + 4));
+      EXPECT_EQ(frame.type, data_wire::kFrameEnd) << "the connection ended";
+      return frame.type == data_wire::kFrameEnd ? frame.code : absl::StatusCode::kUnknown;
     }
   }
 
@@ -236,13 +226,11 @@ TEST_F(LocalPutChannelTest, ALostTicketIsReplacedByTheWritersRetry) {
   ASSERT_TRUE(first.ParseFromString(data));
   ASSERT_TRUE(WritePiece(key, first.spool_path()).ok());
   // Asked again and gone before the answer.
-  std::string request;
-  const std::string body = Begin(key).SerializeAsString();
-  data_wire::PutU32(&request, data_wire::kMagic);
-  data_wire::PutU32(&request, data_wire::kOpBeginLocalPut);
-  data_wire::PutU32(&request, static_cast<uint32_t>(body.size()));
   const int lost = std::move(sockets::Connect("127.0.0.1", port_, absl::Seconds(20))).value();
-  ASSERT_TRUE(sockets::SendAll(lost, request + body, "test").ok());
+  ASSERT_TRUE(
+      sockets::SendAll(
+          lost, RequestFrame(data_wire::kOpBeginLocalPut, Begin(key).SerializeAsString()), "test")
+          .ok());
   close(lost);
   absl::SleepFor(absl::Milliseconds(200));  // the depot answers into the closed connection
   auto put = PutHashed(key);
