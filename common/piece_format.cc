@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -284,9 +286,12 @@ absl::Status WriteBytesFile(const std::string& path, const std::string& bytes) {
 }
 
 // WritePieceFile; `ranges` (may be null) receives where each dataset's bytes went.
+// `before_sync` (may be empty) runs once every byte of the file is written, before the file is
+// made durable (or its writeback started): the hash of the written file, while the disk works.
 absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& header,
                                 const std::vector<DatasetWrite>& datasets,
-                                std::vector<WrittenRange>* ranges, WriteOptions options) {
+                                std::vector<WrittenRange>* ranges, WriteOptions options,
+                                const std::function<void()>& before_sync = {}) {
   SRS_RETURN_IF_ERROR(ValidateWrites(datasets));
   if (SpaceIsShort(path, datasets)) {
     // HDF5 1.10 keeps a file whose close failed for lack of space in its ID table, half
@@ -334,6 +339,8 @@ absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& head
   if (!deferred.empty()) {
     SRS_RETURN_IF_ERROR(WriteRangesDirect(path, deferred, options.on_durable));
   }
+  if (before_sync) before_sync();
+  if (!options.fsync && !any_direct) return behind->StartRest();
   return behind->Finish();
 }
 
@@ -348,8 +355,20 @@ absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const P
                                                 const std::vector<DatasetWrite>& datasets,
                                                 WriteOptions options) {
   std::vector<WrittenRange> ranges;
-  SRS_RETURN_IF_ERROR(WritePieceFileImpl(path, header, datasets, &ranges, std::move(options)));
-  return HashWrittenFile(path, std::move(ranges));
+  // Hashed on a thread of its own while the file is made durable (or its writeback starts): the
+  // bytes it reads are in the caller's memory and the page cache, and the fsync mostly waits
+  // for the disk. (A file written in one piece for lack of space is hashed after.)
+  std::future<absl::StatusOr<FileDigest>> digest;
+  auto hash = [&] { return HashWrittenFile(path, ranges); };
+  absl::Status written = WritePieceFileImpl(path, header, datasets, &ranges, std::move(options),
+                                            [&] { digest = std::async(std::launch::async, hash); });
+  if (!digest.valid()) {
+    SRS_RETURN_IF_ERROR(written);
+    return hash();
+  }
+  absl::StatusOr<FileDigest> hashed = digest.get();
+  SRS_RETURN_IF_ERROR(written);
+  return hashed;
 }
 
 absl::StatusOr<std::string> WritePieceImage(const PieceHeader& header,

@@ -109,6 +109,11 @@ struct WriteOptions {
   // allocated at creation and aligned to kDirectAlign: no page-cache copy. The file is the same
   // HDF5 piece either way.
   bool direct_io = false;
+  // False: the file is not fsynced, its writeback only started (WriteBehind::StartRest), for a
+  // reader that makes it durable itself: a same-host depot adopting a spool file, which fsyncs
+  // it while it checks the file's metadata. A file with datasets written by direct I/O is
+  // fsynced all the same (its size and extents are metadata only an fsync writes).
+  bool fsync = true;
 };
 
 // Writes a piece with the sec2 driver, then fsyncs the file. INVALID_ARGUMENT for bad names,

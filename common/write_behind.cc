@@ -101,14 +101,34 @@ void WriteBehind::Loop() {
   }
 }
 
-absl::Status WriteBehind::Finish() {
+void WriteBehind::StopThread() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status WriteBehind::StartRest() {
   if (thread_.joinable()) {
-    thread_.join();
+    // A large file: the thread has been writing it back chunk by chunk all along; the rest
+    // (about a chunk) is written back and counted as Finish would, only without the fsync.
+    StopThread();
+    while (Step(/*to_end=*/true)) {
+    }
+  } else {
+    // The whole file (length 0: to its end), without waiting: the disk works while the caller
+    // hashes the file and the depot checks it.
+    if (sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE) != 0) Record(errno, "sync_file_range");
+  }
+  if (first_error_ != 0) return ErrorStatus(first_error_call_, first_error_);
+  return absl::OkStatus();
+}
+
+absl::Status WriteBehind::Finish() {
+  if (thread_.joinable()) {
+    StopThread();
     while (Step(/*to_end=*/true)) {
     }
   }

@@ -62,10 +62,19 @@ class WriteBehind {
   // Once the writer has written and closed the file: writes back what is left, counting it,
   // then fsyncs. The first writeback error of the whole write, else fsync's. Call once.
   absl::Status Finish();
+  // Finish without the fsync, for a file whose reader makes it durable itself (a same-host
+  // depot fsyncs every spool file it adopts, depot/file/file_backend.cc): with a thread, the
+  // rest is written back and counted as in Finish; without one (a small file), its writeback
+  // is only started, so the disk works while the writer hashes the file and the depot checks
+  // it. Nothing is durable yet, and the end of the file is not counted (on_durable: the
+  // caller counts it once the reader has made it durable). The first writeback error seen so
+  // far. Call once, instead of Finish.
+  absl::Status StartRest();
 
  private:
   WriteBehind(std::string path, int fd, OnDurable on_durable);
   void Loop();
+  void StopThread();  // asks the thread to stop and joins it
   // One step: starts the writeback of whatever grew past started_ (whole chunks only, unless
   // `to_end`) and waits for the oldest started chunk. False when there was nothing to do.
   bool Step(bool to_end);

@@ -59,13 +59,16 @@ WriteBehind::OnDurable CountDone(std::atomic<int64_t>* done_bytes) {
 
 // Writes the piece's HDF5 file at `path` (a spool path of a same-host depot), hashed on the way:
 // the file's checksum comes from the bytes as they are written, so the depot's commit does not
-// read the piece back.
+// read the piece back. Not fsynced here: the depot fsyncs every file it adopts, while it checks
+// the file's metadata, and publishes nothing before (depot/file/file_backend.cc); a second
+// fsync by the writer only kept the hash and that check waiting for the disk.
 absl::StatusOr<FileDigest> WriteSpoolFile(const std::string& path, const piece::PieceHeader& header,
                                           const std::vector<piece::DatasetWrite>& datasets,
                                           std::atomic<int64_t>* done_bytes, bool direct_io) {
   if (done_bytes != nullptr) done_bytes->store(0, std::memory_order_relaxed);
-  return piece::WritePieceFileHashed(path, header, datasets,
-                                     piece::WriteOptions{CountDone(done_bytes), direct_io});
+  return piece::WritePieceFileHashed(
+      path, header, datasets,
+      piece::WriteOptions{CountDone(done_bytes), direct_io, /*fsync=*/false});
 }
 
 }  // namespace
@@ -143,6 +146,11 @@ absl::StatusOr<rss::v1::PieceRecord> WritePieceDatasets(
           return digest;
         },
         grant, early);
+    // The depot made the file durable as it committed it: all of it is done now (the writer
+    // counted only what it saw written back).
+    if (put.ok() && done_bytes != nullptr) {
+      done_bytes->store(put->info().size_bytes(), std::memory_order_relaxed);
+    }
     // The spool is private to the depot's user: a process of another user cannot create its
     // piece there. Use the depot's RPCs from now on (the depot's permissions stay as they are).
     if (!put.ok() && absl::StrContains(put.status().message(), "Permission denied")) {

@@ -91,6 +91,38 @@ TEST_F(WriteBehindTest, ASmallFileIsOneFsyncAndOneReport) {
   EXPECT_EQ(seen_, std::vector<int64_t>{3 * kMiB});
 }
 
+// StartRest (no fsync, for a reader that syncs the file itself): a small file's writeback is only
+// started, so nothing is counted; a large one is written back to its end and counted as by
+// Finish. Either way the bytes are the writer's.
+TEST_F(WriteBehindTest, StartRestCountsOnlyWhatItWroteBack) {
+  for (int64_t bytes : {3 * kMiB, 20 * kMiB + 7}) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_.clear();
+    }
+    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    auto behind = WriteBehind::Start(path_, bytes, Recorder());
+    ASSERT_TRUE(behind.ok()) << behind.status();
+    Append(fd, bytes, 'e');
+    ASSERT_EQ(close(fd), 0);
+    ASSERT_TRUE((*behind)->StartRest().ok()) << bytes;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (bytes < WriteBehind::kMinThreadBytes) {
+      EXPECT_TRUE(seen_.empty()) << bytes;
+    } else {
+      ASSERT_FALSE(seen_.empty()) << bytes;
+      EXPECT_EQ(seen_.back(), bytes);
+    }
+    std::string back(static_cast<size_t>(bytes), '\0');
+    int in = open(path_.c_str(), O_RDONLY);
+    ASSERT_GE(in, 0);
+    EXPECT_EQ(pread(in, back.data(), back.size(), 0), static_cast<ssize_t>(bytes));
+    close(in);
+    EXPECT_EQ(back, std::string(static_cast<size_t>(bytes), 'e')) << bytes;
+  }
+}
+
 TEST_F(WriteBehindTest, AMissingFileIsNotFoundAndAnAbandonedWriteStopsCleanly) {
   auto missing = WriteBehind::Start(dir_ + "/absent.h5", 64 * kMiB, Recorder());
   ASSERT_FALSE(missing.ok());

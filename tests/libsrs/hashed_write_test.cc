@@ -185,6 +185,39 @@ TEST_F(HashedWriteTest, DirectIoFromAlignedMemoryWritesTheSamePiece) {
   }
 }
 
+// WriteOptions::fsync = false (a same-host depot's spool file, which the depot fsyncs as it
+// adopts it): the hash, taken on its own thread while the writeback starts, is still the file's,
+// for a small piece (no write-behind thread: nothing counted, as nothing is known written back)
+// and a large one (counted chunk by chunk to its end, as with the fsync).
+TEST_F(HashedWriteTest, WithoutTheFsyncTheDigestIsStillTheFilesAndOnlyWrittenBackBytesCount) {
+  for (int64_t count : {int64_t{3} << 17, (int64_t{20} << 17) + 3}) {  // 3 MiB, 20 MiB + 24 B
+    std::vector<double> u(count);
+    std::iota(u.begin(), u.end(), -1.5);
+    std::vector<int64_t> seen;
+    piece::WriteOptions options;
+    options.fsync = false;
+    options.on_durable = [&seen](int64_t bytes) { seen.push_back(bytes); };
+    const std::string path = Path("unsynced.h5");
+    absl::StatusOr<FileDigest> digest =
+        piece::WritePieceFileHashed(path, {"heat", 5, 0, 1, ""},
+                                    {Dataset("u", ElementType::kDouble, u.data(), count)}, options);
+    ASSERT_TRUE(digest.ok()) << count << ": " << digest.status();
+    FileDigest disk = ReadBack(path);
+    EXPECT_EQ(digest->size, disk.size) << count;
+    EXPECT_EQ(digest->xxh3, disk.xxh3) << count;
+    absl::StatusOr<piece::VerifiedFile> verified = piece::VerifyPieceFile(path);
+    ASSERT_TRUE(verified.ok()) << count << ": " << verified.status();
+    EXPECT_EQ(verified->xxh3, digest->xxh3) << count;
+    if (count * 8 < WriteBehind::kMinThreadBytes) {
+      EXPECT_TRUE(seen.empty()) << count << ": counted " << seen.back() << " bytes never synced";
+    } else {
+      ASSERT_FALSE(seen.empty()) << count;
+      EXPECT_EQ(seen.back(), disk.size) << count;
+    }
+    unlink(path.c_str());
+  }
+}
+
 TEST_F(HashedWriteTest, RangesThatDoNotMatchTheFileChangeTheDigestOrAreRefused) {
   std::string path = Path("plain.bin");
   std::string bytes(10000, 'a');
