@@ -357,11 +357,14 @@ absl::StatusOr<FileDigest> WritePieceFileHashed(const std::string& path, const P
   std::vector<WrittenRange> ranges;
   // Hashed on a thread of its own while the file is made durable (or its writeback starts): the
   // bytes it reads are in the caller's memory and the page cache, and the fsync mostly waits
-  // for the disk. (A file written in one piece for lack of space is hashed after.)
+  // for the disk. (A file written in one piece for lack of space is hashed after.) Where no
+  // thread can be started (EAGAIN), the hash runs in this one at get() instead: libstdc++ falls
+  // back to the deferred policy then, rather than throwing into an asynchronous flusher.
   std::future<absl::StatusOr<FileDigest>> digest;
   auto hash = [&] { return HashWrittenFile(path, ranges); };
-  absl::Status written = WritePieceFileImpl(path, header, datasets, &ranges, std::move(options),
-                                            [&] { digest = std::async(std::launch::async, hash); });
+  absl::Status written = WritePieceFileImpl(
+      path, header, datasets, &ranges, std::move(options),
+      [&] { digest = std::async(std::launch::async | std::launch::deferred, hash); });
   if (!digest.valid()) {
     SRS_RETURN_IF_ERROR(written);
     return hash();

@@ -23,6 +23,8 @@
 // and a slow write, so a test sees `srs stop --wait`'s progress move (checkpoint_progress.h):
 //   SRS_TEST_SLOW_WRITE_MS = N   every 8 MiB of a checkpoint piece written back to disk
 //                                (common/write_behind.h) or sent to a remote depot then waits N ms
+//                                (a same-host piece under 8 MiB is counted only once its depot
+//                                has committed it, so it does not wait: use larger pieces)
 // and a wrong guess of the epoch a checkpoint's begin will answer, so a test takes the path where
 // the piece written early (piece_writer.h, StartEarlyPiece) is discarded and written again:
 //   SRS_TEST_EPOCH_GUESS = wrong every synchronous checkpoint guesses one epoch too far
