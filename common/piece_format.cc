@@ -54,16 +54,58 @@ absl::Status ValidateWrites(const std::vector<DatasetWrite>& datasets) {
   return absl::OkStatus();
 }
 
+// Slabs of this many bytes when the file's writeback starts behind the copy (WriteBehind::
+// WantsRanges): the disk gets the first MiB while HDF5 copies the next.
+constexpr int64_t kEagerSlabBytes = int64_t{1} << 20;
+constexpr int64_t kEagerMinBytes = int64_t{256} << 10;  // smaller datasets: at the end
+
+// Native-order elements, straight from the caller's memory: in one H5Dwrite, or, when `behind`
+// wants the ranges as they are written, in slabs each handed to it as soon as it is in the
+// file (a 4 MiB piece's data was otherwise written back only once its file was closed).
+absl::Status WriteNativeElements(hid_t dset, const DatasetWrite& ds, hid_t native,
+                                 WriteBehind* behind) {
+  const int64_t elem = static_cast<int64_t>(ElementSize(ds.type));
+  const int64_t step = std::max<int64_t>(1, kEagerSlabBytes / elem);
+  const bool eager = behind != nullptr && behind->WantsRanges();
+  if (!eager || ds.count < 2 * step) {
+    if (ds.count > 0 && H5Dwrite(dset, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds.data) < 0) {
+      return absl::InternalError(Hdf5ErrorText());
+    }
+    // A dataset of a few KiB is left for the end: a system call each would cost more than the
+    // disk gains (1000 small arrays).
+    const haddr_t offset =
+        eager && ds.count * elem >= kEagerMinBytes ? H5Dget_offset(dset) : HADDR_UNDEF;
+    if (offset != HADDR_UNDEF) behind->Written(offset, static_cast<uint64_t>(ds.count * elem));
+    return absl::OkStatus();
+  }
+  Hid file_space(H5Dget_space(dset), H5Sclose);
+  haddr_t offset = HADDR_UNDEF;
+  for (int64_t at = 0; at < ds.count; at += step) {
+    hsize_t start = at, n = std::min(step, ds.count - at);
+    Hid mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr);
+    if (H5Dwrite(dset, native, mem_space.get(), file_space.get(), H5P_DEFAULT,
+                 static_cast<const char*>(ds.data) + at * elem) < 0) {
+      return absl::InternalError(Hdf5ErrorText());
+    }
+    if (offset == HADDR_UNDEF) offset = H5Dget_offset(dset);  // allocated by the first write
+    if (offset != HADDR_UNDEF) {
+      behind->Written(static_cast<uint64_t>(offset) + static_cast<uint64_t>(at * elem),
+                      static_cast<uint64_t>(n) * static_cast<uint64_t>(elem));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Writes the raw elements and returns the checksum of their stored bytes. Native-order data
-// is written straight from the caller's memory; big-endian data goes through a bounded bounce
-// buffer converted with H5Tconvert, hashed as stored.
-absl::StatusOr<uint64_t> WriteElements(hid_t dset, const DatasetWrite& ds, hid_t file_type) {
+// is written straight from the caller's memory (WriteNativeElements); big-endian data goes
+// through a bounded bounce buffer converted with H5Tconvert, hashed as stored.
+absl::StatusOr<uint64_t> WriteElements(hid_t dset, const DatasetWrite& ds, hid_t file_type,
+                                       WriteBehind* behind) {
   const size_t elem = ElementSize(ds.type);
   Hid native = TypeOf(ds.type, Order::kNative);
   if (!ds.big_endian) {
-    if (ds.count > 0 && H5Dwrite(dset, native.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ds.data) < 0) {
-      return absl::InternalError(Hdf5ErrorText());
-    }
+    SRS_RETURN_IF_ERROR(WriteNativeElements(dset, ds, native.get(), behind));
     return Xxh3(ds.data, ds.count * elem);
   }
   const bool complex = IsComplex(ds.type);
@@ -138,8 +180,9 @@ bool DeferredToDirect(const DatasetWrite& ds) {
 
 // `deferred` (null: write everything now): a dataset DeferredToDirect is only laid out (space
 // allocated at creation, never filled) and its range appended there, to be written later.
+// `behind` (may be null): told the data's ranges as they are written (WriteNativeElements).
 absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<WrittenRange>* ranges,
-                          std::vector<WrittenRange>* deferred) {
+                          std::vector<WrittenRange>* deferred, WriteBehind* behind) {
   const bool defer = deferred != nullptr && DeferredToDirect(ds);
   Hid file_type = TypeOf(ds.type, ds.big_endian ? Order::kBig : Order::kLittle);
   hsize_t n = ds.count;
@@ -162,7 +205,7 @@ absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<Writte
     if (offset == HADDR_UNDEF) return absl::InternalError("no storage laid out for a direct write");
     deferred->push_back({static_cast<uint64_t>(offset), ds.data, bytes});
   } else {
-    SRS_ASSIGN_OR_RETURN(checksum, WriteElements(dset.get(), ds, file_type.get()));
+    SRS_ASSIGN_OR_RETURN(checksum, WriteElements(dset.get(), ds, file_type.get(), behind));
   }
   hid_t d = dset.get();
   // Big-endian data was converted in a bounce buffer: its stored bytes are read back instead.
@@ -183,7 +226,8 @@ absl::Status WriteDataset(hid_t file, const DatasetWrite& ds, std::vector<Writte
 absl::Status WriteContents(hid_t file, const PieceHeader& header,
                            const std::vector<DatasetWrite>& datasets,
                            std::vector<WrittenRange>* ranges,
-                           std::vector<WrittenRange>* deferred = nullptr) {
+                           std::vector<WrittenRange>* deferred = nullptr,
+                           WriteBehind* behind = nullptr) {
   SRS_RETURN_IF_ERROR(WriteInt32Attr(file, "srs_format_version", kFormatVersion));
   SRS_RETURN_IF_ERROR(WriteStringAttr(file, "app", header.app));
   SRS_RETURN_IF_ERROR(WriteInt64Attr(file, "epoch", header.epoch));
@@ -192,7 +236,7 @@ absl::Status WriteContents(hid_t file, const PieceHeader& header,
   SRS_RETURN_IF_ERROR(
       WriteStringAttr(file, "created", header.created.empty() ? NowIso8601() : header.created));
   for (const DatasetWrite& ds : datasets) {
-    SRS_RETURN_IF_ERROR(Annotate(WriteDataset(file, ds, ranges, deferred),
+    SRS_RETURN_IF_ERROR(Annotate(WriteDataset(file, ds, ranges, deferred, behind),
                                  absl::StrCat("dataset '", ds.name, "'")));
   }
   return absl::OkStatus();
@@ -330,9 +374,9 @@ absl::Status WritePieceFileImpl(const std::string& path, const PieceHeader& head
     // Finish reports the whole file once it is durable.
     SRS_ASSIGN_OR_RETURN(
         behind, WriteBehind::Start(path, any_direct ? 0 : buffered_bytes, options.on_durable));
-    SRS_RETURN_IF_ERROR(Annotate(
-        WriteContents(file.get(), header, datasets, ranges, any_direct ? &deferred : nullptr),
-        path));
+    SRS_RETURN_IF_ERROR(Annotate(WriteContents(file.get(), header, datasets, ranges,
+                                               any_direct ? &deferred : nullptr, behind.get()),
+                                 path));
     // Closing flushes: its failure (disk full) must fail the write.
     if (H5Fclose(file.release()) < 0) return H5Error(absl::StatusCode::kInternal, path, "close");
   }

@@ -101,6 +101,14 @@ void WriteBehind::Loop() {
   }
 }
 
+void WriteBehind::Written(uint64_t offset, uint64_t bytes) {
+  if (!WantsRanges() || bytes == 0) return;
+  if (sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(bytes),
+                      SYNC_FILE_RANGE_WRITE) != 0) {
+    Record(errno, "sync_file_range");
+  }
+}
+
 void WriteBehind::StopThread() {
   {
     std::lock_guard<std::mutex> lock(mu_);

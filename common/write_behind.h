@@ -10,6 +10,10 @@
 //   ... write the file (any descriptor), close it ...
 //   SRS_RETURN_IF_ERROR(behind->Finish());  // the rest, then fsync: the file is durable
 //
+// A file too small for the thread (under kMinThreadBytes) has its writeback started by the writer
+// instead, range by range as it writes (Written; piece_format.cc hands over its datasets in 1 MiB
+// slabs): a 4 MiB piece's data otherwise reached the disk only once its file was closed.
+//
 // The kernel calls: sync_file_range(2) with SYNC_FILE_RANGE_WRITE to start a range's writeback
 // and SYNC_FILE_RANGE_WAIT_BEFORE | WAIT_AFTER to wait for it, in kChunkBytes steps; Finish ends
 // with fsync(2), which also writes the file's metadata and any page written again since (HDF5
@@ -58,6 +62,13 @@ class WriteBehind {
   ~WriteBehind();
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
+
+  // True while no thread writes the file back (a file expected under kMinThreadBytes): the
+  // writer then says what it has written (Written), so the disk starts on it during the copy.
+  bool WantsRanges() const { return !thread_.joinable(); }
+  // The writer has just written [offset, offset + bytes): starts that range's writeback now,
+  // without waiting (nothing without WantsRanges). Errors are kept for Finish / StartRest.
+  void Written(uint64_t offset, uint64_t bytes);
 
   // Once the writer has written and closed the file: writes back what is left, counting it,
   // then fsyncs. The first writeback error of the whole write, else fsync's. Call once.

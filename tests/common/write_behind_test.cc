@@ -92,8 +92,9 @@ TEST_F(WriteBehindTest, ASmallFileIsOneFsyncAndOneReport) {
 }
 
 // StartRest (no fsync, for a reader that syncs the file itself): a small file's writeback is only
-// started, so nothing is counted; a large one is written back to its end and counted as by
-// Finish. Either way the bytes are the writer's.
+// started (by Written for the ranges the writer names, and at the end), so nothing is counted; a
+// large one is written back to its end and counted as by Finish. Either way the bytes are the
+// writer's.
 TEST_F(WriteBehindTest, StartRestCountsOnlyWhatItWroteBack) {
   for (int64_t bytes : {3 * kMiB, 20 * kMiB + 7}) {
     {
@@ -106,6 +107,10 @@ TEST_F(WriteBehindTest, StartRestCountsOnlyWhatItWroteBack) {
     ASSERT_TRUE(behind.ok()) << behind.status();
     Append(fd, bytes, 'e');
     ASSERT_EQ(close(fd), 0);
+    // Without a thread the writer hands over its ranges (a range's writeback starts at once);
+    // with one, the thread does it and the ranges are not wanted.
+    EXPECT_EQ((*behind)->WantsRanges(), bytes < WriteBehind::kMinThreadBytes) << bytes;
+    (*behind)->Written(0, static_cast<uint64_t>(bytes / 2));
     ASSERT_TRUE((*behind)->StartRest().ok()) << bytes;
     std::lock_guard<std::mutex> lock(mu_);
     if (bytes < WriteBehind::kMinThreadBytes) {

@@ -187,20 +187,26 @@ TEST_F(HashedWriteTest, DirectIoFromAlignedMemoryWritesTheSamePiece) {
 
 // WriteOptions::fsync = false (a same-host depot's spool file, which the depot fsyncs as it
 // adopts it): the hash, taken on its own thread while the writeback starts, is still the file's,
-// for a small piece (no write-behind thread: nothing counted, as nothing is known written back)
-// and a large one (counted chunk by chunk to its end, as with the fsync).
+// for a small piece (no write-behind thread: its data written in 1 MiB slabs whose writeback
+// starts as each is written, a last partial slab, a dataset written whole and one too small to
+// start anything; nothing counted, as nothing is known written back) and a large one (counted
+// chunk by chunk to its end, as with the fsync). Every element reads back.
 TEST_F(HashedWriteTest, WithoutTheFsyncTheDigestIsStillTheFilesAndOnlyWrittenBackBytesCount) {
-  for (int64_t count : {int64_t{3} << 17, (int64_t{20} << 17) + 3}) {  // 3 MiB, 20 MiB + 24 B
+  for (int64_t count : {(int64_t{3} << 17) + 5, (int64_t{20} << 17) + 3}) {
     std::vector<double> u(count);
     std::iota(u.begin(), u.end(), -1.5);
+    std::vector<int32_t> mid(300 << 8, 7), tiny(100, -1);  // 300 KiB, 400 B
     std::vector<int64_t> seen;
     piece::WriteOptions options;
     options.fsync = false;
     options.on_durable = [&seen](int64_t bytes) { seen.push_back(bytes); };
     const std::string path = Path("unsynced.h5");
-    absl::StatusOr<FileDigest> digest =
-        piece::WritePieceFileHashed(path, {"heat", 5, 0, 1, ""},
-                                    {Dataset("u", ElementType::kDouble, u.data(), count)}, options);
+    absl::StatusOr<FileDigest> digest = piece::WritePieceFileHashed(
+        path, {"heat", 5, 0, 1, ""},
+        {Dataset("u", ElementType::kDouble, u.data(), count),
+         Dataset("mid", ElementType::kInt32, mid.data(), static_cast<int64_t>(mid.size())),
+         Dataset("tiny", ElementType::kInt32, tiny.data(), static_cast<int64_t>(tiny.size()))},
+        options);
     ASSERT_TRUE(digest.ok()) << count << ": " << digest.status();
     FileDigest disk = ReadBack(path);
     EXPECT_EQ(digest->size, disk.size) << count;
@@ -208,6 +214,17 @@ TEST_F(HashedWriteTest, WithoutTheFsyncTheDigestIsStillTheFilesAndOnlyWrittenBac
     absl::StatusOr<piece::VerifiedFile> verified = piece::VerifyPieceFile(path);
     ASSERT_TRUE(verified.ok()) << count << ": " << verified.status();
     EXPECT_EQ(verified->xxh3, digest->xxh3) << count;
+    std::vector<double> back(count);
+    ASSERT_TRUE(piece::ReadSelection(path, "u", ElementType::kDouble, {{0, 1, 1, count}},
+                                     back.data(), back.size() * 8)
+                    .ok());
+    EXPECT_EQ(back, u) << count;
+    std::vector<int32_t> mid_back(mid.size());
+    ASSERT_TRUE(piece::ReadSelection(path, "mid", ElementType::kInt32,
+                                     {{0, 1, 1, static_cast<int64_t>(mid.size())}}, mid_back.data(),
+                                     mid_back.size() * 4)
+                    .ok());
+    EXPECT_EQ(mid_back, mid) << count;
     if (count * 8 < WriteBehind::kMinThreadBytes) {
       EXPECT_TRUE(seen.empty()) << count << ": counted " << seen.back() << " bytes never synced";
     } else {
