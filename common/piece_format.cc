@@ -57,7 +57,6 @@ absl::Status ValidateWrites(const std::vector<DatasetWrite>& datasets) {
 // Slabs of this many bytes when the file's writeback starts behind the copy (WriteBehind::
 // WantsRanges): the disk gets the first MiB while HDF5 copies the next.
 constexpr int64_t kEagerSlabBytes = int64_t{1} << 20;
-constexpr int64_t kEagerMinBytes = int64_t{256} << 10;  // smaller datasets: at the end
 
 // Native-order elements, straight from the caller's memory: in one H5Dwrite, or, when `behind`
 // wants the ranges as they are written, in slabs each handed to it as soon as it is in the
@@ -71,10 +70,9 @@ absl::Status WriteNativeElements(hid_t dset, const DatasetWrite& ds, hid_t nativ
     if (ds.count > 0 && H5Dwrite(dset, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds.data) < 0) {
       return absl::InternalError(Hdf5ErrorText());
     }
-    // A dataset of a few KiB is left for the end: a system call each would cost more than the
-    // disk gains (1000 small arrays).
-    const haddr_t offset =
-        eager && ds.count * elem >= kEagerMinBytes ? H5Dget_offset(dset) : HADDR_UNDEF;
+    // WriteBehind gathers the ranges into calls of kEagerBytes or more: 1000 small arrays do
+    // not cost a system call each.
+    const haddr_t offset = eager && ds.count > 0 ? H5Dget_offset(dset) : HADDR_UNDEF;
     if (offset != HADDR_UNDEF) behind->Written(offset, static_cast<uint64_t>(ds.count * elem));
     return absl::OkStatus();
   }
@@ -83,8 +81,9 @@ absl::Status WriteNativeElements(hid_t dset, const DatasetWrite& ds, hid_t nativ
   for (int64_t at = 0; at < ds.count; at += step) {
     hsize_t start = at, n = std::min(step, ds.count - at);
     Hid mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr);
-    if (H5Dwrite(dset, native, mem_space.get(), file_space.get(), H5P_DEFAULT,
+    if (!mem_space.ok() ||
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr) < 0 ||
+        H5Dwrite(dset, native, mem_space.get(), file_space.get(), H5P_DEFAULT,
                  static_cast<const char*>(ds.data) + at * elem) < 0) {
       return absl::InternalError(Hdf5ErrorText());
     }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 
@@ -30,7 +31,11 @@ absl::StatusOr<std::unique_ptr<WriteBehind>> WriteBehind::Start(const std::strin
   }
   std::unique_ptr<WriteBehind> behind(new WriteBehind(path, fd, std::move(on_durable)));
   if (expected_bytes >= kMinThreadBytes) {
-    behind->thread_ = std::thread([raw = behind.get()] { raw->Loop(); });
+    try {
+      behind->thread_ = std::thread([raw = behind.get()] { raw->Loop(); });
+    } catch (const std::system_error&) {
+      // No thread to be had (EAGAIN): the writer hands over its ranges instead (WantsRanges).
+    }
   }
   return behind;
 }
@@ -103,10 +108,22 @@ void WriteBehind::Loop() {
 
 void WriteBehind::Written(uint64_t offset, uint64_t bytes) {
   if (!WantsRanges() || bytes == 0) return;
-  if (sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(bytes),
+  constexpr uint64_t kPage = 4096;
+  constexpr uint64_t kNear = uint64_t{64} << 10;
+  // A range close behind the last one (a dataset's next slab, or the next dataset after its few
+  // KiB of object header) continues it: the header's pages go along, and HDF5 may write them
+  // again at close, a page or two twice. Any other range starts at its first whole page.
+  const bool near = eager_any_ && offset >= last_end_ && offset - last_end_ <= kNear;
+  if (!near) eager_end_ = std::max(eager_end_, (offset + kPage - 1) / kPage * kPage);
+  eager_any_ = true;
+  last_end_ = offset + bytes;
+  const uint64_t to = last_end_ / kPage * kPage;  // its last page waits for the next range
+  if (to <= eager_end_ || to - eager_end_ < static_cast<uint64_t>(kEagerBytes)) return;
+  if (sync_file_range(fd_, static_cast<off64_t>(eager_end_), static_cast<off64_t>(to - eager_end_),
                       SYNC_FILE_RANGE_WRITE) != 0) {
     Record(errno, "sync_file_range");
   }
+  eager_end_ = to;
 }
 
 void WriteBehind::StopThread() {

@@ -10,9 +10,10 @@
 //   ... write the file (any descriptor), close it ...
 //   SRS_RETURN_IF_ERROR(behind->Finish());  // the rest, then fsync: the file is durable
 //
-// A file too small for the thread (under kMinThreadBytes) has its writeback started by the writer
-// instead, range by range as it writes (Written; piece_format.cc hands over its datasets in 1 MiB
-// slabs): a 4 MiB piece's data otherwise reached the disk only once its file was closed.
+// A file too small for the thread (under kMinThreadBytes; or one whose thread could not be
+// started, or with direct-I/O datasets) has its writeback started by the writer instead, range by
+// range as it writes (Written; piece_format.cc hands over its datasets in 1 MiB slabs): a 4 MiB
+// piece's data otherwise reached the disk only once its file was closed.
 //
 // The kernel calls: sync_file_range(2) with SYNC_FILE_RANGE_WRITE to start a range's writeback
 // and SYNC_FILE_RANGE_WAIT_BEFORE | WAIT_AFTER to wait for it, in kChunkBytes steps; Finish ends
@@ -63,12 +64,22 @@ class WriteBehind {
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
 
-  // True while no thread writes the file back (a file expected under kMinThreadBytes): the
-  // writer then says what it has written (Written), so the disk starts on it during the copy.
+  // True while no thread writes the file back (a file expected under kMinThreadBytes, or one
+  // whose thread could not be started): the writer then says what it has written (Written), so
+  // the disk starts on it during the copy.
   bool WantsRanges() const { return !thread_.joinable(); }
-  // The writer has just written [offset, offset + bytes): starts that range's writeback now,
-  // without waiting (nothing without WantsRanges). Errors are kept for Finish / StartRest.
+  // Written pages are handed to the kernel once at least this many have gathered: fewer calls
+  // for many medium datasets, each a whole number of pages.
+  static constexpr int64_t kEagerBytes = int64_t{512} << 10;
+  // The writer has just written [offset, offset + bytes) (ranges in increasing order, as HDF5
+  // lays datasets out). Without a thread, once kEagerBytes of whole pages have gathered since
+  // the last start, starts their writeback (no wait). A range's partial last page waits for the
+  // next range (a slab's or a dataset's end is rarely on a page boundary: started early, the
+  // page would be written twice, and on a disk with stable pages the next write would wait for
+  // it). Nothing with a thread. Errors are kept for Finish / StartRest.
   void Written(uint64_t offset, uint64_t bytes);
+  // Where the writeback Written started ends (tests).
+  uint64_t eager_end() const { return eager_end_; }
 
   // Once the writer has written and closed the file: writes back what is left, counting it,
   // then fsyncs. The first writeback error of the whole write, else fsync's. Call once.
@@ -95,8 +106,11 @@ class WriteBehind {
   const std::string path_;
   const int fd_;
   const OnDurable on_durable_;
-  int64_t started_ = 0;  // writeback started for [0, started_)
-  int64_t durable_ = 0;  // written back for [0, durable_)
+  int64_t started_ = 0;     // writeback started for [0, started_)
+  int64_t durable_ = 0;     // written back for [0, durable_)
+  uint64_t eager_end_ = 0;  // Written started the writeback of whole pages up to here
+  uint64_t last_end_ = 0;   // the end of the last range Written was told
+  bool eager_any_ = false;  // Written was told a range
   int first_error_ = 0;
   const char* first_error_call_ = "";
   std::mutex mu_;

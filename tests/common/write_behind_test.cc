@@ -128,6 +128,40 @@ TEST_F(WriteBehindTest, StartRestCountsOnlyWhatItWroteBack) {
   }
 }
 
+// Written (the writer's ranges, when no thread runs): whole pages only, gathered until
+// kEagerBytes are due; a range close behind the last continues it, a far one starts at its own
+// first whole page; with a thread it does nothing.
+TEST_F(WriteBehindTest, WrittenStartsWholePagesOnceEnoughHaveGathered) {
+  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  Append(fd, 12 * kMiB, 'f');
+  auto behind = WriteBehind::Start(path_, 4 * kMiB, {});
+  ASSERT_TRUE(behind.ok()) << behind.status();
+  WriteBehind& b = **behind;
+  ASSERT_TRUE(b.WantsRanges());
+  const uint64_t mib = static_cast<uint64_t>(kMiB);
+  b.Written(2048, mib);  // a first slab after the superblock: pages 1..255 (page 0 waits)
+  EXPECT_EQ(b.eager_end(), mib);
+  b.Written(2048 + mib, mib);  // the next slab continues, its partial last page waits again
+  EXPECT_EQ(b.eager_end(), 2 * mib);
+  b.Written(2048 + 2 * mib + 8192, 100 << 10);  // near (an object header apart), too little yet
+  EXPECT_EQ(b.eager_end(), 2 * mib);
+  b.Written(2048 + 2 * mib + 8192 + (100 << 10) + 4096, 500 << 10);  // near: now enough
+  EXPECT_EQ(b.eager_end(),
+            (2048 + 2 * mib + 8192 + (100 << 10) + 4096 + (500 << 10)) / 4096 * 4096);
+  b.Written(10 * mib + 100, 600 << 10);  // far: from its own first whole page
+  EXPECT_EQ(b.eager_end(), (10 * mib + 100 + (600 << 10)) / 4096 * 4096);
+  ASSERT_TRUE(b.StartRest().ok());
+  ASSERT_EQ(close(fd), 0);
+  // A file with a thread: the thread starts the writeback, the writer's ranges are not wanted.
+  auto threaded = WriteBehind::Start(path_, 64 * kMiB, {});
+  ASSERT_TRUE(threaded.ok());
+  EXPECT_FALSE((*threaded)->WantsRanges());
+  (*threaded)->Written(0, 4 * mib);
+  EXPECT_EQ((*threaded)->eager_end(), 0u);
+  ASSERT_TRUE((*threaded)->StartRest().ok());
+}
+
 TEST_F(WriteBehindTest, AMissingFileIsNotFoundAndAnAbandonedWriteStopsCleanly) {
   auto missing = WriteBehind::Start(dir_ + "/absent.h5", 64 * kMiB, Recorder());
   ASSERT_FALSE(missing.ok());
