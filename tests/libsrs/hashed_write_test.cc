@@ -48,6 +48,22 @@ class HashedWriteTest : public ::testing::Test {
     return FileDigest{static_cast<int64_t>(bytes.size()), Xxh3(bytes.data(), bytes.size())};
   }
 
+  // Checks that `digest` is the file's as it is on disk and what the depot's full verification
+  // computes (`context` names the case in failures). Returns the file's own digest.
+  static FileDigest ExpectDigestIsTheFiles(const std::string& path, const FileDigest& digest,
+                                           const std::string& context) {
+    FileDigest disk = ReadBack(path);
+    EXPECT_EQ(digest.size, disk.size) << context;
+    EXPECT_EQ(digest.xxh3, disk.xxh3) << context;
+    absl::StatusOr<piece::VerifiedFile> verified = piece::VerifyPieceFile(path);
+    EXPECT_TRUE(verified.ok()) << context << ": " << verified.status();
+    if (verified.ok()) {
+      EXPECT_EQ(verified->xxh3, digest.xxh3) << context;
+      EXPECT_EQ(verified->size, digest.size) << context;
+    }
+    return disk;
+  }
+
   std::string dir_;
 };
 
@@ -86,14 +102,7 @@ TEST_F(HashedWriteTest, DigestIsTheFilesForEveryKindOfDataset) {
   absl::StatusOr<FileDigest> digest =
       piece::WritePieceFileHashed(path, {"heat", 3, 1, 4, ""}, datasets);
   ASSERT_TRUE(digest.ok()) << digest.status();
-  FileDigest disk = ReadBack(path);
-  EXPECT_EQ(digest->size, disk.size);
-  EXPECT_EQ(digest->xxh3, disk.xxh3);
-  // And it is what the depot's full verification computes.
-  absl::StatusOr<piece::VerifiedFile> verified = piece::VerifyPieceFile(path);
-  ASSERT_TRUE(verified.ok()) << verified.status();
-  EXPECT_EQ(verified->xxh3, digest->xxh3);
-  EXPECT_EQ(verified->size, digest->size);
+  ExpectDigestIsTheFiles(path, *digest, "every kind of dataset");
 }
 
 // How many pages of `dataset`'s stored bytes are in the page cache (mincore of a mapping).
@@ -162,12 +171,7 @@ TEST_F(HashedWriteTest, DirectIoFromAlignedMemoryWritesTheSamePiece) {
       EXPECT_LE(CachedPages(path, "u"), 1) << "u was not written with direct I/O";
       EXPECT_GE(CachedPages(path, "v"), 768);
     }
-    FileDigest disk = ReadBack(path);
-    EXPECT_EQ(digest->size, disk.size) << dir;
-    EXPECT_EQ(digest->xxh3, disk.xxh3) << dir;
-    absl::StatusOr<piece::VerifiedFile> verified = piece::VerifyPieceFile(path);
-    ASSERT_TRUE(verified.ok()) << dir << ": " << verified.status();
-    EXPECT_EQ(verified->xxh3, digest->xxh3) << dir;
+    const FileDigest disk = ExpectDigestIsTheFiles(path, *digest, dir);
     std::vector<double> back(big);
     ASSERT_TRUE(piece::ReadSelection(path, "u", ElementType::kDouble, {{0, 1, 1, big}}, back.data(),
                                      back.size() * 8)
@@ -208,12 +212,7 @@ TEST_F(HashedWriteTest, WithoutTheFsyncTheDigestIsStillTheFilesAndOnlyWrittenBac
          Dataset("tiny", ElementType::kInt32, tiny.data(), static_cast<int64_t>(tiny.size()))},
         options);
     ASSERT_TRUE(digest.ok()) << count << ": " << digest.status();
-    FileDigest disk = ReadBack(path);
-    EXPECT_EQ(digest->size, disk.size) << count;
-    EXPECT_EQ(digest->xxh3, disk.xxh3) << count;
-    absl::StatusOr<piece::VerifiedFile> verified = piece::VerifyPieceFile(path);
-    ASSERT_TRUE(verified.ok()) << count << ": " << verified.status();
-    EXPECT_EQ(verified->xxh3, digest->xxh3) << count;
+    const FileDigest disk = ExpectDigestIsTheFiles(path, *digest, std::to_string(count));
     std::vector<double> back(count);
     ASSERT_TRUE(piece::ReadSelection(path, "u", ElementType::kDouble, {{0, 1, 1, count}},
                                      back.data(), back.size() * 8)
